@@ -1,0 +1,68 @@
+"""The one exception tree of the engine.
+
+Every error a user can cause (bad input, a wrong role, a broken workflow file) is a
+``LiaisonError``; the CLI turns it into one ``error:`` line and exit status 1. Anything
+else that escapes is a bug and keeps its traceback.
+
+    LiaisonError
+    ├── DefinitionError        a workflow, school.yaml or template is invalid (all problems listed)
+    ├── InputError             a value given by the user is wrong
+    │   ├── FieldError         a case field: missing, wrong type, unsafe characters
+    │   └── ImportRowError     a CSV row being imported
+    ├── NotFound               a case, workflow, person, template or school that does not exist
+    ├── PermissionDenied       this member of staff may not do or see this
+    ├── TransitionNotAllowed   the event cannot fire from the case's state (or a guard refuses it)
+    ├── ConflictError          someone else changed the case first
+    ├── LetterError            a letter could not be rendered safely
+    └── ToolMissing            an outside program (LibreOffice) is not installed
+"""
+
+from __future__ import annotations
+
+
+class LiaisonError(Exception):
+    """Base of every error the user can cause and fix."""
+
+
+class DefinitionError(LiaisonError):
+    """A definition file is invalid. ``problems`` holds every problem, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class InputError(LiaisonError):
+    """A value given on the command line or in a file is wrong."""
+
+
+class FieldError(InputError):
+    """A case field is missing, of the wrong type, or holds unsafe text."""
+
+
+class ImportRowError(InputError):
+    """A row of an imported CSV file is wrong; nothing from the file was imported."""
+
+
+class NotFound(LiaisonError):
+    """A case, workflow, person, template or school directory does not exist."""
+
+
+class PermissionDenied(LiaisonError):
+    """The member of staff does not hold a role that allows this."""
+
+
+class TransitionNotAllowed(LiaisonError):
+    """The event is not allowed from the case's current state, or a guard refused it."""
+
+
+class ConflictError(LiaisonError):
+    """The case changed under us (another writer advanced it first)."""
+
+
+class LetterError(LiaisonError):
+    """A letter template could not be rendered, or rendered to an unsafe document."""
+
+
+class ToolMissing(LiaisonError):
+    """An outside program the command needs is not installed."""
