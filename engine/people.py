@@ -1,0 +1,360 @@
+"""Students and their contacts, read from the school's MIS exports.
+
+Pure parsing and validation: no database and no output. The store takes the frozen
+dataclasses returned here and upserts them by id.
+
+An import is all or nothing. Every row is checked, every problem is collected as
+``FILE:LINE: column 'x': what is wrong`` (LINE is the physical line in the file, the
+header being line 1), and one ``ImportRowError`` lists them all, so the office can fix
+the whole export in one pass. A half-imported list of contacts could send a letter to
+the wrong person or miss a parent who asked for their own copy (PWP-3.6).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import ImportRowError
+
+STUDENT_COLUMNS = ("id", "first_name", "last_name", "year", "form", "house")
+CONTACT_COLUMNS = (
+    "id", "student_id", "title", "first_name", "last_name", "relationship",
+    "address_line1", "address_line2", "town", "postcode", "email", "phone", "language",
+    "separate_correspondence", "correspondence",
+)
+MAX_LENGTH = 200
+YEAR_GROUPS = range(1, 15)  # Reception is not a row here; Year 1 to Year 14 (post-16)
+CORRESPONDENCE = ("all", "none")
+
+_YES = frozenset({"yes", "y", "true"})
+_NO = frozenset({"no", "n", "false"})
+_ENGLISH = frozenset({"english", "en", "eng"})
+# Embedding, override and isolate controls reorder what is displayed, so a name could
+# read differently on screen and in the letter ("Trojan Source").
+_BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+@dataclass(frozen=True)
+class Student:
+    """A student as the MIS exports them."""
+
+    id: str
+    first_name: str
+    last_name: str
+    year: int
+    form: str
+    house: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A parent or carer of one student, with how the school may write to them.
+
+    ``separate_correspondence`` records a written request that this parent gets their
+    own copy of everything (PWP-3.6); ``correspondence`` is ``'all'`` or ``'none'``,
+    the latter for a contact who must not be written to (e.g. under a court order).
+    """
+
+    id: str
+    student_id: str
+    title: str
+    first_name: str
+    last_name: str
+    relationship: str
+    address_line1: str
+    address_line2: str
+    town: str
+    postcode: str
+    email: str
+    phone: str
+    language: str
+    separate_correspondence: bool
+    correspondence: str
+
+    @property
+    def full_name(self) -> str:
+        """Title, first and last name, e.g. "Mrs Zoë O'Brien"; blank parts are left out."""
+        return _join(self.title, self.first_name, self.last_name)
+
+    @property
+    def salutation(self) -> str:
+        """E.g. "Dear Mrs O'Brien"; with no title, "Dear Zoë O'Brien"."""
+        if self.title:
+            return f"Dear {self.title} {self.last_name}"
+        return f"Dear {_join(self.first_name, self.last_name)}"
+
+    @property
+    def address_lines(self) -> tuple[str, ...]:
+        """The postal address without blank lines, ready to print on an envelope."""
+        lines = (self.address_line1, self.address_line2, self.town, self.postcode)
+        return tuple(line for line in lines if line)
+
+    @property
+    def needs_interpreter(self) -> bool:
+        """True when the contact's language is known and is not English (PWP-5.6)."""
+        language = self.language.strip().casefold()
+        return bool(language) and language not in _ENGLISH
+
+    @property
+    def receives_letters(self) -> bool:
+        return self.correspondence == "all"
+
+
+def read_students(path: Path) -> list[Student]:
+    """Read and validate a students export; raise ImportRowError listing every problem."""
+    rows, problems = _read_rows(path, STUDENT_COLUMNS)
+    students = [_student(row) for row in rows]
+    _raise_if(problems)
+    return students
+
+
+def read_contacts(path: Path, known_students: Collection[str]) -> list[Contact]:
+    """Read and validate a contacts export against the ids of students already known.
+
+    Raise ImportRowError listing every problem; nothing is returned if any row is bad.
+    """
+    known = frozenset(known_students)  # the caller may pass a list; rows look up often
+    rows, problems = _read_rows(path, CONTACT_COLUMNS)
+    contacts = [_contact(row, known) for row in rows]
+    _raise_if(problems)
+    return contacts
+
+
+def _student(row: _Row) -> Student:
+    return Student(
+        id=row.text("id"),
+        first_name=row.text("first_name", required=True),
+        last_name=row.text("last_name", required=True),
+        year=_year(row),
+        form=row.text("form"),
+        house=row.text("house"),
+    )
+
+
+def _contact(row: _Row, known_students: frozenset[str]) -> Contact:
+    # Arguments are evaluated in column order, so problems come out in column order.
+    return Contact(
+        id=row.text("id"),
+        student_id=_student_id(row, known_students),
+        title=row.text("title"),
+        first_name=_contact_first_name(row),
+        last_name=row.text("last_name", required=True),
+        relationship=row.text("relationship"),
+        address_line1=row.text("address_line1"),
+        address_line2=row.text("address_line2"),
+        town=row.text("town"),
+        postcode=row.text("postcode"),
+        email=row.text("email"),
+        phone=row.text("phone"),
+        language=row.text("language"),
+        separate_correspondence=_yes_no(row, "separate_correspondence"),
+        correspondence=_correspondence(row),
+    )
+
+
+def _year(row: _Row) -> int:
+    value = row.text("year", required=True)
+    # isascii() because str.isdigit() also accepts "²" and Arabic-Indic digits.
+    if value.isascii() and value.isdigit() and int(value) in YEAR_GROUPS:
+        return int(value)
+    if row.ok("year"):
+        row.problem("year", f"{_quote(value)} is not a year group; use a whole number 1 to 14")
+    return 0
+
+
+def _student_id(row: _Row, known_students: frozenset[str]) -> str:
+    value = row.text("student_id", required=True)
+    if row.ok("student_id") and value not in known_students:
+        row.problem("student_id", f"unknown student {_quote(value)}; import the students first")
+    return value
+
+
+def _contact_first_name(row: _Row) -> str:
+    # "Dear Mr Khan" needs no first name, but without a title the salutation uses it.
+    value = row.text("first_name")
+    if not value and not row.cells["title"] and row.ok("first_name"):
+        row.problem("first_name", "is blank; give a first name or a title")
+    return value
+
+
+def _yes_no(row: _Row, column: str) -> bool:
+    value = row.text(column)
+    if value.casefold() in _YES:
+        return True
+    if value.casefold() not in _NO and row.ok(column):  # blank is refused too: say which
+        row.problem(column, f"{_quote(value)} is not yes or no (use yes/no, y/n or true/false)")
+    return False
+
+
+def _correspondence(row: _Row) -> str:
+    value = row.text("correspondence")
+    if value.casefold() not in CORRESPONDENCE and row.ok("correspondence"):
+        row.problem("correspondence", f"{_quote(value)} is not 'all' or 'none'")
+    return value.casefold()
+
+
+class _Row:
+    """One data row: its cleaned cells by column, and where to report its problems.
+
+    A cell gets at most one problem: once a column is marked bad, later checks skip it.
+    """
+
+    def __init__(self, where: str, line: int, cells: dict[str, str], problems: list[str]):
+        self.where = where
+        self.line = line
+        self.cells: dict[str, str] = {}
+        self._problems = problems
+        self._bad: set[str] = set()
+        for column, raw in cells.items():
+            self.cells[column] = _clean(raw)
+            if unsafe := _unsafe_text(raw, self.cells[column]):
+                self.problem(column, unsafe)
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        value = self.cells[column]
+        if required and not value and self.ok(column):
+            self.problem(column, "is blank; it is required")
+        return value
+
+    def ok(self, column: str) -> bool:
+        return column not in self._bad
+
+    def problem(self, column: str, message: str) -> None:
+        self._bad.add(column)
+        self._problems.append(f"{self.where}:{self.line}: column '{column}': {message}")
+
+
+def _read_rows(path: Path, columns: tuple[str, ...]) -> tuple[list[_Row], list[str]]:
+    """Parse the file into rows with cleaned cells; problems found so far come back too.
+
+    Header problems stop here: without a sound header no cell can be trusted.
+    """
+    where = str(path)
+    problems: list[str] = []
+    records = _records(_read_text(path), where, problems)
+    first = next(records, None)
+    if first is None:
+        empty = f"{where}:1: the file is empty; expected the header: {', '.join(columns)}"
+        raise ImportRowError("\n".join(problems or [empty]))
+    header_line, header = first
+    names = [_clean(name) for name in header]
+    problems += _header_problems(names, columns, f"{where}:{header_line}")
+    _raise_if(problems)
+    rows = []
+    for line, cells in records:
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines, and Excel's ",,,," left after clearing a row
+        if len(cells) != len(names):
+            problems.append(f"{where}:{line}: row has {len(cells)} cells but the header has "
+                            f"{len(names)}; a comma inside a value needs quotes")
+            continue
+        rows.append(_Row(where, line, dict(zip(names, cells, strict=True)), problems))
+    _check_unique_ids(rows)
+    return rows, problems
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportRowError(f"{path}: cannot read the file: {exc.strerror}") from exc
+    try:
+        return data.decode("utf-8-sig")  # "-sig" drops the BOM that Excel writes
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ImportRowError(f"{path}:{line}: not UTF-8 text; in Excel save as "
+                             f"'CSV UTF-8 (Comma delimited)'") from exc
+
+
+def _records(text: str, where: str, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first physical line, cells) per record; a quoted cell may span lines."""
+    # newline="" keeps line breaks inside quoted cells as written; strict=True reports
+    # a stray or unclosed quote instead of silently merging cells.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(f"{where}:{line}: not valid CSV ({exc}); "
+                            f"nothing from this line on was read")
+            return
+        yield line, cells
+
+
+def _header_problems(names: list[str], columns: tuple[str, ...], where: str) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            problems.append(f"{where}: column {_quote(name)}: appears more than once")
+        elif name not in columns:
+            problems.append(f"{where}: column {_quote(name)}: unknown column; "
+                            f"expected: {', '.join(columns)}")
+        seen.add(name)
+    problems += [f"{where}: column '{c}': missing from the header" for c in columns
+                 if c not in seen]
+    return problems
+
+
+def _check_unique_ids(rows: list[_Row]) -> None:
+    first_line: dict[str, int] = {}
+    for row in rows:
+        value = row.text("id", required=True)
+        if not value or not row.ok("id"):
+            continue
+        if value in first_line:
+            row.problem("id", f"duplicate id {_quote(value)} (first on line {first_line[value]})")
+        else:
+            first_line[value] = row.line
+
+
+def _clean(raw: str) -> str:
+    """NFC, so "Zoë" typed two ways is one name; surrounding whitespace (and NBSP) goes."""
+    return unicodedata.normalize("NFC", raw).strip()
+
+
+def _unsafe_text(raw: str, cleaned: str) -> str | None:
+    """Why the text cannot go into a letter, or None when it can."""
+    for char in raw:
+        if _forbidden_in_xml(char):
+            return f"contains control character U+{ord(char):04X}, which a letter cannot hold"
+        if char in _BIDI_CONTROLS:
+            return f"contains bidirectional control U+{ord(char):04X}, which can disguise text"
+    if len(cleaned) > MAX_LENGTH:
+        return f"is {len(cleaned)} characters long; at most {MAX_LENGTH} are allowed"
+    return None
+
+
+def _forbidden_in_xml(char: str) -> bool:
+    # XML 1.0 (and so a .docx) cannot hold C0 controls other than tab, LF and CR,
+    # nor U+FFFE/U+FFFF or lone surrogates.
+    code = ord(char)
+    if code < 0x20:
+        return char not in "\t\n\r"
+    return 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
+
+
+def _quote(value: str) -> str:
+    """A value for a one-line message: quoted, escaped, and cut short if long."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+def _join(*parts: str) -> str:
+    return " ".join(part for part in parts if part)
+
+
+def _raise_if(problems: list[str]) -> None:
+    if problems:
+        raise ImportRowError("\n".join(problems))
