@@ -1,0 +1,65 @@
+"""Making user text safe to print in a letter (standard library only).
+
+Every piece of text that can reach a letter passes ``clean_text``. A letter is XML: one
+control character in a value makes lxml's recovering parser drop text silently, and
+bidirectional override characters can make a printed sentence read differently from what
+was typed (the "Trojan Source" trick). Both are refused, with the position, so the person
+who typed the text can find and fix it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from engine.errors import FieldError
+
+# XML 1.0 forbids C0 controls other than tab, LF and CR, U+FFFE, U+FFFF and lone surrogates;
+# bidirectional embeddings, overrides (U+202A-U+202E) and isolates (U+2066-U+2069) are legal
+# XML but can make printed text read differently from what was typed. One regex search
+# (not a Python loop per character) keeps this cheap enough to run on every render.
+_REFUSED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f"  # C0 controls but tab, LF, CR
+    "\u202a-\u202e\u2066-\u2069"  # bidirectional controls
+    "\ufffe\uffff\ud800-\udfff]"  # non-characters, lone surrogates
+)
+
+
+def clean_text(value: str, where: str, max_length: int = 2000) -> str:
+    """Return ``value`` in NFC with ``\\n`` line endings, or raise FieldError.
+
+    Refuses characters XML 1.0 forbids (C0 controls other than tab, LF and CR, U+FFFE,
+    U+FFFF, lone surrogates), bidirectional embedding/override/isolate controls, and
+    text longer than ``max_length`` characters. ``where`` names the value in the message,
+    e.g. ``"field 'incident_summary'"``; positions are 1-based, in the text as given.
+    """
+    if not isinstance(value, str):
+        raise FieldError(f"{where}: expected text, got {type(value).__name__}")
+    refused = _REFUSED.search(value)
+    if refused:
+        char = refused.group()
+        raise FieldError(
+            f"{where}: character U+{ord(char):04X} at position {refused.start() + 1} "
+            f"is not allowed ({_reason(char)})"
+        )
+    text = unicodedata.normalize("NFC", value)
+    if "\r" in text:
+        # CR only ever reaches a document as LF (XML parsers normalise it), so store LF.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > max_length:
+        raise FieldError(
+            f"{where}: text is {len(text)} characters long; at most {max_length} are allowed"
+        )
+    return text
+
+
+def _reason(char: str) -> str:
+    """Why ``char`` (one that ``_REFUSED`` matched) may not appear in a letter."""
+    code = ord(char)
+    if code < 0x20:
+        return "control character"
+    if 0xD800 <= code <= 0xDFFF:
+        return "lone surrogate"
+    if code in (0xFFFE, 0xFFFF):
+        return "not a character"
+    return "bidirectional control character"

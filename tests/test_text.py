@@ -1,0 +1,115 @@
+"""clean_text: what may reach a letter, and the messages that say what may not."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.errors import FieldError
+from engine.text import clean_text
+
+WHERE = "field 'incident_summary'"
+
+
+def refusal(value: str, **kwargs: int) -> str:
+    with pytest.raises(FieldError) as info:
+        clean_text(value, WHERE, **kwargs)
+    return str(info.value)
+
+
+def test_message_names_field_position_and_code_point() -> None:
+    assert refusal("Broke window\x0b on") == (
+        "field 'incident_summary': character U+000B at position 13 is not allowed "
+        "(control character)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("char", "reason"),
+    [
+        ("\x00", "control character"),
+        ("\x01", "control character"),
+        ("\x08", "control character"),
+        ("\x0c", "control character"),
+        ("\x1f", "control character"),
+        ("\ufffe", "not a character"),
+        ("\uffff", "not a character"),
+        ("\ud800", "lone surrogate"),
+        ("\udfff", "lone surrogate"),
+        ("\u202a", "bidirectional control character"),
+        ("\u202e", "bidirectional control character"),
+        ("\u2066", "bidirectional control character"),
+        ("\u2069", "bidirectional control character"),
+    ],
+)
+def test_refused_characters(char: str, reason: str) -> None:
+    assert refusal(f"ab{char}c") == (
+        f"{WHERE}: character U+{ord(char):04X} at position 3 is not allowed ({reason})"
+    )
+
+
+def test_first_refused_character_is_reported() -> None:
+    assert "U+0001 at position 1" in refusal("\x01\x0b")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Zoë O'Brien & <Sons> \"Ltd\"",
+        "tab\there",
+        "two\nlines",
+        "😀 👍🏽",
+        "مرحبا بكم",  # Arabic: right-to-left text itself is fine, only the controls are not
+        "שלום",
+        "\u200f",  # right-to-left mark: not an embedding/override/isolate
+        "\x7f\x85",  # DEL and NEL are legal XML 1.0
+        "",
+    ],
+)
+def test_allowed_text_is_kept(value: str) -> None:
+    assert clean_text(value, WHERE) == value
+
+
+def test_nfc_normalisation() -> None:
+    decomposed = "Zoe\u0308"
+    assert clean_text(decomposed, WHERE) == "Zoë"
+
+
+def test_line_endings_become_lf() -> None:
+    assert clean_text("a\r\nb\rc\n", WHERE) == "a\nb\nc\n"
+
+
+def test_length_cap() -> None:
+    assert clean_text("x" * 2000, WHERE) == "x" * 2000
+    assert refusal("x" * 2001) == (
+        f"{WHERE}: text is 2001 characters long; at most 2000 are allowed"
+    )
+    assert refusal("x" * 11, max_length=10).endswith("at most 10 are allowed")
+
+
+def test_cap_counts_characters_after_normalisation() -> None:
+    # 'e' + combining diaeresis is two code points typed, one character stored.
+    assert clean_text("e\u0308" * 6, WHERE, max_length=6) == "ë" * 6
+
+
+def test_not_text() -> None:
+    assert refusal(12) == f"{WHERE}: expected text, got int"  # type: ignore[arg-type]
+
+
+@given(st.text())
+def test_result_is_always_xml_safe_or_refused(value: str) -> None:
+    try:
+        text = clean_text(value, WHERE, max_length=10_000)
+    except FieldError as exc:
+        assert str(exc).startswith(f"{WHERE}: ")
+        return
+    assert unicodedata.is_normalized("NFC", text)
+    assert "\r" not in text
+    for char in text:
+        code = ord(char)
+        assert code >= 0x20 or char in "\t\n"
+        assert not 0xD800 <= code <= 0xDFFF
+        assert char not in "\ufffe\uffff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
