@@ -1,0 +1,184 @@
+"""Who receives a document, and what its template is given (pure: no I/O).
+
+"Build, render, store": the service builds each letter's context here from the case, the
+people and the school, the renderer turns it into bytes, and the store records the file.
+The context is a snapshot: it copies every name and address it prints.
+
+Context keys a template may use (see docs/letters.md)::
+
+    school     name, address_lines, phone, email, website, local_authority
+    date       the letter's date, e.g. "Tuesday 1 December 2026"
+    reference  the case id
+    recipient  name, salutation, address_lines, language, needs_interpreter
+    student    first_name, last_name, full_name, year, form, house
+    case       id, title, state, state_title
+    fields     the case's fields, dates written out, staff and contacts by name
+    signatory  name, title (who signs)
+    actor      name, title (who did this)
+    ban        None, or contact_route, review_on, ban_from (a site ban is in force)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.definitions import Field, Workflow
+from engine.people import Contact, Student
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a document is addressed to; ``id`` is None for the file copy."""
+
+    id: str | None
+    name: str
+    salutation: str
+    address_lines: tuple[str, ...] = ()
+    language: str = ""
+    needs_interpreter: bool = False
+    contact_ids: tuple[str, ...] = ()  # the contacts a joint letter goes to
+
+    def as_context(self) -> dict[str, Any]:
+        return {"name": self.name, "salutation": self.salutation,
+                "address_lines": list(self.address_lines), "language": self.language,
+                "needs_interpreter": self.needs_interpreter}
+
+
+FILE = Recipient(id=None, name="File", salutation="")
+
+
+@dataclass
+class Recipients:
+    """The recipients of one document, and the contacts left out with the reason."""
+
+    to: list[Recipient] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (contact id, why)
+
+
+def _one(c: Contact) -> Recipient:
+    return Recipient(id=c.id, name=c.full_name, salutation=c.salutation,
+                     address_lines=c.address_lines, language=c.language,
+                     needs_interpreter=c.needs_interpreter, contact_ids=(c.id,))
+
+
+def _joint(group: list[Contact]) -> Recipient:
+    """One letter to parents who share correspondence: all names, the first's address."""
+    if len(group) == 1:
+        return _one(group[0])
+    first = group[0]
+    names = " and ".join(c.full_name for c in group)
+    greeting = " and ".join(c.salutation.removeprefix("Dear ") for c in group)
+    languages = [c.language for c in group if c.needs_interpreter]
+    return Recipient(id=first.id, name=names, salutation=f"Dear {greeting}",
+                     address_lines=first.address_lines, language=languages[0] if languages else "",
+                     needs_interpreter=bool(languages), contact_ids=tuple(c.id for c in group))
+
+
+def eligible(contacts: list[Contact], out: Recipients) -> list[Contact]:
+    """The contacts who may receive letters; the barred ones are noted (a court order)."""
+    keep = []
+    for c in contacts:
+        if c.receives_letters:
+            keep.append(c)
+        else:
+            out.skipped.append((c.id, "barred from correspondence"))
+    return keep
+
+
+def recipients(to: str, contacts: list[Contact], case_contact: str | None,
+               staff_recipients: list[Recipient]) -> Recipients:
+    """Resolve a document's ``to:`` into addressees (PWP-3.6: separately where asked)."""
+    out = Recipients()
+    if to == "file":
+        out.to.append(FILE)
+    elif to.startswith("role:"):
+        out.to.extend(staff_recipients)
+    elif to == "contact":
+        out.to.extend(_one(c) for c in eligible([c for c in contacts if c.id == case_contact], out))
+    elif to == "each_contact":
+        out.to.extend(_one(c) for c in eligible(contacts, out))
+    elif to == "contacts":
+        ok = eligible(contacts, out)
+        shared = [c for c in ok if not c.separate_correspondence]
+        if shared:
+            out.to.append(_joint(shared))
+        out.to.extend(_one(c) for c in ok if c.separate_correspondence)
+    return out
+
+
+def long_date(value: dt.date) -> str:
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def long_datetime(value: dt.datetime) -> str:
+    return f"{long_date(value.date())} at {value:%H:%M}"
+
+
+def show_value(spec: Field | None, value: Any, names: Mapping[str, str]) -> Any:
+    """A stored field value as a letter prints it: dates written out, ids as names."""
+    if spec is None or value is None:
+        return value
+    if spec.type == "date":
+        return long_date(dt.date.fromisoformat(value))
+    if spec.type == "datetime":
+        return long_datetime(dt.datetime.fromisoformat(value))
+    if spec.type in ("staff", "contact"):
+        return names.get(value, value)
+    if spec.type == "attendees":
+        return [names.get(v, v) for v in value]
+    return value
+
+
+def shown_fields(workflow: Workflow, values: Mapping[str, Any],
+                 names: Mapping[str, str]) -> dict[str, Any]:
+    """Every field of the workflow for a letter: given ones shown, optional absent ones None."""
+    types = workflow.field_types()
+    out: dict[str, Any] = {n: None for n, f in types.items() if f.optional}
+    out.update({k: show_value(types.get(k), v, names) for k, v in values.items()})
+    return out
+
+
+def student_context(s: Student) -> dict[str, Any]:
+    return {"first_name": s.first_name, "last_name": s.last_name, "full_name": s.full_name,
+            "year": str(s.year), "form": s.form, "house": s.house}
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    name: str
+    address_lines: tuple[str, ...]
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    local_authority: str = ""
+
+    def as_context(self) -> dict[str, Any]:
+        return {"name": self.name, "address_lines": list(self.address_lines),
+                "phone": self.phone, "email": self.email, "website": self.website,
+                "local_authority": self.local_authority}
+
+
+def letter_context(*, letterhead: Letterhead, when: dt.date, case: Mapping[str, str],
+                   recipient: Recipient, student: Student, fields: Mapping[str, Any],
+                   signatory: tuple[str, str], actor: tuple[str, str],
+                   ban: Mapping[str, str] | None) -> dict[str, Any]:
+    """The whole context of one document, as plain data."""
+    return {
+        "school": letterhead.as_context(),
+        "date": long_date(when),
+        "reference": case["id"],
+        "recipient": recipient.as_context(),
+        "student": student_context(student),
+        "case": dict(case),
+        "fields": dict(fields),
+        "signatory": {"name": signatory[0], "title": signatory[1]},
+        "actor": {"name": actor[0], "title": actor[1]},
+        "ban": dict(ban) if ban else None,
+    }
+
+
+TOP_LEVEL = ("school", "date", "reference", "recipient", "student", "case", "fields",
+             "signatory", "actor", "ban")

@@ -1,0 +1,671 @@
+"""Workflow definitions: YAML -> frozen dataclasses, validated in full before use.
+
+A workflow file is the school's policy written as a state machine. Loading it collects
+*every* problem (unknown keys, unknown states, unreachable states, unknown roles, missing
+letters, fields a letter reads that were never gathered ...) and reports each as
+``FILE:LINE: path.to.key: what is wrong``, so a policy author fixes them in one pass.
+
+The schema (see docs/workflows.md for the long form)::
+
+    workflow: conduct_escalation        # the file's stem
+    title: Parent conduct escalation
+    policy: Home/School Partnerships Policy (2023)
+    review_by: 2027-07-31
+    prefix: CON                         # case ids: CON-2026-0001
+    clauses: [HSP-2, HSP-3]
+    visible_to: {roles: [headteacher], opener: true}   # optional: a restricted workflow
+    open:    {roles: [...], to: STATE, fields: {...}, documents: [...], deadlines: [...]}
+    states:  {NAME: {title, terminal, holder, flags, deadlines}}
+    events:  {NAME: {title, from, to, roles, fields, requires, documents, meets, clauses}}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import rules
+from engine.errors import DefinitionError
+from engine.yamlfile import Map, Seq, Text, line_of
+from engine.yamlfile import load as load_yaml
+
+FIELD_TYPES = ("text", "date", "datetime", "staff", "contact", "list", "choice", "attendees")
+RECIPIENTS = ("contact", "contacts", "each_contact", "file")  # plus "role:NAME"
+FLAGS = ("site_ban", "open_visit")
+ANY = "any"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+CLAUSE_RE = re.compile(r"^(BEM|CLA|HSP|PWP|NSW)-[0-9][0-9a-z.]*$")
+
+ROLES = (
+    "office", "subject_teacher", "form_tutor", "head_of_department", "head_of_year",
+    "head_of_house", "learning_director", "pastoral_lead", "vp_teaching_learning",
+    "vp_pastoral", "assistant_head", "deputy_head", "headteacher", "senior_leader",
+    "eal_coordinator",
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A value staff give when opening a case or firing an event."""
+
+    name: str
+    type: str
+    title: str
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+    max_length: int = 2000
+
+
+@dataclass(frozen=True)
+class When:
+    """A condition on the case's fields: every named field holds one of the values."""
+
+    equals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def holds(self, values: dict[str, Any]) -> bool:
+        return all(str(values.get(name)) in allowed for name, allowed in self.equals)
+
+    def __bool__(self) -> bool:
+        return bool(self.equals)
+
+
+@dataclass(frozen=True)
+class Source:
+    state: str
+    when: When = When()
+
+
+@dataclass(frozen=True)
+class Target:
+    state: str | None  # None: the case stays where it is (an internal event)
+    when: When = When()
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """A document an event makes: a template and who receives it."""
+
+    template: str
+    to: str  # contact | contacts | each_contact | file | role:NAME
+    title: str = ""
+    when: When = When()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    """A deadline set when a case enters a state (or is opened)."""
+
+    name: str
+    title: str
+    clause: str = ""
+    school_days: int | None = None
+    minutes: int | None = None
+    at: str | None = None  # due at the moment held by this date/datetime field
+    start: str | None = None  # the field counted from; None = when the event happened
+    when: When = When()
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A named rule from engine.rules with its argument, e.g. not_before: representations_by."""
+
+    name: str
+    arg: Any
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    title: str
+    sources: tuple[Source, ...]
+    targets: tuple[Target, ...]
+    roles: frozenset[str]
+    fields: tuple[Field, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    documents: tuple[DocumentSpec, ...] = ()
+    deadlines: tuple[DeadlineSpec, ...] = ()
+    meets: tuple[str, ...] = ()
+    clauses: tuple[str, ...] = ()
+    line: int = 0
+
+    @property
+    def source_states(self) -> tuple[str, ...]:
+        return tuple(s.state for s in self.sources)
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    title: str
+    terminal: bool = False
+    holder: str | None = None  # the role that holds a case in this state
+    flags: frozenset[str] = frozenset()
+    deadlines: tuple[DeadlineSpec, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    title: str
+    policy: str
+    review_by: dt.date | None
+    prefix: str
+    clauses: tuple[str, ...]
+    states: dict[str, State]
+    events: dict[str, Event]
+    opening: Event  # the "open" event: from nowhere to the first state
+    visible_roles: frozenset[str] = frozenset()  # empty: every member of staff
+    visible_to_opener: bool = False
+    path: Path = Path()
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.visible_roles)
+
+    def field_types(self) -> dict[str, Field]:
+        """Every field of the workflow, by name (open fields and every event's)."""
+        out: dict[str, Field] = {}
+        for event in (self.opening, *self.events.values()):
+            for f in event.fields:
+                out.setdefault(f.name, f)
+        return out
+
+    def flagged(self, flag: str) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states.values() if flag in s.flags)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Reader:
+    """Walks the loaded YAML, converting values and collecting every problem."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[str] = []
+
+    def problem(self, value: Any, where: str, message: str, line: int = 0) -> None:
+        self.problems.append(f"{self.path}:{line or line_of(value, 1)}: {where}: {message}")
+
+    def mapping(self, value: Any, where: str, allowed: Iterable[str] = (),
+                required: Iterable[str] = ()) -> Map:
+        if not isinstance(value, Map):
+            self.problem(value, where, "expected a mapping")
+            return Map()
+        allowed = set(allowed) | set(required)
+        for key in value:
+            if allowed and key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                self.problem(value, f"{where}.{key}" if where else key,
+                             f"unknown key (expected one of: {hint})", value.key_lines[key])
+        for key in required:
+            if key not in value:
+                self.problem(value, where or "(top)", f"missing key '{key}'")
+        return value
+
+    def text(self, value: Any, where: str, default: str = "") -> str:
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.problem(value, where, "expected text")
+            return default
+        return str(value)
+
+    def name(self, value: Any, where: str) -> str:
+        out = self.text(value, where)
+        if out and not NAME_RE.match(out):
+            self.problem(value, where, f"'{out}' is not a name (lower case, digits, _)")
+        return out
+
+    def flag(self, value: Any, where: str) -> bool:
+        if value is None:
+            return False
+        if value not in ("true", "false"):
+            self.problem(value, where, f"expected true or false, got '{value}'")
+        return value == "true"
+
+    def number(self, value: Any, where: str) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.isdigit():
+            self.problem(value, where, f"expected a whole number, got '{value}'")
+            return None
+        return int(value)
+
+    def date(self, value: Any, where: str) -> dt.date | None:
+        if value is None:
+            return None
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.problem(value, where, f"not a date (YYYY-MM-DD): '{value}'")
+            return None
+
+    def texts(self, value: Any, where: str) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [str(value)]
+        if not isinstance(value, Seq):
+            self.problem(value, where, "expected a list")
+            return []
+        return [self.text(item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+    def items(self, value: Any, where: str) -> list[tuple[str, Any, int]]:
+        """(key, value, line) of a mapping, or nothing if it is not one."""
+        if value is None:
+            return []
+        mapping = self.mapping(value, where)
+        return [(k, v, mapping.key_lines[k]) for k, v in mapping.items()]
+
+
+def _when(r: _Reader, value: Any, where: str) -> When:
+    pairs = []
+    for key, allowed, _line in r.items(value, where):
+        pairs.append((key, tuple(r.texts(allowed, f"{where}.{key}"))))
+    return When(tuple(pairs))
+
+
+def _field(r: _Reader, name: str, value: Any, where: str) -> Field:
+    if isinstance(value, str):  # short form: "meeting_at: datetime"
+        value_map = Map({"type": value})
+        value_map.line = line_of(value)
+        value_map.key_lines = {"type": line_of(value)}
+        value = value_map
+    spec = r.mapping(value, where, ("type", "title", "optional", "choices", "max_length"),
+                     ("type",))
+    kind = r.text(spec.get("type"), f"{where}.type", "text")
+    if kind not in FIELD_TYPES:
+        r.problem(spec.get("type"), f"{where}.type",
+                  f"unknown type '{kind}' (expected one of: {', '.join(FIELD_TYPES)})")
+    choices = tuple(r.texts(spec.get("choices"), f"{where}.choices"))
+    if (kind == "choice") != bool(choices):
+        r.problem(spec, where, "a choice field needs choices, and only a choice field has them")
+    return Field(
+        name=r.name(_key(name, line_of(spec)), where),
+        type=kind,
+        title=r.text(spec.get("title"), f"{where}.title", name.replace("_", " ")),
+        optional=r.flag(spec.get("optional"), f"{where}.optional"),
+        choices=choices,
+        max_length=r.number(spec.get("max_length"), f"{where}.max_length") or 2000,
+    )
+
+
+def _key(value: str, line: int) -> Text:
+    """A mapping key as a Text, so it can be checked and reported like a value."""
+    out = Text(value)
+    out.line = line
+    return out
+
+
+def _documents(r: _Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
+    out = []
+    for i, item in enumerate(value or []):
+        here = f"{where}[{i}]"
+        spec = r.mapping(item, here, ("template", "to", "title", "when"), ("template", "to"))
+        out.append(DocumentSpec(
+            template=r.text(spec.get("template"), f"{here}.template"),
+            to=r.text(spec.get("to"), f"{here}.to"),
+            title=r.text(spec.get("title"), f"{here}.title"),
+            when=_when(r, spec.get("when"), f"{here}.when"),
+            line=line_of(spec),
+        ))
+    if value is not None and not isinstance(value, Seq):
+        r.problem(value, where, "expected a list")
+    return tuple(out)
+
+
+def _deadlines(r: _Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
+    out = []
+    keys = ("name", "title", "clause", "school_days", "minutes", "at", "from", "when")
+    for i, item in enumerate(value or []):
+        here = f"{where}[{i}]"
+        spec = r.mapping(item, here, keys, ("name",))
+        counts = [k for k in ("school_days", "minutes", "at") if k in spec]
+        if len(counts) != 1:
+            r.problem(spec, here, "give exactly one of school_days, minutes or at")
+        name = r.name(spec.get("name"), f"{here}.name")
+        out.append(DeadlineSpec(
+            name=name,
+            title=r.text(spec.get("title"), f"{here}.title", name.replace("_", " ")),
+            clause=r.text(spec.get("clause"), f"{here}.clause"),
+            school_days=r.number(spec.get("school_days"), f"{here}.school_days"),
+            minutes=r.number(spec.get("minutes"), f"{here}.minutes"),
+            at=r.text(spec.get("at"), f"{here}.at") or None,
+            start=r.text(spec.get("from"), f"{here}.from") or None,
+            when=_when(r, spec.get("when"), f"{here}.when"),
+        ))
+    return tuple(out)
+
+
+def _sources(r: _Reader, value: Any, where: str) -> tuple[Source, ...]:
+    if isinstance(value, str):
+        return (Source(str(value)),)
+    out = []
+    for i, item in enumerate(value or []):
+        if isinstance(item, Map):
+            spec = r.mapping(item, f"{where}[{i}]", ("state", "when"), ("state",))
+            out.append(Source(r.text(spec.get("state"), f"{where}[{i}].state"),
+                              _when(r, spec.get("when"), f"{where}[{i}].when")))
+        else:
+            out.append(Source(r.text(item, f"{where}[{i}]")))
+    return tuple(out)
+
+
+def _targets(r: _Reader, value: Any, where: str) -> tuple[Target, ...]:
+    if value is None:
+        return (Target(None),)
+    if isinstance(value, str):
+        return (Target(str(value)),)
+    out = []
+    for i, item in enumerate(value if isinstance(value, Seq) else []):
+        spec = r.mapping(item, f"{where}[{i}]", ("state", "when"), ("state",))
+        out.append(Target(r.text(spec.get("state"), f"{where}[{i}].state"),
+                          _when(r, spec.get("when"), f"{where}[{i}].when")))
+    return tuple(out) or (Target(None),)
+
+
+def _guards(r: _Reader, value: Any, where: str) -> tuple[Guard, ...]:
+    out = []
+    for i, item in enumerate(value or []):
+        for name, arg, line in r.items(item, f"{where}[{i}]"):
+            if name not in rules.GUARDS:
+                r.problem(item, f"{where}[{i}].{name}",
+                          f"unknown rule (expected one of: {', '.join(sorted(rules.GUARDS))})",
+                          line)
+            out.append(Guard(name, arg, line))
+    return tuple(out)
+
+
+EVENT_KEYS = ("title", "from", "to", "roles", "fields", "requires", "documents", "deadlines",
+              "meets", "clauses")
+
+
+def _event(r: _Reader, name: str, value: Any, where: str, opening: bool = False) -> Event:
+    keys = ("roles", "to", "fields", "documents", "deadlines", "requires", "clauses", "title")
+    spec = r.mapping(value, where, keys if opening else EVENT_KEYS,
+                     ("roles", "to") if opening else ("roles",))
+    if not opening and "from" not in spec:
+        r.problem(spec, where, "missing key 'from'")
+    fields = tuple(_field(r, k, v, f"{where}.fields.{k}")
+                   for k, v, _ in r.items(spec.get("fields"), f"{where}.fields"))
+    return Event(
+        name=name,
+        title=r.text(spec.get("title"), f"{where}.title", name.replace("_", " ")),
+        sources=() if opening else _sources(r, spec.get("from"), f"{where}.from"),
+        targets=_targets(r, spec.get("to"), f"{where}.to"),
+        roles=frozenset(r.texts(spec.get("roles"), f"{where}.roles")),
+        fields=fields,
+        guards=_guards(r, spec.get("requires"), f"{where}.requires"),
+        documents=_documents(r, spec.get("documents"), f"{where}.documents"),
+        deadlines=_deadlines(r, spec.get("deadlines"), f"{where}.deadlines"),
+        meets=tuple(r.texts(spec.get("meets"), f"{where}.meets")),
+        clauses=tuple(r.texts(spec.get("clauses"), f"{where}.clauses")),
+        line=line_of(spec),
+    )
+
+
+def _state(r: _Reader, name: str, value: Any, where: str) -> State:
+    spec = r.mapping(value, where, ("title", "terminal", "holder", "flags", "deadlines"),
+                     ("title",))
+    flags = frozenset(r.texts(spec.get("flags"), f"{where}.flags"))
+    for bad in flags - set(FLAGS):
+        r.problem(spec.get("flags"), f"{where}.flags", f"unknown flag '{bad}'")
+    return State(
+        name=r.name(_key(name, line_of(spec)), where),
+        title=r.text(spec.get("title"), f"{where}.title"),
+        terminal=r.flag(spec.get("terminal"), f"{where}.terminal"),
+        holder=r.text(spec.get("holder"), f"{where}.holder") or None,
+        flags=flags,
+        deadlines=_deadlines(r, spec.get("deadlines"), f"{where}.deadlines"),
+        line=line_of(spec),
+    )
+
+
+TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
+            "open", "states", "events")
+
+
+def parse(path: Path) -> Workflow:
+    """Read one workflow file; raise DefinitionError with every problem found."""
+    raw = load_yaml(path)
+    r = _Reader(path)
+    top = r.mapping(raw, "", TOP_KEYS, ("workflow", "title", "prefix", "open", "states", "events"))
+    visible = r.mapping(top.get("visible_to") or Map(), "visible_to", ("roles", "opener"))
+    states = {k: _state(r, k, v, f"states.{k}") for k, v, _ in r.items(top.get("states"), "states")}
+    events = {k: _event(r, k, v, f"events.{k}") for k, v, _ in r.items(top.get("events"), "events")}
+    workflow = Workflow(
+        name=r.name(top.get("workflow"), "workflow"),
+        title=r.text(top.get("title"), "title"),
+        policy=r.text(top.get("policy"), "policy"),
+        review_by=r.date(top.get("review_by"), "review_by"),
+        prefix=r.text(top.get("prefix"), "prefix"),
+        clauses=tuple(r.texts(top.get("clauses"), "clauses")),
+        states=states,
+        events=events,
+        opening=_event(r, "open", top.get("open"), "open", opening=True),
+        visible_roles=frozenset(r.texts(visible.get("roles"), "visible_to.roles")),
+        visible_to_opener=r.flag(visible.get("opener"), "visible_to.opener"),
+        path=path,
+    )
+    if r.problems:
+        raise DefinitionError(r.problems)
+    return workflow
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass
+class _Check:
+    workflow: Workflow
+    roles: frozenset[str]
+    letters_dir: Path
+    template_fields: Callable[[Path], set[str]] | None
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, line: int, where: str, message: str) -> None:
+        self.problems.append(f"{self.workflow.path}:{line or 1}: {where}: {message}")
+
+
+def validate(workflow: Workflow, roles: Iterable[str], letters_dir: Path,
+             template_fields: Callable[[Path], set[str]] | None = None) -> list[str]:
+    """Every problem in a parsed workflow that the YAML shape alone cannot show."""
+    check = _Check(workflow, frozenset(roles), letters_dir, template_fields)
+    _check_names(check)
+    _check_states(check)
+    _check_events(check)
+    _check_reachable(check)
+    _check_letters(check)
+    return check.problems
+
+
+def _check_names(c: _Check) -> None:
+    w = c.workflow
+    if w.path.stem != w.name:
+        c.add(1, "workflow", f"'{w.name}' must match the file name '{w.path.stem}'")
+    if not re.fullmatch(r"[A-Z]{2,5}", w.prefix):
+        c.add(1, "prefix", f"'{w.prefix}' must be 2 to 5 capital letters")
+    for clause in w.clauses:
+        if not CLAUSE_RE.match(clause):
+            c.add(1, "clauses", f"'{clause}' is not a clause ID from CLAUSES.md")
+    for role in w.visible_roles - c.roles:
+        c.add(1, "visible_to.roles", f"unknown role '{role}'")
+    types: dict[str, Field] = {}
+    for event in (w.opening, *w.events.values()):
+        for f in event.fields:
+            first = types.setdefault(f.name, f)
+            if (first.type, first.choices) != (f.type, f.choices):
+                c.add(event.line, f"{_where(event)}.fields.{f.name}",
+                      f"declared as '{f.type}' here but '{first.type}' elsewhere")
+
+
+def _where(event: Event) -> str:
+    return "open" if event.name == "open" else f"events.{event.name}"
+
+
+def _check_states(c: _Check) -> None:
+    w = c.workflow
+    if not any(s.terminal for s in w.states.values()):
+        c.add(1, "states", "no state is terminal: a case could never be closed")
+    for state in w.states.values():
+        if state.holder and state.holder not in c.roles:
+            c.add(state.line, f"states.{state.name}.holder", f"unknown role '{state.holder}'")
+        _check_deadlines(c, state.deadlines, f"states.{state.name}", state.line)
+
+
+def _check_events(c: _Check) -> None:
+    w = c.workflow
+    deadline_names = {d.name for d in _all_deadlines(w)}
+    for event in (w.opening, *w.events.values()):
+        where = _where(event)
+        for role in sorted(event.roles - c.roles):
+            c.add(event.line, f"{where}.roles", f"unknown role '{role}'")
+        if not event.roles:
+            c.add(event.line, f"{where}.roles", "no role may fire this event")
+        for source in event.sources:
+            if source.state != ANY and source.state not in w.states:
+                c.add(event.line, f"{where}.from", f"unknown state '{source.state}'")
+        for target in event.targets:
+            if target.state is not None and target.state not in w.states:
+                c.add(event.line, f"{where}.to", f"unknown state '{target.state}'")
+        for name in event.meets:
+            if name not in deadline_names:
+                c.add(event.line, f"{where}.meets", f"unknown deadline '{name}'")
+        for guard in event.guards:
+            for problem in rules.check_guard(guard.name, guard.arg, w.field_types()):
+                c.add(guard.line, f"{where}.requires.{guard.name}", problem)
+        _check_deadlines(c, event.deadlines, where, event.line)
+        _check_when_fields(c, event)
+
+
+def _check_when_fields(c: _Check, event: Event) -> None:
+    known = c.workflow.field_types()
+    whens = [s.when for s in event.sources] + [t.when for t in event.targets]
+    whens += [d.when for d in event.documents] + [d.when for d in event.deadlines]
+    for when in whens:
+        for name, _values in when.equals:
+            if name not in known:
+                c.add(event.line, f"{_where(event)}", f"condition on unknown field '{name}'")
+
+
+def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line: int) -> None:
+    known = c.workflow.field_types()
+    for spec in specs:
+        for ref in (spec.at, spec.start):
+            if ref and ref not in known:
+                c.add(line, f"{where}.deadlines.{spec.name}", f"unknown field '{ref}'")
+            elif ref and known[ref].type not in ("date", "datetime"):
+                c.add(line, f"{where}.deadlines.{spec.name}", f"field '{ref}' is not a date")
+        if spec.clause and not CLAUSE_RE.match(spec.clause):
+            c.add(line, f"{where}.deadlines.{spec.name}.clause", f"'{spec.clause}' is no clause ID")
+
+
+def _all_deadlines(w: Workflow) -> list[DeadlineSpec]:
+    out = [d for s in w.states.values() for d in s.deadlines]
+    return out + [d for e in (w.opening, *w.events.values()) for d in e.deadlines]
+
+
+def _expand(w: Workflow, event: Event) -> tuple[str, ...]:
+    """The states an event may fire from, with ``any`` meaning every open state."""
+    if any(s.state == ANY for s in event.sources):
+        return tuple(n for n, s in w.states.items() if not s.terminal)
+    return event.source_states
+
+
+def _check_reachable(c: _Check) -> None:
+    w = c.workflow
+    seen = {t.state for t in w.opening.targets if t.state}
+    frontier = list(seen)
+    while frontier:
+        state = frontier.pop()
+        for event in w.events.values():
+            if state in _expand(w, event):
+                for t in event.targets:
+                    if t.state and t.state not in seen:
+                        seen.add(t.state)
+                        frontier.append(t.state)
+    for name, state in w.states.items():
+        if name not in seen:
+            c.add(state.line, f"states.{name}", "unreachable: no event leads here")
+
+
+def gathered(w: Workflow) -> dict[str, set[str]]:
+    """For each state, the fields certainly gathered on every path to it (a must-analysis)."""
+    everything = set(w.field_types())
+    out = {name: set(everything) for name in w.states}
+    opened = {f.name for f in w.opening.fields if not f.optional}
+    for t in w.opening.targets:
+        if t.state in out:
+            out[t.state] = set(opened)
+    changed = True
+    while changed:
+        changed = False
+        for event in w.events.values():
+            given = {f.name for f in event.fields if not f.optional}
+            for source in _expand(w, event):
+                for t in event.targets:
+                    dest = t.state or source
+                    if dest not in out or source not in out:
+                        continue
+                    new = out[dest] & (out[source] | given)
+                    if new != out[dest]:
+                        out[dest], changed = new, True
+    return out
+
+
+def available_fields(w: Workflow, event: Event) -> set[str]:
+    """The fields a document made by ``event`` may read: gathered, given now, or optional."""
+    optional = {f.name for f in w.field_types().values() if f.optional}
+    now = {f.name for f in event.fields}
+    if event is w.opening:
+        return now | optional
+    before = gathered(w)
+    sources = _expand(w, event)
+    common = set.intersection(*(before[s] for s in sources)) if sources else set()
+    return common | now | optional
+
+
+def _check_letters(c: _Check) -> None:
+    w = c.workflow
+    for event in (w.opening, *w.events.values()):
+        for doc in event.documents:
+            _check_document(c, event, doc)
+
+
+def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
+    where = f"{_where(event)}.documents.{doc.template}"
+    if doc.to not in RECIPIENTS and not (doc.to.startswith("role:") and doc.to[5:] in c.roles):
+        c.add(doc.line, f"{where}.to", f"unknown recipient '{doc.to}'")
+    if doc.to in ("contact",) and "contact" not in c.workflow.field_types():
+        c.add(doc.line, f"{where}.to", "the workflow gathers no 'contact' field")
+    path = c.letters_dir / doc.template
+    if not path.is_file():
+        c.add(doc.line, f"{where}.template", f"letter template not found: {path}")
+        return
+    if c.template_fields is None:
+        return
+    available = available_fields(c.workflow, event)
+    for ref in sorted(c.template_fields(path)):
+        top, _, rest = ref.partition(".")
+        name = rest.partition(".")[0]
+        if top == "fields" and name and name not in available:
+            c.add(doc.line, f"{where}", f"the letter reads field '{name}', which is not "
+                  "gathered on every path to this event")
+
+
+def load(path: Path, roles: Iterable[str], letters_dir: Path,
+         template_fields: Callable[[Path], set[str]] | None = None) -> Workflow:
+    """Parse and validate one workflow; raise DefinitionError listing every problem."""
+    workflow = parse(path)
+    problems = validate(workflow, roles, letters_dir, template_fields)
+    if problems:
+        raise DefinitionError(problems)
+    return workflow

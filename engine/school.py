@@ -1,0 +1,183 @@
+"""A school directory: ``school.yaml``, ``workflows/``, ``letters/`` and ``cases/``.
+
+``school.yaml`` holds the letterhead, the school-day calendar and the staff with their
+roles. Loading a school validates all of it and every workflow, and reports every problem
+at once as ``FILE:LINE: key: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import definitions
+from engine.calendar import SchoolCalendar, calendar_from_config
+from engine.definitions import ROLES, Workflow, _Reader
+from engine.errors import DefinitionError, NotFound, PermissionDenied
+from engine.yamlfile import Map, line_of
+from engine.yamlfile import load as load_yaml
+
+SCHOOL_FILE = "school.yaml"
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A member of staff as listed in school.yaml."""
+
+    id: str
+    name: str
+    title: str
+    roles: frozenset[str]
+    line_manager: str | None = None
+
+    def holds(self, roles: frozenset[str] | set[str]) -> bool:
+        return bool(self.roles & roles)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What goes on the letterhead."""
+
+    name: str
+    address: tuple[str, ...]
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    local_authority: str = ""
+
+
+@dataclass
+class School:
+    root: Path
+    profile: Profile
+    staff: dict[str, Staff]
+    calendar: SchoolCalendar
+    roles: frozenset[str]
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+
+    @property
+    def letters_dir(self) -> Path:
+        return self.root / "letters"
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / "cases"
+
+    @property
+    def database(self) -> Path:
+        return self.cases_dir / "liaison.sqlite3"
+
+    def member(self, staff_id: str) -> Staff:
+        """The member of staff acting; an unknown id is refused before anything happens."""
+        try:
+            return self.staff[staff_id]
+        except KeyError:
+            raise PermissionDenied(f"unknown member of staff '{staff_id}' (see 'liaison staff')")
+
+    def workflow(self, name: str) -> Workflow:
+        try:
+            return self.workflows[name]
+        except KeyError:
+            known = ", ".join(sorted(self.workflows)) or "none"
+            raise NotFound(f"no workflow '{name}' (known: {known})") from None
+
+    def holders_of(self, role: str) -> list[Staff]:
+        return [s for s in self.staff.values() if role in s.roles]
+
+
+def find_root(explicit: Path | None) -> Path:
+    """The school directory: --school, else $LIAISON_SCHOOL, else the current directory."""
+    root = explicit or (Path(os.environ["LIAISON_SCHOOL"]) if os.environ.get("LIAISON_SCHOOL")
+                        else Path.cwd())
+    if not (root / SCHOOL_FILE).is_file():
+        raise NotFound(f"{root}: not a school directory (no {SCHOOL_FILE}); "
+                       "use --school DIR or 'liaison init DIR'")
+    return root.resolve()
+
+
+def _profile(r: _Reader, raw: Map) -> Profile:
+    spec = r.mapping(raw, "school", ("name", "address", "phone", "email", "website",
+                                     "local_authority"), ("name", "address"))
+    return Profile(
+        name=r.text(spec.get("name"), "school.name"),
+        address=tuple(r.texts(spec.get("address"), "school.address")),
+        phone=r.text(spec.get("phone"), "school.phone"),
+        email=r.text(spec.get("email"), "school.email"),
+        website=r.text(spec.get("website"), "school.website"),
+        local_authority=r.text(spec.get("local_authority"), "school.local_authority"),
+    )
+
+
+def _staff(r: _Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
+    out: dict[str, Staff] = {}
+    items = raw if isinstance(raw, list) else []
+    if not isinstance(raw, list):
+        r.problem(raw, "staff", "expected a list of staff")
+    for i, item in enumerate(items):
+        where = f"staff[{i}]"
+        spec = r.mapping(item, where, ("id", "name", "title", "roles", "line_manager"),
+                         ("id", "name", "roles"))
+        member = Staff(
+            id=r.text(spec.get("id"), f"{where}.id"),
+            name=r.text(spec.get("name"), f"{where}.name"),
+            title=r.text(spec.get("title"), f"{where}.title"),
+            roles=frozenset(r.texts(spec.get("roles"), f"{where}.roles")),
+            line_manager=r.text(spec.get("line_manager"), f"{where}.line_manager") or None,
+        )
+        for role in sorted(member.roles - roles):
+            r.problem(spec.get("roles"), f"{where}.roles", f"unknown role '{role}'")
+        if member.id in out:
+            r.problem(spec.get("id"), f"{where}.id", f"duplicate staff id '{member.id}'")
+        out[member.id] = member
+    for i, member in enumerate(out.values()):
+        if member.line_manager and member.line_manager not in out:
+            r.problem(items[i], f"staff[{i}].line_manager",
+                      f"unknown member of staff '{member.line_manager}'")
+    return out
+
+
+def load_profile(root: Path) -> School:
+    """school.yaml alone: letterhead, calendar, staff (no workflows)."""
+    path = root / SCHOOL_FILE
+    raw = load_yaml(path)
+    r = _Reader(path)
+    top = r.mapping(raw, "", ("school", "calendar", "staff", "roles"),
+                    ("school", "calendar", "staff"))
+    roles = frozenset(ROLES) | frozenset(r.texts(top.get("roles"), "roles"))
+    profile = _profile(r, top.get("school"))
+    staff = _staff(r, top.get("staff"), roles)
+    problems = list(r.problems)
+    calendar = None
+    try:
+        calendar = calendar_from_config(top.get("calendar"), str(path))
+    except DefinitionError as exc:
+        problems += exc.problems
+    if problems or calendar is None:
+        raise DefinitionError(problems)
+    if not any("headteacher" in s.roles for s in staff.values()):
+        raise DefinitionError([f"{path}:{line_of(top.get('staff'), 1)}: staff: "
+                               "nobody holds the role 'headteacher'"])
+    return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles)
+
+
+def open_school(root: Path,
+                template_fields: Callable[[Path], set[str]] | None = None) -> School:
+    """Load and validate a whole school directory; DefinitionError lists every problem.
+
+    ``template_fields`` (engine.letters.template_fields) also checks what each letter
+    reads; `liaison check` passes it, everyday commands skip that cost.
+    """
+    school = load_profile(root)
+    problems: list[str] = []
+    for path in sorted((root / "workflows").glob("*.yaml")):
+        try:
+            workflow = definitions.load(path, school.roles, school.letters_dir, template_fields)
+        except DefinitionError as exc:
+            problems += exc.problems
+            continue
+        school.workflows[workflow.name] = workflow
+    if problems:
+        raise DefinitionError(problems)
+    return school

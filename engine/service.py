@@ -1,0 +1,384 @@
+"""The use cases: open a case, list what may be done, advance it, read it.
+
+Each change is one atomic advance (DESIGN.md): check who may do what, decide the new state
+(pure), render every document to bytes (pure), write the files into place (fsynced), then
+one transaction writes the event, documents, deadlines and new state. A refused event
+changes nothing; a crash before the commit leaves only files no row names, which
+``doctor`` removes; a row never names a missing file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import context as ctx
+from engine import files, letters, machine, rules
+from engine.definitions import DeadlineSpec, DocumentSpec, Event, Workflow
+from engine.errors import DefinitionError, FieldError, NotFound, PermissionDenied, TransitionNotAllowed
+from engine.fields import People, parse_fields
+from engine.people import Contact, Student, read_contacts, read_students
+from engine.school import School, Staff, open_school
+from engine.store import CaseRow, Change, DeadlineRow, DocumentRow, EventRow, Store
+
+Clock = Callable[[], dt.datetime]
+LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head", "senior_leader",
+                     "vp_pastoral", "vp_teaching_learning"})
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Made:
+    """A document written for an accepted event."""
+
+    template: str
+    recipient: str
+    path: str
+    sha256: str
+
+
+@dataclass
+class Outcome:
+    """What open/advance did: printed by the CLI, as JSON with --json."""
+
+    case: str
+    workflow: str
+    state: str
+    documents: list[Made] = field(default_factory=list)
+    deadlines: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class _Plan:
+    """Everything an accepted event will write, computed before anything is written."""
+
+    case: CaseRow
+    event: Event
+    target: str
+    values: dict[str, Any]
+    given: dict[str, Any]
+    occurred: dt.datetime
+    actor: Staff
+    rendered: list[tuple[DocumentSpec, ctx.Recipient, bytes]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+class Liaison:
+    """One school directory and its case store."""
+
+    def __init__(self, school: School, store: Store, clock: Clock = system_clock) -> None:
+        self.school = school
+        self.store = store
+        self.clock = clock
+
+    @classmethod
+    def at(cls, root: Path, clock: Clock = system_clock) -> Liaison:
+        school = open_school(root)
+        return cls(school, Store(school.database), clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ people
+
+    def import_students(self, path: Path) -> int:
+        return self.store.upsert_students(read_students(path))
+
+    def import_contacts(self, path: Path) -> int:
+        rows = read_contacts(path, self.store.all_student_ids())
+        return self.store.upsert_contacts(rows, dataclasses.asdict)
+
+    def student(self, student_id: str) -> Student:
+        row = self.store.student(student_id)
+        return Student(**{k: row[k] for k in ("id", "first_name", "last_name", "year", "form",
+                                               "house")})
+
+    def contacts(self, student_id: str) -> list[Contact]:
+        return [Contact(**c) for c in self.store.contacts_of(student_id)]
+
+    # ------------------------------------------------------------------ reading
+
+    def can_see(self, case: CaseRow, who: Staff) -> bool:
+        """Restricted cases (CLA-3) are visible only to the named roles and, where the
+        workflow says so, to the member of staff who opened them."""
+        workflow = self.school.workflows.get(case.workflow)
+        if workflow is None or not workflow.restricted:
+            return True
+        if who.roles & workflow.visible_roles:
+            return True
+        return workflow.visible_to_opener and case.opened_by == who.id
+
+    def case(self, case_id: str, actor_id: str) -> CaseRow:
+        """A case this member of staff may see; an invisible case is 'not found'."""
+        who = self.school.member(actor_id)
+        case = self.store.case(case_id)
+        if not self.can_see(case, who):
+            raise NotFound(f"no case '{case_id}'")
+        return case
+
+    def cases(self, actor_id: str, workflow: str | None = None,
+              state: str | None = None) -> list[CaseRow]:
+        who = self.school.member(actor_id)
+        if workflow is not None:
+            self.school.workflow(workflow)
+        return [c for c in self.store.cases(workflow=workflow, state=state)
+                if self.can_see(c, who)]
+
+    def history(self, case_id: str, actor_id: str) -> list[EventRow]:
+        return self.store.events(self.case(case_id, actor_id).id)
+
+    def actions(self, case_id: str, actor_id: str) -> list[Event]:
+        """The events this member of staff may fire on the case now."""
+        who = self.school.member(actor_id)
+        case = self.case(case_id, actor_id)
+        workflow = self.school.workflow(case.workflow)
+        names = machine.possible(workflow, case.state, case.fields)
+        return [workflow.events[n] for n in names if who.roles & workflow.events[n].roles]
+
+    def bans(self, contact_id: str | None) -> list[CaseRow]:
+        """Site bans in force against this contact, from any of their cases."""
+        if not contact_id:
+            return []
+        flagged = {w.name: w.flagged("site_ban") for w in self.school.workflows.values()}
+        return self.store.cases_in(flagged, contact_id)
+
+    # ------------------------------------------------------------------ changing
+
+    def open(self, workflow_name: str, student_id: str, actor_id: str,
+             given: Mapping[str, list[str]], at: dt.datetime | None = None) -> Outcome:
+        """Open a case: the workflow's ``open`` event, from nowhere to its first state."""
+        workflow = self.school.workflow(workflow_name)
+        actor = self._allowed(workflow, workflow.opening, actor_id)
+        student = self.student(student_id)
+        occurred = at or self.clock()
+        values = parse_fields(workflow.opening.fields, given, self._people(student_id),
+                              f"open {workflow.name}")
+        draft = CaseRow(id="(new)", workflow=workflow.name, state="", student_id=student.id,
+                        contact_id=values.get("contact"), holder=actor.id, fields=values,
+                        version=0, opened_at=occurred.isoformat(timespec="seconds"),
+                        opened_by=actor.id, closed_at=None, restricted=workflow.restricted,
+                        child_protection=False)
+        target = self._first_state(workflow, values)
+        draft = dataclasses.replace(draft, state=target,
+                                    id=self.store.next_case_id(workflow.prefix, occurred.year))
+        plan = _Plan(draft, workflow.opening, target, values, values, occurred, actor)
+        return self._commit(workflow, plan, new_case=True)
+
+    def advance(self, case_id: str, event_name: str, actor_id: str,
+                given: Mapping[str, list[str]], at: dt.datetime | None = None) -> Outcome:
+        """Fire one event on a case, atomically, or change nothing and say why."""
+        case = self.case(case_id, actor_id)
+        workflow = self.school.workflow(case.workflow)
+        if event_name not in workflow.events:
+            known = ", ".join(workflow.events)
+            raise TransitionNotAllowed(f"{case.id}: workflow '{workflow.name}' has no event "
+                                       f"'{event_name}' (events: {known})")
+        event = workflow.events[event_name]
+        actor = self._allowed(workflow, event, actor_id)
+        if workflow.states[case.state].terminal:
+            raise TransitionNotAllowed(f"{case.id} is {case.state}: nothing more can be done")
+        occurred = at or self.clock()
+        new = parse_fields(event.fields, given, self._people(case.student_id),
+                           f"{case.id} {event.name}")
+        values = {**case.fields, **new}
+        facts = self._facts(case, values, occurred)
+        try:
+            target = machine.decide(workflow, case.state, event.name, values, facts)
+        except TransitionNotAllowed as exc:
+            raise TransitionNotAllowed(f"{case.id}: {exc}") from None
+        plan = _Plan(case, event, target, values, new, occurred, actor)
+        return self._commit(workflow, plan, new_case=False)
+
+    def _allowed(self, workflow: Workflow, event: Event, actor_id: str) -> Staff:
+        actor = self.school.member(actor_id)
+        if not actor.roles & event.roles:
+            roles = ", ".join(sorted(event.roles))
+            raise PermissionDenied(f"{actor.id} ({actor.name}) may not {event.name.replace('_', ' ')}"
+                                   f" in {workflow.name}: only {roles}")
+        return actor
+
+    def _first_state(self, workflow: Workflow, values: Mapping[str, Any]) -> str:
+        for target in workflow.opening.targets:
+            if target.state and (not target.when or target.when.holds(values)):
+                return target.state
+        raise FieldError(f"open {workflow.name}: no first state fits these fields")
+
+    def _people(self, student_id: str) -> People:
+        contact_ids = [c["id"] for c in self.store.contacts_of(student_id)]
+        return People(student_id, contact_ids, list(self.school.staff))
+
+    def _facts(self, case: CaseRow, values: Mapping[str, Any],
+               occurred: dt.datetime) -> rules.Facts:
+        contact_ids = frozenset(c["id"] for c in self.store.contacts_of(case.student_id))
+        roles = {s.id: s.roles for s in self.school.staff.values()}
+        return rules.Facts(values, occurred, case.student_id, contact_ids, roles)
+
+    def _commit(self, workflow: Workflow, plan: _Plan, new_case: bool) -> Outcome:
+        if plan.case.child_protection and any(d.to != "file" and not d.to.startswith("role:")
+                                              for d in plan.event.documents):
+            raise TransitionNotAllowed(f"{plan.case.id}: the case is marked child protection "
+                                       "(PWP-4.3): no letter about it may go to a parent")
+        self._render(workflow, plan)
+        seq = 1 if new_case else len(self.store.events(plan.case.id)) + 1
+        written = files.write_documents(self.school.root, plan.case.id, seq, plan.event.name,
+                                        [(d.template, r.id, data) for d, r, data in plan.rendered])
+        change = self._change(workflow, plan, written)
+        holder = self.school.workflows[workflow.name].states[plan.target].holder
+        holder_value = f"role:{holder}" if holder else plan.case.holder
+        try:
+            if new_case:
+                self.store.create_case(dataclasses.replace(plan.case, holder=holder_value), change)
+            else:
+                self.store.apply(plan.case, plan.target, plan.values, holder_value, change)
+        except BaseException:
+            files.remove(self.school.root, [w.path for w in written])
+            raise
+        return Outcome(
+            case=plan.case.id, workflow=workflow.name, state=plan.target,
+            documents=[Made(d.template, d.recipient_name, d.path, d.sha256)
+                       for d in change.documents],
+            deadlines=[{"name": d.name, "due": d.due_at or d.due_on} for d in change.deadlines],
+            skipped=plan.skipped,
+        )
+
+    def _change(self, workflow: Workflow, plan: _Plan, written: list[files.Written]) -> Change:
+        entered = plan.target != plan.case.state or plan.event is workflow.opening
+        specs = list(plan.event.deadlines)
+        if entered:
+            specs += list(workflow.states[plan.target].deadlines)
+        event = EventRow(
+            case_id=plan.case.id, event=plan.event.name,
+            from_state=None if plan.event is workflow.opening else plan.case.state,
+            to_state=plan.target, actor=plan.actor.id, actor_name=plan.actor.name,
+            occurred_at=plan.occurred.isoformat(timespec="seconds"), fields=plan.given)
+        docs = [DocumentRow(template=d.template, recipient_id=r.id, recipient_name=r.name,
+                            path=w.path, sha256=w.sha256, size=w.size,
+                            student_id=plan.case.student_id, case_id=plan.case.id)
+                for (d, r, _), w in zip(plan.rendered, written, strict=True)]
+        return Change(event=event, documents=docs,
+                      deadlines=[self._deadline(s, plan) for s in specs
+                                 if not s.when or s.when.holds(plan.values)],
+                      meets=list(plan.event.meets),
+                      closes=workflow.states[plan.target].terminal)
+
+    def _deadline(self, spec: DeadlineSpec, plan: _Plan) -> DeadlineRow:
+        """When a deadline falls: N school days after receipt, N minutes on, or at a field."""
+        start = plan.occurred
+        if spec.start:
+            start = dt.datetime.fromisoformat(plan.values[spec.start])
+        calendar = self.school.calendar
+        due_at: dt.datetime | None = None
+        if spec.school_days is not None:
+            due_on = calendar.due_after_receipt(start, spec.school_days)
+        elif spec.minutes is not None:
+            due_at = start + dt.timedelta(minutes=spec.minutes)
+            due_on = due_at.date()
+        else:
+            moment = dt.datetime.fromisoformat(plan.values[spec.at or ""])
+            due_on, due_at = moment.date(), (moment if "T" in plan.values[spec.at or ""]
+                                             else None)
+        return DeadlineRow(name=spec.name, title=spec.title, clause=spec.clause,
+                           due_on=due_on.isoformat(),
+                           due_at=due_at.isoformat(timespec="minutes") if due_at else None)
+
+    # ------------------------------------------------------------------ letters
+
+    def _render(self, workflow: Workflow, plan: _Plan) -> None:
+        """Render every document of the event to bytes (nothing written yet)."""
+        specs = [d for d in plan.event.documents if not d.when or d.when.holds(plan.values)]
+        if not specs:
+            return
+        student = self.student(plan.case.student_id)
+        contacts = self.contacts(student.id)
+        names = {s.id: s.name for s in self.school.staff.values()}
+        names.update({c.id: c.full_name for c in contacts})
+        names[student.id] = student.full_name
+        shown = ctx.shown_fields(workflow, plan.values, names)
+        state = workflow.states[plan.target]
+        case_info = {"id": plan.case.id, "title": workflow.title, "state": state.name,
+                     "state_title": state.title}
+        for spec in specs:
+            chosen = ctx.recipients(spec.to, contacts, plan.values.get("contact"),
+                                    self._staff_recipients(spec.to))
+            plan.skipped += [{"template": spec.template, "contact": cid, "why": why}
+                             for cid, why in chosen.skipped]
+            for recipient in chosen.to:
+                context = ctx.letter_context(
+                    letterhead=self._letterhead(), when=plan.occurred.date(), case=case_info,
+                    recipient=recipient, student=student, fields=shown,
+                    signatory=self._signatory(spec, plan.actor), actor=(plan.actor.name,
+                                                                        plan.actor.title),
+                    ban=self._ban_context(recipient, plan))
+                data = letters.render(self.school.letters_dir / spec.template, context)
+                plan.rendered.append((spec, recipient, data))
+
+    def _letterhead(self) -> ctx.Letterhead:
+        p = self.school.profile
+        return ctx.Letterhead(p.name, p.address, p.phone, p.email, p.website, p.local_authority)
+
+    def _staff_recipients(self, to: str) -> list[ctx.Recipient]:
+        if not to.startswith("role:"):
+            return []
+        return [ctx.Recipient(id=s.id, name=s.name, salutation=f"Dear {s.name}",
+                              address_lines=(s.title, *self.school.profile.address[:1]))
+                for s in self.school.holders_of(to[5:])]
+
+    def _signatory(self, spec: DocumentSpec, actor: Staff) -> tuple[str, str]:
+        return (actor.name, actor.title)
+
+    def _ban_context(self, recipient: ctx.Recipient, plan: _Plan) -> dict[str, str] | None:
+        """A site ban in force on an addressee: the letter gives the permitted contact route
+        instead of inviting them in or to call. This case counts as it will be after the
+        event (a ban being issued is in force; one being lifted is not)."""
+        banning = self.school.workflows[plan.case.workflow].flagged("site_ban")
+        for cid in recipient.contact_ids:
+            if cid == plan.values.get("contact") and plan.target in banning:
+                return _ban_details(plan.values)
+            for case in self.bans(cid):
+                if case.id != plan.case.id:
+                    return _ban_details(case.fields)
+        return None
+
+    # ------------------------------------------------------------------ doctor
+
+    def doctor(self) -> list[str]:
+        """Remove document files that no row names (left by a crash before a commit)."""
+        return files.sweep(self.school.root, self.store.document_paths())
+
+
+def _ban_details(values: Mapping[str, Any]) -> dict[str, str]:
+    return {"contact_route": str(values.get("contact_route", "")),
+            "review_on": ctx.long_date(dt.date.fromisoformat(values["review_on"]))
+            if values.get("review_on") else "",
+            "ban_from": ctx.long_date(dt.date.fromisoformat(values["ban_from"]))
+            if values.get("ban_from") else ""}
+
+
+def staff_json(school: School) -> list[dict[str, Any]]:
+    return [{"id": s.id, "name": s.name, "roles": sorted(s.roles)} for s in school.staff.values()]
+
+
+def check(root: Path) -> tuple[School, list[str]]:
+    """Validate a school in full (templates included); return it with any warnings."""
+    school = open_school(root, template_fields=letters.template_fields)
+    problems: list[str] = []
+    for path in sorted(school.letters_dir.glob("*.docx")):
+        problems += letters.check_template(path, ctx.TOP_LEVEL)
+    if problems:
+        raise DefinitionError(problems)
+    warnings = [f"{w.path}: review_by {w.review_by} has passed: review this policy (CLA-4)"
+                for w in school.workflows.values()
+                if w.review_by and w.review_by < dt.date.today()]
+    return school, warnings

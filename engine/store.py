@@ -1,0 +1,515 @@
+"""The case store: the only importer of the database layer (SQLAlchemy Core over SQLite).
+
+Writes start with ``BEGIN IMMEDIATE``: a deferred transaction that later upgrades to a
+write gets "database is locked" at once, ignoring the busy timeout. A case's state moves
+with a conditional ``UPDATE ... WHERE id = ? AND version = ?``, so of two racing advances
+exactly one wins. The events table is append-only and each row's hash chains to the
+previous one of its case, so a later edit of the audit trail shows.
+
+Written against SQLAlchemy Core so a PostgreSQL store can sit behind the same class.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, and_, create_engine,
+    event, func, insert, select, text, update,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from engine.errors import ConflictError, NotFound
+
+metadata = MetaData()
+
+students = Table(
+    "students", metadata,
+    Column("id", String, primary_key=True),
+    Column("first_name", String, nullable=False),
+    Column("last_name", String, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("form", String, nullable=False, default=""),
+    Column("house", String, nullable=False, default=""),
+    Column("updated_at", String, nullable=False),
+)
+
+contacts = Table(
+    "contacts", metadata,
+    Column("id", String, primary_key=True),
+    Column("student_id", String, ForeignKey("students.id"), nullable=False, index=True),
+    Column("data", Text, nullable=False),  # the contact's columns as JSON
+    Column("updated_at", String, nullable=False),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", String, primary_key=True),
+    Column("workflow", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("student_id", String, ForeignKey("students.id"), nullable=False),
+    Column("contact_id", String, index=True),  # the parent concerned, if any
+    Column("holder", String),  # a staff id, or "role:NAME"
+    Column("fields", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("opened_at", String, nullable=False),
+    Column("opened_by", String, nullable=False),
+    Column("closed_at", String),
+    Column("restricted", Boolean, nullable=False, default=False),
+    Column("child_protection", Boolean, nullable=False, default=False),
+    Index("ix_cases_workflow_state", "workflow", "state"),
+    Index("ix_cases_student", "student_id"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("event", String, nullable=False),
+    Column("from_state", String),
+    Column("to_state", String, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("actor_name", String, nullable=False),
+    Column("occurred_at", String, nullable=False),
+    Column("recorded_at", String, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("prev_hash", String, nullable=False),
+    Column("hash", String, nullable=False),
+)
+
+documents = Table(
+    "documents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String, ForeignKey("cases.id"), index=True),
+    Column("event_id", Integer, ForeignKey("events.id")),
+    Column("student_id", String, nullable=False, index=True),
+    Column("template", String, nullable=False),
+    Column("recipient_id", String),
+    Column("recipient_name", String, nullable=False),
+    Column("path", String, nullable=False, unique=True),
+    Column("sha256", String, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("batch_key", String, unique=True),  # set by batch letters, so a re-run skips it
+    Column("created_at", String, nullable=False),
+)
+
+deadlines = Table(
+    "deadlines", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("name", String, nullable=False),
+    Column("title", String, nullable=False),
+    Column("clause", String, nullable=False, default=""),
+    Column("due_on", String, nullable=False),  # the date, for the due list
+    Column("due_at", String),  # the moment, for deadlines in minutes
+    Column("status", String, nullable=False, default="open"),  # open | met | cancelled
+    Column("met_at", String),
+    Column("event_id", Integer, ForeignKey("events.id")),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("prefix", String, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+migrations = Table(
+    "migrations", metadata,
+    Column("name", String, primary_key=True),
+    Column("applied_at", String, nullable=False),
+)
+
+
+def _initial(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[students, contacts, cases, events, documents, deadlines,
+                                      counters])
+
+
+def _due_index(conn: Connection) -> None:
+    # A plain index on due_on is slower than a scan for wide ranges; a partial covering
+    # index over open deadlines answers the due list in milliseconds at 100,000 cases.
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_deadlines_open ON deadlines (due_on, case_id, name) "
+        "WHERE status = 'open'")
+
+
+# Schema migrations: small named steps, applied once each, in order.
+MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index))
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: str
+    workflow: str
+    state: str
+    student_id: str
+    contact_id: str | None
+    holder: str | None
+    fields: dict[str, Any]
+    version: int
+    opened_at: str
+    opened_by: str
+    closed_at: str | None
+    restricted: bool
+    child_protection: bool
+
+
+@dataclass(frozen=True)
+class EventRow:
+    case_id: str
+    event: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    actor_name: str
+    occurred_at: str
+    fields: dict[str, Any]
+    seq: int = 0
+    recorded_at: str = ""
+    hash: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    template: str
+    recipient_id: str | None
+    recipient_name: str
+    path: str
+    sha256: str
+    size: int
+    student_id: str
+    case_id: str | None = None
+    batch_key: str | None = None
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    name: str
+    title: str
+    clause: str
+    due_on: str
+    due_at: str | None = None
+    status: str = "open"
+    met_at: str | None = None
+    case_id: str = ""
+
+
+@dataclass
+class Change:
+    """Everything one accepted event writes, in one transaction."""
+
+    event: EventRow
+    documents: list[DocumentRow] = field(default_factory=list)
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+    meets: list[str] = field(default_factory=list)  # deadline names met by this event
+    closes: bool = False
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+class Store:
+    """Cases, events, documents, deadlines and people in one SQLite file."""
+
+    def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.engine: Engine = create_engine(f"sqlite:///{path}", future=True)
+        event.listen(self.engine, "connect", self._on_connect(busy_timeout_ms))
+        event.listen(self.engine, "begin", self._on_begin)
+        self._migrate()
+
+    @staticmethod
+    def _on_connect(busy_ms: int):  # type: ignore[no-untyped-def]
+        def connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # we say BEGIN ourselves (see _on_begin)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+            cur.close()
+        return connect
+
+    @staticmethod
+    def _on_begin(conn: Connection) -> None:
+        kind = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {kind}")
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction, begun IMMEDIATE; commits on success, rolls back on error."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _migrate(self) -> None:
+        with self.writing() as conn:
+            migrations.create(conn, checkfirst=True)
+            done = set(conn.scalars(select(migrations.c.name)))
+            for name, step in MIGRATIONS:
+                if name not in done:
+                    step(conn)
+                    conn.execute(insert(migrations).values(name=name, applied_at=_now()))
+
+    # ------------------------------------------------------------------ people
+
+    def upsert_students(self, rows: Iterable[Any]) -> int:
+        """Insert or update students by id (all in one transaction)."""
+        count = 0
+        with self.writing() as conn:
+            for s in rows:
+                values = dict(first_name=s.first_name, last_name=s.last_name, year=s.year,
+                              form=s.form, house=s.house, updated_at=_now())
+                done = conn.execute(update(students).where(students.c.id == s.id).values(**values))
+                if done.rowcount == 0:
+                    conn.execute(insert(students).values(id=s.id, **values))
+                count += 1
+        return count
+
+    def upsert_contacts(self, rows: Iterable[Any], to_dict: Any) -> int:
+        """Insert or update contacts by id; ``to_dict`` turns one into its JSON columns."""
+        count = 0
+        with self.writing() as conn:
+            for c in rows:
+                values = dict(student_id=c.student_id, data=_json(to_dict(c)), updated_at=_now())
+                done = conn.execute(update(contacts).where(contacts.c.id == c.id).values(**values))
+                if done.rowcount == 0:
+                    conn.execute(insert(contacts).values(id=c.id, **values))
+                count += 1
+        return count
+
+    def student(self, student_id: str) -> dict[str, Any]:
+        with self.reading() as conn:
+            row = conn.execute(select(students).where(students.c.id == student_id)).first()
+        if row is None:
+            raise NotFound(f"no student '{student_id}' (import students first)")
+        return dict(row._mapping)
+
+    def student_ids(self, year: int | None = None, form: str | None = None) -> list[str]:
+        query = select(students.c.id).order_by(students.c.id)
+        if year is not None:
+            query = query.where(students.c.year == year)
+        if form is not None:
+            query = query.where(students.c.form == form)
+        with self.reading() as conn:
+            return list(conn.scalars(query))
+
+    def contacts_of(self, student_id: str) -> list[dict[str, Any]]:
+        """The student's contacts in import order (their JSON columns)."""
+        query = select(contacts.c.data).where(contacts.c.student_id == student_id)
+        with self.reading() as conn:
+            return [json.loads(d) for d in conn.scalars(query.order_by(contacts.c.id))]
+
+    def all_student_ids(self) -> set[str]:
+        with self.reading() as conn:
+            return set(conn.scalars(select(students.c.id)))
+
+    # ------------------------------------------------------------------ cases
+
+    def next_case_id(self, prefix: str, year: int) -> str:
+        """A new case id such as CON-2026-0001 (its own short transaction)."""
+        key = f"{prefix}-{year}"
+        with self.writing() as conn:
+            last = conn.scalar(select(counters.c.last).where(counters.c.prefix == key))
+            if last is None:
+                conn.execute(insert(counters).values(prefix=key, last=1))
+                last = 0
+            else:
+                conn.execute(update(counters).where(counters.c.prefix == key)
+                             .values(last=last + 1))
+        return f"{key}-{last + 1:04d}"
+
+    def create_case(self, case: CaseRow, change: Change) -> None:
+        """Write a new case with its opening event, documents and deadlines, atomically."""
+        with self.writing() as conn:
+            conn.execute(insert(cases).values(
+                id=case.id, workflow=case.workflow, state=case.state, student_id=case.student_id,
+                contact_id=case.contact_id, holder=case.holder, fields=_json(case.fields),
+                version=1, opened_at=case.opened_at, opened_by=case.opened_by,
+                restricted=case.restricted, child_protection=case.child_protection))
+            self._record(conn, case.id, change)
+
+    def apply(self, case: CaseRow, new_state: str, new_fields: dict[str, Any],
+              holder: str | None, change: Change, child_protection: bool | None = None) -> None:
+        """Move a case on, atomically; ConflictError if someone else moved it first."""
+        values: dict[str, Any] = dict(state=new_state, fields=_json(new_fields), holder=holder,
+                                      version=case.version + 1)
+        if change.closes:
+            values["closed_at"] = change.event.occurred_at
+        if child_protection is not None:
+            values["child_protection"] = child_protection
+        with self.writing() as conn:
+            moved = conn.execute(update(cases).where(
+                and_(cases.c.id == case.id, cases.c.version == case.version)).values(**values))
+            if moved.rowcount != 1:
+                raise ConflictError(f"case {case.id} was changed by someone else while you "
+                                    "worked; look at it again ('liaison show') and retry")
+            self._record(conn, case.id, change)
+
+    def _record(self, conn: Connection, case_id: str, change: Change) -> None:
+        event_id = self._append_event(conn, change.event)
+        for doc in change.documents:
+            conn.execute(insert(documents).values(
+                event_id=event_id, created_at=change.event.occurred_at,
+                **_doc_values(replace(doc, case_id=case_id))))
+        if change.meets:
+            conn.execute(update(deadlines).where(and_(
+                deadlines.c.case_id == case_id, deadlines.c.status == "open",
+                deadlines.c.name.in_(change.meets))).values(
+                    status="met", met_at=change.event.occurred_at))
+        if change.closes:
+            conn.execute(update(deadlines).where(and_(
+                deadlines.c.case_id == case_id, deadlines.c.status == "open")).values(
+                    status="cancelled", met_at=change.event.occurred_at))
+        for d in change.deadlines:
+            conn.execute(insert(deadlines).values(
+                case_id=case_id, name=d.name, title=d.title, clause=d.clause, due_on=d.due_on,
+                due_at=d.due_at, status="open", event_id=event_id))
+
+    def _append_event(self, conn: Connection, e: EventRow) -> int:
+        last = conn.execute(select(events.c.seq, events.c.hash).where(events.c.case_id == e.case_id)
+                            .order_by(events.c.seq.desc()).limit(1)).first()
+        seq, prev = (last.seq + 1, last.hash) if last else (1, "")
+        recorded = _now()
+        body = dict(case_id=e.case_id, seq=seq, event=e.event, from_state=e.from_state,
+                    to_state=e.to_state, actor=e.actor, actor_name=e.actor_name,
+                    occurred_at=e.occurred_at, recorded_at=recorded, fields=_json(e.fields))
+        digest = hashlib.sha256((prev + _json(body)).encode()).hexdigest()
+        result = conn.execute(insert(events).values(prev_hash=prev, hash=digest, **body))
+        return int(result.inserted_primary_key[0])
+
+    def record_documents(self, docs: Iterable[DocumentRow]) -> None:
+        """Documents made outside a case (batch letters), all in one transaction."""
+        with self.writing() as conn:
+            for doc in docs:
+                conn.execute(insert(documents).values(created_at=doc.created_at or _now(),
+                                                      **_doc_values(doc)))
+
+    def batch_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of these batch keys already have a document (a re-run skips them)."""
+        keys = list(keys)
+        with self.reading() as conn:
+            return set(conn.scalars(select(documents.c.batch_key)
+                                    .where(documents.c.batch_key.in_(keys))))
+
+    def case(self, case_id: str) -> CaseRow:
+        with self.reading() as conn:
+            row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
+        if row is None:
+            raise NotFound(f"no case '{case_id}'")
+        return _case(row._mapping)
+
+    def cases(self, workflow: str | None = None, state: str | None = None,
+              contact_id: str | None = None, student_id: str | None = None) -> list[CaseRow]:
+        query = select(cases).order_by(cases.c.opened_at, cases.c.id)
+        for column, value in ((cases.c.workflow, workflow), (cases.c.state, state),
+                              (cases.c.contact_id, contact_id), (cases.c.student_id, student_id)):
+            if value is not None:
+                query = query.where(column == value)
+        with self.reading() as conn:
+            return [_case(r._mapping) for r in conn.execute(query)]
+
+    def cases_in(self, states_by_workflow: dict[str, tuple[str, ...]],
+                 contact_id: str) -> list[CaseRow]:
+        """The contact's cases that sit in one of the given states (e.g. a site ban)."""
+        out = []
+        for workflow, states in states_by_workflow.items():
+            if states:
+                out += [c for c in self.cases(workflow=workflow, contact_id=contact_id)
+                        if c.state in states]
+        return out
+
+    def events(self, case_id: str) -> list[EventRow]:
+        query = select(events).where(events.c.case_id == case_id).order_by(events.c.seq)
+        with self.reading() as conn:
+            return [EventRow(**{k: (json.loads(v) if k == "fields" else v)
+                                for k, v in r._mapping.items()
+                                if k not in ("id", "prev_hash")})
+                    for r in conn.execute(query)]
+
+    def documents(self, case_id: str | None = None,
+                  student_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(documents).order_by(documents.c.id)
+        if case_id is not None:
+            query = query.where(documents.c.case_id == case_id)
+        if student_id is not None:
+            query = query.where(documents.c.student_id == student_id)
+        with self.reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def document_paths(self) -> set[str]:
+        with self.reading() as conn:
+            return set(conn.scalars(select(documents.c.path)))
+
+    def deadlines(self, case_id: str) -> list[dict[str, Any]]:
+        query = select(deadlines).where(deadlines.c.case_id == case_id).order_by(deadlines.c.id)
+        with self.reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def open_deadlines(self, until: str) -> list[dict[str, Any]]:
+        """Open deadlines due on or before ``until`` (ISO date), with their case's columns."""
+        query = (select(deadlines.c.case_id, deadlines.c.name, deadlines.c.title,
+                        deadlines.c.clause, deadlines.c.due_on, deadlines.c.due_at,
+                        cases.c.workflow, cases.c.student_id, cases.c.holder,
+                        cases.c.restricted, cases.c.opened_by)
+                 .join(cases, cases.c.id == deadlines.c.case_id)
+                 .where(and_(deadlines.c.status == "open", deadlines.c.due_on <= until))
+                 .order_by(deadlines.c.due_on, deadlines.c.due_at, deadlines.c.case_id))
+        with self.reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def count(self, table: str) -> int:
+        with self.reading() as conn:
+            return int(conn.scalar(select(func.count()).select_from(metadata.tables[table])) or 0)
+
+    def dump(self) -> list[str]:
+        """Every row of every table as SQL text: tests compare it before and after."""
+        raw = self.engine.raw_connection()
+        try:
+            return list(raw.driver_connection.iterdump())  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
+    def execute(self, sql: str) -> None:
+        """Run raw SQL in a write transaction (for benchmarks and maintenance)."""
+        with self.writing() as conn:
+            conn.execute(text(sql))
+
+
+def _doc_values(doc: DocumentRow) -> dict[str, Any]:
+    return dict(student_id=doc.student_id, template=doc.template, recipient_id=doc.recipient_id,
+                recipient_name=doc.recipient_name, path=doc.path, sha256=doc.sha256,
+                size=doc.size, batch_key=doc.batch_key,
+                **({"case_id": doc.case_id} if doc.case_id else {}))
+
+
+def _case(row: Any) -> CaseRow:
+    values = dict(row)
+    values["fields"] = json.loads(values["fields"])
+    values["restricted"] = bool(values["restricted"])
+    values["child_protection"] = bool(values["child_protection"])
+    return CaseRow(**values)
