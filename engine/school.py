@@ -74,7 +74,8 @@ class School:
         try:
             return self.staff[staff_id]
         except KeyError:
-            raise PermissionDenied(f"unknown member of staff '{staff_id}' (see 'liaison staff')")
+            raise PermissionDenied(
+                f"unknown member of staff '{staff_id}' (see 'liaison staff')") from None
 
     def workflow(self, name: str) -> Workflow:
         try:

@@ -19,7 +19,13 @@ from typing import Any
 from engine import context as ctx
 from engine import files, letters, machine, rules
 from engine.definitions import DeadlineSpec, DocumentSpec, Event, Workflow
-from engine.errors import DefinitionError, FieldError, NotFound, PermissionDenied, TransitionNotAllowed
+from engine.errors import (
+    DefinitionError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+)
 from engine.fields import People, parse_fields
 from engine.people import Contact, Student, read_contacts, read_students
 from engine.school import School, Staff, open_school
@@ -147,6 +153,27 @@ class Liaison:
         names = machine.possible(workflow, case.state, case.fields)
         return [workflow.events[n] for n in names if who.roles & workflow.events[n].roles]
 
+    def view(self, case_id: str, actor_id: str) -> dict[str, Any]:
+        """Everything ``show`` prints about a case, as plain data."""
+        case = self.case(case_id, actor_id)
+        workflow = self.school.workflow(case.workflow)
+        state = workflow.states[case.state]
+        return {
+            "case": case.id, "workflow": case.workflow, "title": workflow.title,
+            "state": case.state, "state_title": state.title, "student": case.student_id,
+            "contact": case.contact_id, "holder": case.holder, "version": case.version,
+            "opened_at": case.opened_at, "opened_by": case.opened_by,
+            "closed_at": case.closed_at, "child_protection": case.child_protection,
+            "fields": case.fields,
+            "bans": [{"case": b.id, **_ban_details(b.fields)} for b in self.bans(case.contact_id)],
+            "deadlines": [{"name": d["name"], "due": d["due_at"] or d["due_on"],
+                           "status": d["status"], "clause": d["clause"], "met_at": d["met_at"]}
+                          for d in self.store.deadlines(case.id)],
+            "documents": [{"template": d["template"], "recipient": d["recipient_name"],
+                           "path": d["path"], "sha256": d["sha256"]}
+                          for d in self.store.documents(case_id=case.id)],
+        }
+
     def bans(self, contact_id: str | None) -> list[CaseRow]:
         """Site bans in force against this contact, from any of their cases."""
         if not contact_id:
@@ -205,8 +232,9 @@ class Liaison:
         actor = self.school.member(actor_id)
         if not actor.roles & event.roles:
             roles = ", ".join(sorted(event.roles))
-            raise PermissionDenied(f"{actor.id} ({actor.name}) may not {event.name.replace('_', ' ')}"
-                                   f" in {workflow.name}: only {roles}")
+            doing = event.name.replace("_", " ")
+            raise PermissionDenied(f"{actor.id} ({actor.name}) may not {doing} in "
+                                   f"{workflow.name}: only {roles}")
         return actor
 
     def _first_state(self, workflow: Workflow, values: Mapping[str, Any]) -> str:

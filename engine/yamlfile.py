@@ -126,7 +126,8 @@ def _build_map(node: yaml.MappingNode, name: str, problems: list[str], depth: in
         key = key_node.value
         if key in out:
             first = out.key_lines[key]
-            problems.append(f"{_where(name, key_node)}: duplicate key '{key}' (first at line {first})")
+            problems.append(
+                f"{_where(name, key_node)}: duplicate key '{key}' (first at line {first})")
             continue
         out.key_lines[key] = key_node.start_mark.line + 1
         out[key] = _build(value_node, name, problems, depth + 1)

@@ -1,15 +1,15 @@
-"""Build the shipped letter templates in letters/ (run: python tools/make_letters.py).
+"""Build the shipped letter templates in letters/ (run: python tools/make_letters.py [NAME ...]).
 
 The .docx files are the school's to edit in Word; this script is how the shipped ones are
-made, so every letter shares one letterhead and layout and a change to the layout is made
-once. Bodies use docxtpl tags: ``{{ }}`` for values, ``{%p if %}``/``{%p for %}`` for whole
-paragraphs. The context every template receives is described in docs/letters.md.
-
-Each body line is a paragraph; a line starting with "**" is bold, "- " a bullet.
+made, so every letter shares one letterhead and layout, and a layout change is made once.
+The wording of each workflow's letters lives in tools/letter_texts/<workflow>.py as a
+``TEMPLATES`` dict (file name -> body lines built with tools/letter_layout.py). The context
+every template receives is described in docs/letters.md.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -18,182 +18,16 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 ROOT = Path(__file__).resolve().parent.parent
-
-INTERPRETER = (
-    "{%p if recipient.needs_interpreter %}",
-    "If it would help, we will arrange an interpreter ({{ recipient.language }}) for any "
-    "meeting with the school, at no cost to you. Please tell the School Office when you "
-    "reply.",
-    "{%p endif %}",
-)
-CONTACT = (
-    "{%p if ban %}",
-    "While the present arrangements are in force, please do not come to the school site or "
-    "contact members of staff. You may write to the school {{ ban.contact_route }}.",
-    "{%p else %}",
-    "If you have any questions, please contact the School Office on {{ school.phone }} or "
-    "at {{ school.email }}.",
-    "{%p endif %}",
-)
+sys.path.insert(0, str(ROOT))
 
 
-def letter(*body: str, contact: bool = True) -> list[str]:
-    """A letter to a parent: address block, reference, salutation, body, sign-off."""
-    return [
-        "{{ date }}",
-        "",
-        "{{ recipient.name }}",
-        "{%p for line in recipient.address_lines %}",
-        "{{ line }}",
-        "{%p endfor %}",
-        "",
-        "Our reference: {{ reference }}",
-        "",
-        "{{ recipient.salutation }},",
-        "**Re: {{ student.full_name }}, Year {{ student.year }} ({{ student.form }})",
-        *body,
-        *INTERPRETER,
-        *(CONTACT if contact else ()),
-        "Yours sincerely,",
-        "",
-        "",
-        "{{ signatory.name }}",
-        "{{ signatory.title }}",
-    ]
-
-
-def record(title: str, *body: str) -> list[str]:
-    """A record for the file (and any staff it is copied to): no parent address."""
-    return [
-        f"**{title}",
-        "Case: {{ reference }} ({{ case.title }})",
-        "Student: {{ student.full_name }}, Year {{ student.year }} ({{ student.form }})",
-        "Date: {{ date }}",
-        "Recorded by: {{ actor.name }}, {{ actor.title }}",
-        "Copy for: {{ recipient.name }}",
-        "",
-        *body,
-    ]
-
-
-TEMPLATES: dict[str, list[str]] = {
-    "conduct_meeting_request.docx": letter(
-        "Following the incident on {{ fields.incident_date }}, I would like to meet you to "
-        "talk about what happened, to restore our working relationship and to agree a way "
-        "forward together for {{ student.first_name }}.",
-        "I am writing to confirm the meeting on {{ fields.meeting_at }} at the school with "
-        "{{ fields.with_staff }}. Please report to Reception when you arrive.",
-        "If this time is not convenient, please contact the School Office so that we can "
-        "arrange another.",
-    ),
-    "conduct_meeting_ended.docx": record(
-        "Record of a meeting ended because of the parent's conduct",
-        "Parent: {{ fields.contact }}",
-        "Meeting arranged for: {{ fields.meeting_at }} with {{ fields.with_staff }}",
-        "The meeting was brought to a close because: {{ fields.ended_because }}",
-        "It was reported immediately to the line manager. If appropriate, the meeting is "
-        "reconvened with a member of the Leadership Team.",
-    ),
-    "conduct_meeting_record.docx": record(
-        "Record of meeting with parent",
-        "Parent: {{ fields.contact }}",
-        "Meeting: {{ fields.meeting_at }} with {{ fields.with_staff }}",
-        "Incident discussed: {{ fields.incident_date }}: {{ fields.incident_summary }}",
-        "**Attended",
-        "{%p for person in fields.attendees %}",
-        "- {{ person }}",
-        "{%p endfor %}",
-        "**Actions agreed",
-        "{%p for action in fields.actions %}",
-        "- {{ action }}",
-        "{%p endfor %}",
-    ),
-    "conduct_actions_agreed.docx": letter(
-        "Thank you for meeting us on {{ fields.meeting_at }}. I am writing to confirm the "
-        "actions we agreed together:",
-        "{%p for action in fields.actions %}",
-        "- {{ action }}",
-        "{%p endfor %}",
-        "We will keep in touch about how things are going for {{ student.first_name }}.",
-    ),
-    "conduct_formal_warning.docx": letter(
-        "**Formal warning about your conduct",
-        "I am writing about your conduct towards members of the school community on "
-        "{{ fields.repeat_date }}: {{ fields.repeat_summary }}",
-        "This follows our concerns about the incident on {{ fields.incident_date }}. The "
-        "school expects everyone to communicate respectfully and calmly with staff.",
-        "Please be clear that a further offence may result in a ban from the school site and "
-        "from communication with staff, whether by email, telephone or face to face.",
-    ),
-    "conduct_legal_advice_request.docx": record(
-        "Request for advice from the Local Authority's legal team",
-        "Local Authority: {{ school.local_authority }}",
-        "Parent: {{ fields.contact }}",
-        "Incident: {{ fields.incident_date }}: {{ fields.incident_summary }}",
-        "Repeat: {{ fields.repeat_date }}: {{ fields.repeat_summary }}",
-        "Grounds for seeking advice: {{ fields.grounds }}",
-        "{%p if fields.also_informed %}",
-        "Also informed:",
-        "{%p for who in fields.also_informed %}",
-        "- {{ who }}",
-        "{%p endfor %}",
-        "{%p endif %}",
-    ),
-    "conduct_site_ban.docx": letter(
-        "**Temporary ban from the school site and from communication with staff",
-        "I am writing to tell you that, from {{ fields.ban_from }}, you are banned temporarily "
-        "from the school site and from all communication with members of staff, until a "
-        "resolution is agreed.",
-        "{%p if fields.reasons %}",
-        "The reasons for this decision are: {{ fields.reasons }}",
-        "{%p endif %}",
-        "While the ban is in force you may write to the school {{ fields.contact_route }}.",
-        "{%p if fields.representations_by %}",
-        "You may make representations about this decision, in writing, until "
-        "{{ fields.representations_by }}. I will consider them before deciding whether the "
-        "ban should continue.",
-        "{%p else %}",
-        "You may make representations about this decision in writing. I will consider them "
-        "before deciding whether the ban should continue.",
-        "{%p endif %}",
-        "The ban will be reviewed by {{ fields.review_on }}.",
-        contact=False,
-    ),
-    "conduct_ban_confirmed.docx": letter(
-        "**Confirmation of the ban from the school site",
-        "{%p if fields.representations %}",
-        "I have considered the representations you made: {{ fields.representations }}",
-        "{%p else %}",
-        "I have received no representations from you about the temporary ban.",
-        "{%p endif %}",
-        "I have decided that the ban from the school site and from communication with staff "
-        "will continue. It will next be reviewed by {{ fields.review_on }}.",
-        "You may write to the school {{ fields.contact_route }}.",
-        contact=False,
-    ),
-    "conduct_ban_review.docx": record(
-        "Review of a site ban",
-        "Parent: {{ fields.contact }}",
-        "Ban in force from: {{ fields.ban_from }}",
-        "What the review found: {{ fields.review_notes }}",
-        "Next review by: {{ fields.review_on }}",
-    ),
-    "conduct_ban_lifted.docx": letter(
-        "**The ban from the school site is lifted",
-        "I am writing to tell you that the ban from the school site and from communication "
-        "with staff, in force since {{ fields.ban_from }}, is lifted with effect from today.",
-        "{{ fields.lift_reason }}",
-        "We look forward to working with you again in partnership for "
-        "{{ student.first_name }}.",
-    ),
-    "conduct_resolution.docx": letter(
-        "Thank you for working with us to resolve the concerns raised following the incident "
-        "on {{ fields.incident_date }}.",
-        "We have agreed the following way forward: {{ fields.outcome }}",
-        "We value our partnership with you and look forward to supporting "
-        "{{ student.first_name }} together.",
-    ),
-}
+def templates() -> dict[str, list[str]]:
+    """Every template's body lines, from every module in tools/letter_texts/."""
+    out: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tools" / "letter_texts").glob("*.py")):
+        if path.stem != "__init__":
+            out.update(importlib.import_module(f"tools.letter_texts.{path.stem}").TEMPLATES)
+    return out
 
 
 def _paragraph(doc: Document, line: str) -> None:
@@ -237,7 +71,7 @@ def build(name: str, lines: list[str], folder: Path) -> Path:
 
 def main(names: list[str]) -> None:
     folder = ROOT / "letters"
-    for name, lines in TEMPLATES.items():
+    for name, lines in templates().items():
         if not names or name in names:
             print(build(name, lines, folder).relative_to(ROOT))
 

@@ -1,0 +1,308 @@
+"""The ``liaison`` command: typer + rich, thin over engine.service.
+
+Every command that reads or changes a case takes ``--as STAFF_ID``. A LiaisonError becomes
+one ``error:`` line on stderr and exit status 1 (2 for usage errors); anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engine import machine, service
+from engine.errors import DefinitionError, InputError, LiaisonError
+from engine.fields import parse_assignments
+from engine.school import find_root, open_school
+from engine.service import Liaison, Outcome
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="Liaison: cases and letters for a school's home-school policies.")
+import_app = typer.Typer(no_args_is_help=True, help="Load people from the MIS's CSV exports.")
+app.add_typer(import_app, name="import")
+
+out = Console(highlight=False, soft_wrap=True)
+SchoolOpt = Annotated[Path | None, typer.Option("--school", envvar="LIAISON_SCHOOL",
+                                                help="The school directory (default: here).")]
+AsOpt = Annotated[str, typer.Option("--as", help="Your staff id (see 'liaison staff').")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="A field: key=value (repeat "
+                                                  "a key for a list).")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened (ISO date/time); "
+                                           "default now.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+@contextmanager
+def liaison(school: Path | None) -> Iterator[Liaison]:
+    engine = Liaison.at(find_root(school))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _when(at: str | None) -> dt.datetime | None:
+    if at is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(at).replace(tzinfo=None)
+    except ValueError:
+        raise InputError(f"--at '{at}': expected an ISO date or date and time "
+                         "(2026-11-24T10:30)") from None
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[str(v) if v is not None else "" for v in row])
+    out.print(table)
+
+
+def _print_outcome(outcome: Outcome, as_json: bool) -> None:
+    if as_json:
+        _print_json(outcome.as_json())
+        return
+    out.print(f"{outcome.case} ({outcome.workflow}) is now [bold]{outcome.state}[/bold]")
+    for d in outcome.documents:
+        out.print(f"  wrote {d.path}  for {d.recipient}")
+    for d in outcome.deadlines:
+        out.print(f"  deadline {d['name']}: {d['due']}")
+    for s in outcome.skipped:
+        out.print(f"  no {s['template']} for contact {s['contact']}: {s['why']}")
+
+
+# ---------------------------------------------------------------------- school
+
+
+@app.command()
+def init(directory: Path) -> None:
+    """Make a new school directory from the shipped defaults."""
+    from engine import shipped
+
+    shipped.copy_school(directory)
+    out.print(f"made {directory}: edit school.yaml, then 'liaison check --school {directory}'")
+
+
+@app.command()
+def demo(directory: Annotated[Path, typer.Argument()] = Path("demo-school"),
+         as_json: JsonOpt = False) -> None:
+    """Run a conduct case on the demo school, from incident to site ban to resolution."""
+    from engine import shipped
+
+    letters = shipped.run_demo(directory)
+    if as_json:
+        _print_json(letters)
+        return
+    _table(f"Letters written in {directory}", ["case", "event", "template", "recipient", "path"],
+           [[r["case"], r["event"], r["template"], r["recipient"], r["path"]] for r in letters])
+
+
+@app.command()
+def check(school: SchoolOpt = None) -> None:
+    """Validate school.yaml, every workflow and every letter template."""
+    root = find_root(school)
+    loaded, warnings = service.check(root)
+    for warning in warnings:
+        out.print(f"warning: {warning}")
+    out.print(f"ok: {len(loaded.workflows)} workflows, {len(loaded.staff)} staff, "
+              f"{len(list(loaded.letters_dir.glob('*.docx')))} letter templates")
+
+
+@app.command()
+def workflows(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """List the workflows with their policy and review date."""
+    loaded = open_school(find_root(school))
+    rows = [{"name": w.name, "title": w.title, "policy": w.policy,
+             "review_by": w.review_by.isoformat() if w.review_by else None,
+             "clauses": list(w.clauses), "restricted": w.restricted}
+            for w in loaded.workflows.values()]
+    if as_json:
+        _print_json(rows)
+        return
+    _table("Workflows", ["name", "title", "review by", "clauses"],
+           [[r["name"], r["title"], r["review_by"], " ".join(r["clauses"])] for r in rows])
+
+
+@app.command()
+def staff(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """List the staff and their roles."""
+    loaded = open_school(find_root(school))
+    rows = service.staff_json(loaded)
+    if as_json:
+        _print_json(rows)
+        return
+    _table("Staff", ["id", "name", "roles"], [[r["id"], r["name"], ", ".join(r["roles"])]
+                                              for r in rows])
+
+
+@app.command()
+def diagram(workflow: str, school: SchoolOpt = None) -> None:
+    """Print a Mermaid diagram of a workflow's states and events."""
+    loaded = open_school(find_root(school))
+    sys.stdout.write(machine.diagram(loaded.workflow(workflow)))
+
+
+@app.command()
+def doctor(school: SchoolOpt = None) -> None:
+    """Remove document files no record names (left by a crash before a commit)."""
+    with liaison(school) as engine:
+        removed = engine.doctor()
+    out.print(f"removed {len(removed)} orphaned file(s)")
+    for path in removed:
+        out.print(f"  {path}")
+
+
+@import_app.command("students")
+def import_students(file: Path, school: SchoolOpt = None) -> None:
+    """Import students (id, first_name, last_name, year, form, house); updates by id."""
+    with liaison(school) as engine:
+        count = engine.import_students(file)
+    out.print(f"imported {count} students from {file}")
+
+
+@import_app.command("contacts")
+def import_contacts(file: Path, school: SchoolOpt = None) -> None:
+    """Import contacts (parents and carers) of known students; updates by id."""
+    with liaison(school) as engine:
+        count = engine.import_contacts(file)
+    out.print(f"imported {count} contacts from {file}")
+
+
+# ---------------------------------------------------------------------- cases
+
+
+@app.command("open")
+def open_case(workflow: str, student: Annotated[str, typer.Option("--student")], actor: AsOpt,
+              values: SetOpt = None, at: AtOpt = None, school: SchoolOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """Open a case of WORKFLOW for a student."""
+    given = parse_assignments(values or [])
+    with liaison(school) as engine:
+        outcome = engine.open(workflow, student, actor, given, _when(at))
+    _print_outcome(outcome, as_json)
+
+
+@app.command()
+def advance(case: str, event: str, actor: AsOpt, values: SetOpt = None, at: AtOpt = None,
+            school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Fire EVENT on CASE: check, record, set deadlines, write the letters."""
+    given = parse_assignments(values or [])
+    with liaison(school) as engine:
+        outcome = engine.advance(case, event, actor, given, _when(at))
+    _print_outcome(outcome, as_json)
+
+
+@app.command()
+def actions(case: str, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """The events you may fire on CASE now, with the fields each needs."""
+    with liaison(school) as engine:
+        events = engine.actions(case, actor)
+    rows = [{"event": e.name, "title": e.title,
+             "fields": [{"name": f.name, "type": f.type, "optional": f.optional,
+                         **({"choices": list(f.choices)} if f.choices else {})}
+                        for f in e.fields]} for e in events]
+    if as_json:
+        _print_json(rows)
+        return
+    _table(f"What you may do on {case}", ["event", "title", "fields"],
+           [[r["event"], r["title"], ", ".join(f"{f['name']} ({f['type']}"
+                                               f"{', optional' if f['optional'] else ''})"
+                                               for f in r["fields"])] for r in rows])
+
+
+@app.command()
+def show(case: str, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """A case: state, fields, bans in force, deadlines and documents."""
+    with liaison(school) as engine:
+        view = engine.view(case, actor)
+    if as_json:
+        _print_json(view)
+        return
+    out.print(f"[bold]{view['case']}[/bold] {view['title']}: {view['state']} "
+              f"({view['state_title']})")
+    out.print(f"student {view['student']}  opened {view['opened_at']} by {view['opened_by']}"
+              f"  holder {view['holder'] or '-'}")
+    for ban in view["bans"]:
+        out.print(f"[bold red]SITE BAN IN FORCE[/bold red] ({ban['case']}): contact only "
+                  f"{ban['contact_route']}; review by {ban['review_on']}")
+    for key, value in view["fields"].items():
+        out.print(f"  {key}: {value}")
+    _table("Deadlines", ["name", "due", "status", "clause"],
+           [[d["name"], d["due"], d["status"], d["clause"]] for d in view["deadlines"]])
+    _table("Documents", ["template", "recipient", "path"],
+           [[d["template"], d["recipient"], d["path"]] for d in view["documents"]])
+
+
+@app.command("cases")
+def list_cases(actor: AsOpt, workflow: Annotated[str | None, typer.Option()] = None,
+               state: Annotated[str | None, typer.Option()] = None, school: SchoolOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """The cases you may see, optionally of one workflow or state."""
+    with liaison(school) as engine:
+        rows = [{"case": c.id, "workflow": c.workflow, "state": c.state,
+                 "student": c.student_id, "holder": c.holder, "opened_at": c.opened_at}
+                for c in engine.cases(actor, workflow, state)]
+    if as_json:
+        _print_json(rows)
+        return
+    _table("Cases", ["case", "workflow", "state", "student", "holder", "opened"],
+           [list(r.values()) for r in rows])
+
+
+@app.command()
+def history(case: str, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """The audit trail of CASE: who did what, when."""
+    with liaison(school) as engine:
+        rows = [{"seq": e.seq, "event": e.event, "from": e.from_state, "to": e.to_state,
+                 "actor": e.actor, "actor_name": e.actor_name, "occurred_at": e.occurred_at,
+                 "recorded_at": e.recorded_at, "fields": e.fields, "hash": e.hash}
+                for e in engine.history(case, actor)]
+    if as_json:
+        _print_json(rows)
+        return
+    _table(f"History of {case}", ["#", "event", "from", "to", "by", "when", "recorded"],
+           [[r["seq"], r["event"], r["from"], r["to"], f"{r['actor']} {r['actor_name']}",
+             r["occurred_at"], r["recorded_at"]] for r in rows])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status (1 for a LiaisonError, 2 for usage)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(f"error: {problem}\n")
+        return 1
+    except LiaisonError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        return 1
+    except Exception as exc:  # click's usage errors; anything else is a bug
+        import click
+
+        if isinstance(exc, click.ClickException):
+            sys.stderr.write(f"error: {exc.format_message()}\n")
+            return exc.exit_code
+        raise
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())

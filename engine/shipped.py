@@ -1,0 +1,109 @@
+"""The shipped demo school: new school directories and the demo walk-through.
+
+In a source checkout the repository root *is* the demo school; an installed wheel carries
+the same files as ``engine/_school`` (see pyproject.toml), so both are found here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+from engine.school import SCHOOL_FILE
+from engine.service import Liaison
+
+PARTS = ("school.yaml", "workflows", "letters", "samples")
+
+
+def source() -> Path:
+    """Where the shipped school lives: the checkout's root, else the installed copy."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent
+    if (checkout / SCHOOL_FILE).is_file() and (checkout / "workflows").is_dir():
+        return checkout
+    return package / "_school"
+
+
+def copy_school(target: Path) -> None:
+    """A new school directory from the shipped defaults; refuses to overwrite one."""
+    if target.exists() and any(target.iterdir()):
+        raise InputError(f"{target}: already exists and is not empty")
+    origin = source()
+    target.mkdir(parents=True, exist_ok=True)
+    for part in PARTS:
+        path = origin / part
+        if path.is_dir():
+            shutil.copytree(path, target / part, ignore=shutil.ignore_patterns("__*"))
+        else:
+            shutil.copy2(path, target / part)
+    (target / "cases").mkdir(exist_ok=True)
+
+
+def reset_demo(target: Path) -> None:
+    """A fresh demo school at ``target``: copied anew, or its cases/ emptied."""
+    if (target / SCHOOL_FILE).is_file():
+        shutil.rmtree(target / "cases", ignore_errors=True)
+        (target / "cases").mkdir()
+    else:
+        copy_school(target)
+
+
+# The demo walk: a parent's conduct from an incident to a site ban and back (HSP-2..6).
+STEPS: list[tuple[str, str, dict[str, list[str]], str]] = [
+    ("request_meeting", "OF01", {"meeting_at": ["2026-11-26T15:30"], "with_staff": ["HY09"]},
+     "2026-11-23T10:05"),
+    ("end_meeting", "HY09", {"ended_because": ["Mrs O'Brien shouted at Mr Reilly and refused "
+                                               "to lower her voice"]}, "2026-11-26T15:50"),
+    ("reconvene_meeting", "VP02", {"meeting_at": ["2026-12-01T16:15"], "with_staff": ["VP02"]},
+     "2026-11-27T09:00"),
+    ("record_meeting", "VP02", {"attendees": ["Mrs Zoë O'Brien", "Mr Samuel Okafor"],
+                                "actions": ["Messages to staff go through the School Office",
+                                            "A weekly phone call from the Head of Year"]},
+     "2026-12-01T17:00"),
+    ("repeat_incident", "HY09", {"repeat_date": ["2026-12-03"],
+                                 "repeat_summary": ["Abusive emails to three teachers"]},
+     "2026-12-03T12:00"),
+    ("seek_legal_advice", "VP02", {"grounds": ["Persistent abusive emails and posts on social "
+                                               "media naming staff"]}, "2026-12-04T09:30"),
+    ("issue_site_ban", "HT01", {"ban_from": ["2026-12-07"], "review_on": ["2027-01-15"],
+                                "contact_route": ["by letter or email to the School Office, "
+                                                  "office@hillcrest-academy.example.org"],
+                                "reasons": ["Repeated abuse of staff after a formal warning"],
+                                "representations_by": ["2026-12-14"]}, "2026-12-04T15:00"),
+    ("confirm_ban", "HT01", {"review_on": ["2027-01-15"]}, "2026-12-15T09:00"),
+    ("lift_ban", "HT01", {"lift_reason": ["Mrs O'Brien has agreed to the restorative plan."]},
+     "2027-01-14T10:00"),
+    ("resolve", "VP02", {"outcome": ["A restorative meeting was held and a fresh start agreed"]},
+     "2027-01-15T16:30"),
+    ("close", "VP02", {}, "2027-01-18T09:00"),
+]
+
+OPEN = {"contact": ["C2006"], "incident_date": ["2026-11-20"], "severity": ["concern"],
+        "incident_summary": ["Mrs O'Brien shouted at reception staff & would not leave"]}
+
+
+def run_demo(target: Path) -> list[dict[str, Any]]:
+    """Reset the demo school at ``target``, import its people, walk one conduct case."""
+    reset_demo(target)
+    engine = Liaison.at(target.resolve())
+    try:
+        engine.import_students(target / "samples" / "students.csv")
+        engine.import_contacts(target / "samples" / "contacts.csv")
+        outcome = engine.open("conduct_escalation", "S1004", "HY09", OPEN,
+                              dt.datetime(2026, 11, 23, 9, 40))
+        rows = [_row(outcome.case, "open", d) for d in outcome.documents]
+        for event, actor, given, at in STEPS:
+            outcome = engine.advance(outcome.case, event, actor, given,
+                                     dt.datetime.fromisoformat(at))
+            rows += [_row(outcome.case, event, d) for d in outcome.documents]
+        return rows
+    finally:
+        engine.close()
+
+
+def _row(case: str, event: str, made: Any) -> dict[str, Any]:
+    return {"case": case, "event": event, "template": made.template,
+            "recipient": made.recipient, "path": made.path, "sha256": made.sha256}
