@@ -294,13 +294,13 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         sys.stderr.write("error: aborted\n")
         return 1
-    except Exception as exc:  # click's usage errors; anything else is a bug
-        import click
-
-        if isinstance(exc, click.ClickException):
-            sys.stderr.write(f"error: {exc.format_message()}\n")
-            return exc.exit_code
-        raise
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        message = exc.format_message()  # type: ignore[attr-defined]
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stderr.write(message + "\n")
+        else:
+            sys.stderr.write(f"error: {message.splitlines()[0] if message else exc}\n")
+        return int(getattr(exc, "exit_code", 2))
     return 0
 
 
