@@ -22,6 +22,7 @@ from engine.definitions import DeadlineSpec, DocumentSpec, Event, Workflow
 from engine.errors import (
     DefinitionError,
     FieldError,
+    InputError,
     NotFound,
     PermissionDenied,
     TransitionNotAllowed,
@@ -189,7 +190,7 @@ class Liaison:
         workflow = self.school.workflow(workflow_name)
         actor = self._allowed(workflow, workflow.opening, actor_id)
         student = self.student(student_id)
-        occurred = at or self.clock()
+        occurred = self._occurred(at)
         values = parse_fields(workflow.opening.fields, given, self._people(student_id),
                               f"open {workflow.name}")
         draft = CaseRow(id="(new)", workflow=workflow.name, state="", student_id=student.id,
@@ -216,7 +217,7 @@ class Liaison:
         actor = self._allowed(workflow, event, actor_id)
         if workflow.states[case.state].terminal:
             raise TransitionNotAllowed(f"{case.id} is {case.state}: nothing more can be done")
-        occurred = at or self.clock()
+        occurred = self._occurred(at)
         new = parse_fields(event.fields, given, self._people(case.student_id),
                            f"{case.id} {event.name}")
         values = {**case.fields, **new}
@@ -227,6 +228,15 @@ class Liaison:
             raise TransitionNotAllowed(f"{case.id}: {exc}") from None
         plan = _Plan(case, event, target, values, new, occurred, actor)
         return self._commit(workflow, plan, new_case=False)
+
+    def _occurred(self, at: dt.datetime | None) -> dt.datetime:
+        """When it happened: now, or earlier (staff record calls after the fact); never
+        later, since a future time would set deadlines and date letters wrongly."""
+        now = self.clock()
+        if at is not None and at > now + dt.timedelta(minutes=5):
+            raise InputError(f"--at {at.isoformat(timespec='minutes')} is in the future "
+                             f"(now is {now.isoformat(timespec='minutes')})")
+        return at or now
 
     def _allowed(self, workflow: Workflow, event: Event, actor_id: str) -> Staff:
         actor = self.school.member(actor_id)
@@ -290,7 +300,8 @@ class Liaison:
             case_id=plan.case.id, event=plan.event.name,
             from_state=None if plan.event is workflow.opening else plan.case.state,
             to_state=plan.target, actor=plan.actor.id, actor_name=plan.actor.name,
-            occurred_at=plan.occurred.isoformat(timespec="seconds"), fields=plan.given)
+            occurred_at=plan.occurred.isoformat(timespec="seconds"), fields=plan.given,
+            recorded_at=self.clock().isoformat(timespec="seconds"))
         docs = [DocumentRow(template=d.template, recipient_id=r.id, recipient_name=r.name,
                             path=w.path, sha256=w.sha256, size=w.size,
                             student_id=plan.case.student_id, case_id=plan.case.id)

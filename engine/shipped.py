@@ -88,16 +88,18 @@ OPEN = {"contact": ["C2006"], "incident_date": ["2026-11-20"], "severity": ["con
 def run_demo(target: Path) -> list[dict[str, Any]]:
     """Reset the demo school at ``target``, import its people, walk one conduct case."""
     reset_demo(target)
-    engine = Liaison.at(target.resolve())
+    # The demo replays a term's events: its clock follows the story, so each step is
+    # recorded when it happens and no step is "in the future".
+    story = {"now": dt.datetime(2026, 11, 23, 9, 40)}
+    engine = Liaison.at(target.resolve(), clock=lambda: story["now"])
     try:
         engine.import_students(target / "samples" / "students.csv")
         engine.import_contacts(target / "samples" / "contacts.csv")
-        outcome = engine.open("conduct_escalation", "S1004", "HY09", OPEN,
-                              dt.datetime(2026, 11, 23, 9, 40))
+        outcome = engine.open("conduct_escalation", "S1004", "HY09", OPEN)
         rows = [_row(outcome.case, "open", d) for d in outcome.documents]
         for event, actor, given, at in STEPS:
-            outcome = engine.advance(outcome.case, event, actor, given,
-                                     dt.datetime.fromisoformat(at))
+            story["now"] = dt.datetime.fromisoformat(at)
+            outcome = engine.advance(outcome.case, event, actor, given)
             rows += [_row(outcome.case, event, d) for d in outcome.documents]
         return rows
     finally:

@@ -409,7 +409,7 @@ class Store:
         last = conn.execute(select(events.c.seq, events.c.hash).where(events.c.case_id == e.case_id)
                             .order_by(events.c.seq.desc()).limit(1)).first()
         seq, prev = (last.seq + 1, last.hash) if last else (1, "")
-        recorded = _now()
+        recorded = e.recorded_at or _now()
         body = dict(case_id=e.case_id, seq=seq, event=e.event, from_state=e.from_state,
                     to_state=e.to_state, actor=e.actor, actor_name=e.actor_name,
                     occurred_at=e.occurred_at, recorded_at=recorded, fields=_json(e.fields))
