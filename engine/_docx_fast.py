@@ -211,7 +211,10 @@ def _grid_mismatch(body_xml: str) -> bool:
     keep a regular table regular, so if the template's own tables come through unchanged,
     every rendering of them does too.
     """
-    fixed = etree.tostring(_DOCXTPL.fix_tables(body_xml))
+    try:
+        fixed = etree.tostring(_DOCXTPL.fix_tables(body_xml))
+    except (TypeError, ValueError, AttributeError):  # a grid column without a width ...
+        return True  # docxtpl will say what it makes of it
     return fixed != etree.tostring(etree.fromstring(body_xml))
 
 

@@ -36,7 +36,7 @@ import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
-from docxtpl import DocxTemplate
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
@@ -49,11 +49,16 @@ from engine.text import clean_text
 
 __all__ = ["check_template", "docx_text", "render", "template_fields", "to_pdf"]
 
-# Top-level names a template may read when check_template is not told the context's names.
+# Top-level names a template may read when check_template is not told the context's names
+# (the keys engine.context documents for a letter's context).
 DEFAULT_NAMES = frozenset(
-    {"school", "case", "student", "recipient", "contacts", "fields", "staff", "sender",
-     "today", "ban", "deadlines", "event"}
+    {"school", "date", "reference", "recipient", "student", "case", "fields", "signatory",
+     "actor", "ban"}
 )
+# Filters that iterate their value: a path given to one is a list ("[]" in _Usage.paths).
+_LIST_FILTERS = frozenset({"join", "first", "last", "sort", "unique", "map", "select", "reject",
+                           "selectattr", "rejectattr", "list", "sum", "min", "max", "batch",
+                           "slice", "groupby"})
 # Field validation applies each field's own max_length; this cap only stops a runaway value.
 VALUE_MAX_LENGTH = 100_000
 # A constant this large (a repeat count, a range, a width) is not needed in a letter.
@@ -294,6 +299,13 @@ def _chain(node: nodes.Node) -> tuple[nodes.Node, list[str | None]]:
     return node, parts[::-1]
 
 
+def _names(target: nodes.Node) -> list[str]:
+    """The names a target (``x`` or ``k, v``) binds."""
+    if isinstance(target, nodes.Name):
+        return [target.name]
+    return [n.name for n in target.find_all(nodes.Name)]
+
+
 class _Reader:
     """Walks a Jinja AST with the local names in scope, filling a _Usage.
 
@@ -342,7 +354,7 @@ class _Reader:
     def read(self, node: nodes.Node, scope: dict[str, str | None]) -> None:
         base, _ = _chain(node)
         path = self.bare_path(node, scope)
-        if path:
+        if path and path.split(".")[0] not in _ENV.globals:  # range, cycler ...: not context
             self.usage.paths.add(path)
         if isinstance(base, nodes.Name) and base.name not in scope:
             self.usage.names.setdefault(base.name, base.lineno)
@@ -393,6 +405,9 @@ class _Reader:
             self.problem(node, "the 'attr' filter is not allowed: write a.b instead")
         for arg in (*node.args, *(k.value for k in node.kwargs)):
             self.check_private_argument(arg)
+        items = self.bare_path(node.node, scope) if node.node is not None else None
+        if items and node.name in _LIST_FILTERS and isinstance(node, nodes.Filter):
+            self.usage.paths.add(items + "[]")
         self.children(node, scope)
 
     visit_Test = visit_Filter
@@ -400,7 +415,7 @@ class _Reader:
     def visit_For(self, node: nodes.For, scope: dict[str, str | None]) -> None:
         self.visit(node.iter, scope)
         inner: dict[str, str | None] = {**scope, "loop": None}
-        inner.update({n.name: None for n in node.target.find_all(nodes.Name)})
+        inner.update({n: None for n in _names(node.target)})
         items = self.bare_path(node.iter, scope)
         if items and isinstance(node.target, nodes.Name):
             inner[node.target.name] = items + "[]"
@@ -413,19 +428,19 @@ class _Reader:
     def visit_Assign(self, node: nodes.Assign, scope: dict[str, str | None]) -> None:
         self.visit(node.node, scope)
         alias = self.bare_path(node.node, scope) if isinstance(node.target, nodes.Name) else None
-        scope.update({n.name: alias for n in node.target.find_all(nodes.Name)})
+        scope.update({n: alias for n in _names(node.target)})
 
     def visit_AssignBlock(self, node: nodes.AssignBlock, scope: dict[str, str | None]) -> None:
         inner: dict[str, str | None] = dict(scope)
         for child in node.body:
             self.visit(child, inner)
-        scope.update({n.name: None for n in node.target.find_all(nodes.Name)})
+        scope.update({n: None for n in _names(node.target)})
 
     def visit_With(self, node: nodes.With, scope: dict[str, str | None]) -> None:
         for value in node.values:
             self.visit(value, scope)
         inner: dict[str, str | None] = {**scope}
-        inner.update({n.name: None for t in node.targets for n in t.find_all(nodes.Name)})
+        inner.update({n: None for t in node.targets for n in _names(t)})
         for child in node.body:
             self.visit(child, inner)
 
@@ -437,8 +452,9 @@ class _Reader:
             self.visit(node.call, scope)
         else:
             scope[node.name] = None
-        inner = {**scope, "caller": None, "varargs": None, "kwargs": None,
-                 **{arg.name: None for arg in node.args}}
+        inner: dict[str, str | None] = {**scope, "caller": None, "varargs": None,
+                                         "kwargs": None}
+        inner.update({arg.name: None for arg in node.args})
         for child in node.body:
             self.visit(child, inner)
 
@@ -510,6 +526,9 @@ def _clean(value: Any, path: str, rich: list[str], name: str) -> Any:
                       for k, v in value.items()), path)
     if isinstance(value, (list, tuple)):
         return [_clean(v, f"{path}[{i}]", rich, name) for i, v in enumerate(value)]
+    if _is_docxtpl_object(value) and type(value).__name__ == "Subdoc":
+        raise LetterError(f"{name}: '{where}' is a Subdoc, which is not supported: it belongs "
+                          "to the DocxTemplate that made it, not to the letter being rendered")
     if _is_docxtpl_object(value):
         if isinstance(getattr(value, "xml", None), str):  # RichText, Listing: text as XML
             clean_text(value.xml, f"letter value '{where}'", VALUE_MAX_LENGTH)
@@ -586,10 +605,25 @@ class _DocxTemplate(DocxTemplate):
                 setattr(self.docx.core_properties, name, _property_text(rendered, label))
 
 
+def _bind_images(value: Any, doc: DocxTemplate) -> Any:
+    """The context with each InlineImage made anew for ``doc``.
+
+    An InlineImage adds its picture to the package of the DocxTemplate it was made with,
+    which the caller of render() never sees; the one given may name any (or None).
+    """
+    if isinstance(value, _Node):
+        return _Node(((k, _bind_images(v, doc)) for k, v in value.items()), value._path)
+    if isinstance(value, list):
+        return [_bind_images(v, doc) for v in value]
+    if isinstance(value, InlineImage):
+        return InlineImage(doc, value.image_descriptor, value.width, value.height, value.anchor)
+    return value
+
+
 def _render_docxtpl(tpl: _Template, ctx: Mapping[str, Any]) -> bytes:
     doc = _DocxTemplate(BytesIO(tpl.data))
     try:
-        doc.render(dict(ctx), jinja_env=_ENV)
+        doc.render(_bind_images(ctx, doc), jinja_env=_ENV)
     except _TEMPLATE_ERRORS as exc:
         raise _letter_error(tpl, _docxtpl_label(doc.current_rendering_part), exc) from exc
     out = BytesIO()
