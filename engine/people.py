@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import ImportRowError
+from engine.text import refusal
 
 STUDENT_COLUMNS = ("id", "first_name", "last_name", "year", "form", "house")
 CONTACT_COLUMNS = (
@@ -34,9 +35,6 @@ CORRESPONDENCE = ("all", "none")
 _YES = frozenset({"yes", "y", "true"})
 _NO = frozenset({"no", "n", "false"})
 _ENGLISH = frozenset({"english", "en", "eng"})
-# Embedding, override and isolate controls reorder what is displayed, so a name could
-# read differently on screen and in the letter ("Trojan Source").
-_BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 
 
 @dataclass(frozen=True)
@@ -327,23 +325,7 @@ def _clean(raw: str) -> str:
 
 def _unsafe_text(raw: str, cleaned: str) -> str | None:
     """Why the text cannot go into a letter, or None when it can."""
-    for char in raw:
-        if _forbidden_in_xml(char):
-            return f"contains control character U+{ord(char):04X}, which a letter cannot hold"
-        if char in _BIDI_CONTROLS:
-            return f"contains bidirectional control U+{ord(char):04X}, which can disguise text"
-    if len(cleaned) > MAX_LENGTH:
-        return f"is {len(cleaned)} characters long; at most {MAX_LENGTH} are allowed"
-    return None
-
-
-def _forbidden_in_xml(char: str) -> bool:
-    # XML 1.0 (and so a .docx) cannot hold C0 controls other than tab, LF and CR,
-    # nor U+FFFE/U+FFFF or lone surrogates.
-    code = ord(char)
-    if code < 0x20:
-        return char not in "\t\n\r"
-    return 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
+    return refusal(raw, MAX_LENGTH, len(cleaned))
 
 
 def _quote(value: str) -> str:

@@ -35,22 +35,29 @@ def clean_text(value: str, where: str, max_length: int = 2000) -> str:
     """
     if not isinstance(value, str):
         raise FieldError(f"{where}: expected text, got {type(value).__name__}")
-    refused = _REFUSED.search(value)
-    if refused:
-        char = refused.group()
-        raise FieldError(
-            f"{where}: character U+{ord(char):04X} at position {refused.start() + 1} "
-            f"is not allowed ({_reason(char)})"
-        )
     text = unicodedata.normalize("NFC", value)
     if "\r" in text:
         # CR only ever reaches a document as LF (XML parsers normalise it), so store LF.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if len(text) > max_length:
-        raise FieldError(
-            f"{where}: text is {len(text)} characters long; at most {max_length} are allowed"
-        )
+    problem = refusal(value, max_length, len(text))
+    if problem:
+        raise FieldError(f"{where}: {problem}")
     return text
+
+
+def refusal(value: str, max_length: int, length: int | None = None) -> str | None:
+    """Why ``value`` cannot go into a letter (None when it can): the first refused
+    character with its 1-based position, or the length. ``length`` is the length after
+    normalisation when the caller has it."""
+    refused = _REFUSED.search(value)
+    if refused:
+        char = refused.group()
+        return (f"character U+{ord(char):04X} at position {refused.start() + 1} "
+                f"is not allowed ({_reason(char)})")
+    length = len(value) if length is None else length
+    if length > max_length:
+        return f"text is {length} characters long; at most {max_length} are allowed"
+    return None
 
 
 def _reason(char: str) -> str:
