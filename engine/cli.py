@@ -80,8 +80,8 @@ def _print_outcome(outcome: Outcome, as_json: bool) -> None:
     out.print(f"{outcome.case} ({outcome.workflow}) is now [bold]{outcome.state}[/bold]")
     for d in outcome.documents:
         out.print(f"  wrote {d.path}  for {d.recipient}")
-    for d in outcome.deadlines:
-        out.print(f"  deadline {d['name']}: {d['due']}")
+    for deadline in outcome.deadlines:
+        out.print(f"  deadline {deadline['name']}: {deadline['due']}")
     for s in outcome.skipped:
         out.print(f"  no {s['template']} for contact {s['contact']}: {s['why']}")
 
@@ -127,7 +127,7 @@ def check(school: SchoolOpt = None) -> None:
 def workflows(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """List the workflows with their policy and review date."""
     loaded = open_school(find_root(school))
-    rows = [{"name": w.name, "title": w.title, "policy": w.policy,
+    rows: list[dict[str, Any]] = [{"name": w.name, "title": w.title, "policy": w.policy,
              "review_by": w.review_by.isoformat() if w.review_by else None,
              "clauses": list(w.clauses), "restricted": w.restricted}
             for w in loaded.workflows.values()]
@@ -212,7 +212,7 @@ def actions(case: str, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt 
     """The events you may fire on CASE now, with the fields each needs."""
     with liaison(school) as engine:
         events = engine.actions(case, actor)
-    rows = [{"event": e.name, "title": e.title,
+    rows: list[dict[str, Any]] = [{"event": e.name, "title": e.title,
              "fields": [{"name": f.name, "type": f.type, "optional": f.optional,
                          **({"choices": list(f.choices)} if f.choices else {})}
                         for f in e.fields]} for e in events]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,7 @@ class When:
 
     equals: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def holds(self, values: dict[str, Any]) -> bool:
+    def holds(self, values: Mapping[str, Any]) -> bool:
         return all(str(values.get(name)) in allowed for name, allowed in self.equals)
 
     def __bool__(self) -> bool:
@@ -592,9 +592,9 @@ def _check_reachable(c: _Check) -> None:
                     if t.state and t.state not in seen:
                         seen.add(t.state)
                         frontier.append(t.state)
-    for name, state in w.states.items():
+    for name, declared in w.states.items():
         if name not in seen:
-            c.add(state.line, f"states.{name}", "unreachable: no event leads here")
+            c.add(declared.line, f"states.{name}", "unreachable: no event leads here")
 
 
 def gathered(w: Workflow) -> dict[str, set[str]]:

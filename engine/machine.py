@@ -51,7 +51,7 @@ def _build(workflow: Workflow, state: str, model: _Case, with_guards: bool,
         guards = [(g.name, g.arg) for g in event.guards]
         for source, source_when in _sources(workflow, event):
             for target in event.targets:
-                conditions = [
+                conditions: list[Any] = [
                     lambda sw=source_when: not sw or sw.holds(model.values),
                     lambda tw=target.when: not tw or tw.holds(model.values),
                 ]

@@ -98,7 +98,7 @@ def find_root(explicit: Path | None) -> Path:
     return root.resolve()
 
 
-def _profile(r: _Reader, raw: Map) -> Profile:
+def _profile(r: _Reader, raw: object) -> Profile:
     spec = r.mapping(raw, "school", ("name", "address", "phone", "email", "website",
                                      "local_authority"), ("name", "address"))
     return Profile(

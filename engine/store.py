@@ -415,7 +415,9 @@ class Store:
                     occurred_at=e.occurred_at, recorded_at=recorded, fields=_json(e.fields))
         digest = hashlib.sha256((prev + _json(body)).encode()).hexdigest()
         result = conn.execute(insert(events).values(prev_hash=prev, hash=digest, **body))
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # an insert into a table with an integer key
+        return int(key[0])
 
     def record_documents(self, docs: Iterable[DocumentRow]) -> None:
         """Documents made outside a case (batch letters), all in one transaction."""
