@@ -16,7 +16,7 @@ from engine import definitions
 from engine.calendar import SchoolCalendar, calendar_from_config
 from engine.definitions import ROLES, Workflow, _Reader
 from engine.errors import DefinitionError, NotFound, PermissionDenied
-from engine.yamlfile import Map, line_of
+from engine.yamlfile import line_of
 from engine.yamlfile import load as load_yaml
 
 SCHOOL_FILE = "school.yaml"
