@@ -23,6 +23,8 @@ class Facts:
     student_id: str
     contact_ids: frozenset[str] = frozenset()
     staff_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    actor_roles: frozenset[str] = frozenset()  # the roles of the member of staff acting
+    step_role: str | None = None  # the role that holds the case in its current state
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -70,10 +72,39 @@ def staff_role(arg: dict[str, str], facts: Facts) -> str | None:
     return None
 
 
+def at_step_or_above(arg: list[list[str]], facts: Facts) -> str | None:
+    """Only someone at the case's current step of a routing chain, or further up it, may
+    act (PWP-5.1: a query goes up from the step that holds it, never from below). ``arg``
+    lists the chains, lowest step first; a case held outside every chain is not limited."""
+    allowed: list[str] = []
+    for chain in arg:
+        if facts.step_role in chain:
+            allowed += [r for r in chain[chain.index(facts.step_role):] if r not in allowed]
+    if not allowed or facts.actor_roles & set(allowed):
+        return None
+    names = " or ".join(r.replace("_", " ") for r in allowed)
+    return f"only a {names} may do this while the case is with a " + \
+        str(facts.step_role).replace("_", " ")
+
+
+def required_when(arg: dict[str, Any], facts: Facts) -> str | None:
+    """Field ``arg['field']`` must be given when the case's fields match ``arg['when']``
+    (PWP-5.1: an academic query names its subject, so it reaches the subject teacher)."""
+    when = {k: [str(v)] if isinstance(v, str) else [str(i) for i in v]
+            for k, v in arg["when"].items()}
+    if facts.fields.get(arg["field"]) or \
+            not all(str(facts.fields.get(k)) in v for k, v in when.items()):
+        return None
+    cases = " and ".join(f"{k.replace('_', ' ')} is {' or '.join(v)}" for k, v in when.items())
+    return f"{arg['field'].replace('_', ' ')} is needed when {cases}"
+
+
 GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
     "not_before": not_before,
     "attendees_include": attendees_include,
     "staff_role": staff_role,
+    "at_step_or_above": at_step_or_above,
+    "required_when": required_when,
 }
 
 
@@ -95,7 +126,32 @@ def check_guard(name: str, arg: Any, fields: Mapping[str, Any]) -> list[str]:
             return ["expected {field: FIELD, role: ROLE}"]
         if arg["field"] not in fields or fields[arg["field"]].type != "staff":
             return [f"'{arg['field']}' is not a staff field of this workflow"]
+    if name == "at_step_or_above":
+        if not isinstance(arg, list) or not all(isinstance(c, list) and c for c in arg):
+            return ["expected a list of chains, each a list of roles, lowest step first"]
+    if name == "required_when":
+        return _check_required_when(arg, fields)
     return []
+
+
+def _check_required_when(arg: Any, fields: Mapping[str, Any]) -> list[str]:
+    if not isinstance(arg, dict) or set(arg) != {"field", "when"} \
+            or not isinstance(arg["when"], dict):
+        return ["expected {field: FIELD, when: {FIELD: [VALUES]}}"]
+    unknown = [f for f in (arg["field"], *arg["when"]) if f not in fields]
+    return [f"'{f}' is not a field of this workflow" for f in unknown]
+
+
+def reads(name: str, arg: Any) -> set[str]:
+    """The case fields a rule looks at, so ``actions`` can judge the rules that need no
+    new input (``not_before: representations_by``) before anyone fills in a form."""
+    if name == "not_before":
+        return {str(arg)}
+    if name == "staff_role" and isinstance(arg, dict):
+        return {str(arg.get("field"))}
+    if name == "attendees_include":
+        return {"attendees"}
+    return set()
 
 
 def refusals(guards: list[tuple[str, Any]], facts: Facts) -> list[str]:

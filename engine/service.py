@@ -152,7 +152,9 @@ class Liaison:
         case = self.case(case_id, actor_id)
         workflow = self.school.workflow(case.workflow)
         names = machine.possible(workflow, case.state, case.fields)
-        return [workflow.events[n] for n in names if who.roles & workflow.events[n].roles]
+        facts = self._facts(case, case.fields, self.clock())
+        return [e for e in (workflow.events[n] for n in names)
+                if who.roles & e.roles and not _refused_before_input(e, facts)]
 
     def view(self, case_id: str, actor_id: str) -> dict[str, Any]:
         """Everything ``show`` prints about a case, as plain data."""
@@ -395,6 +397,14 @@ class Liaison:
     def doctor(self) -> list[str]:
         """Remove document files that no row names (left by a crash before a commit)."""
         return files.sweep(self.school.root, self.store.document_paths())
+
+
+def _refused_before_input(event: Event, facts: rules.Facts) -> bool:
+    """A rule reading only what the case holds (not before the representations date) can
+    refuse now; one reading the event's own fields waits for them."""
+    own = {f.name for f in event.fields}
+    judged = [(g.name, g.arg) for g in event.guards if not rules.reads(g.name, g.arg) & own]
+    return bool(rules.refusals(judged, facts))
 
 
 def _ban_details(values: Mapping[str, Any]) -> dict[str, str]:

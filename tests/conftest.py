@@ -1,0 +1,206 @@
+"""Shared fixtures: a real school directory in tmp, a fixed clock, the real CLI.
+
+Nothing we own is mocked. A test gets a fresh copy of the shipped demo school
+(``engine.shipped.copy_school``) with its sample people imported into a real SQLite file,
+a clock fixed in term time, and ``cli(...)`` to drive ``engine.cli.main(argv)`` and read
+back its exit status, stdout and stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import cli as cli_module
+from engine.letters import docx_text
+from engine.service import Liaison, Outcome
+from engine.shipped import copy_school
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Monday 23 November 2026, 09:00: a school day in the demo school's Autumn term.
+NOW = dt.datetime(2026, 11, 23, 9, 0)
+
+# The conduct workflow's open fields for the demo parent (S1004's mother, C2006).
+OPENING = {"contact": ["C2006"], "incident_date": ["2026-11-20"], "severity": ["concern"],
+           "incident_summary": ["Shouted at reception staff"]}
+
+# Valid fields for every conduct event: enough to walk any path of the workflow.
+CONDUCT_FIELDS: dict[str, dict[str, list[str]]] = {
+    "request_meeting": {"meeting_at": ["2026-11-26T15:30"], "with_staff": ["HY09"]},
+    "end_meeting": {"ended_because": ["The parent shouted and would not stop"]},
+    "reconvene_meeting": {"meeting_at": ["2026-12-01T16:15"], "with_staff": ["VP02"]},
+    "record_meeting": {"attendees": ["Mrs O'Brien", "Mr Okafor"],
+                       "actions": ["Write to the School Office", "A weekly phone call"]},
+    "repeat_incident": {"repeat_date": ["2026-12-03"],
+                        "repeat_summary": ["Abusive emails to three teachers"]},
+    "seek_legal_advice": {"grounds": ["Persistent abusive posts naming staff"]},
+    "issue_site_ban": {"ban_from": ["2026-12-07"], "review_on": ["2027-01-15"],
+                       "contact_route": ["by letter to the School Office"],
+                       "reasons": ["Repeated abuse of staff"],
+                       "representations_by": ["2026-12-14"]},
+    "confirm_ban": {"review_on": ["2027-02-15"]},
+    "review_ban": {"review_notes": ["No further incidents"], "review_on": ["2027-02-15"]},
+    "lift_ban": {"lift_reason": ["A restorative plan is agreed"]},
+    "resolve": {"outcome": ["A fresh start agreed"]},
+    "close": {},
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: builds a wheel or starts processes (seconds)")
+
+
+@pytest.fixture(autouse=True)
+def _no_school_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's LIAISON_SCHOOL must not point a test at their real school."""
+    monkeypatch.delenv("LIAISON_SCHOOL", raising=False)
+
+
+@pytest.fixture
+def school(tmp_path: Path) -> Path:
+    """A fresh school directory copied from the shipped defaults (no people yet)."""
+    root = tmp_path / "school"
+    copy_school(root)
+    return root
+
+
+class Clock:
+    """The engine's clock, fixed at ``now`` until a test moves it (never the real time)."""
+
+    def __init__(self, now: dt.datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def liaison(school: Path, clock: Clock) -> Iterator[Liaison]:
+    """The school with its sample students and contacts imported, on the test's clock."""
+    engine = Liaison.at(school, clock=clock)
+    engine.import_students(school / "samples" / "students.csv")
+    engine.import_contacts(school / "samples" / "contacts.csv")
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def open_conduct(engine: Liaison, student: str = "S1004", actor: str = "HY09",
+                 **fields: str) -> Outcome:
+    """Open a conduct case now (the demo parent's unless ``contact=`` says otherwise)."""
+    given = {**OPENING, **{k: [v] for k, v in fields.items()}}
+    return engine.open("conduct_escalation", student, actor, given)
+
+
+def move_clock(engine: Liaison, to: dt.datetime) -> None:
+    """Let time pass: the engine refuses events dated after its clock's now."""
+    assert isinstance(engine.clock, Clock)
+    engine.clock.now = to
+
+
+def walk(engine: Liaison, case: str, steps: list[tuple[str, str]], gap: int = 1,
+         **overrides: dict[str, list[str]]) -> Outcome:
+    """Fire (event, actor) steps ``gap`` days apart from the clock's now, moving the clock,
+    with CONDUCT_FIELDS (or ``overrides``); return the last outcome."""
+    outcome = None
+    for event, actor in steps:
+        move_clock(engine, engine.clock() + dt.timedelta(days=gap))
+        given = overrides.get(event, CONDUCT_FIELDS[event])
+        outcome = engine.advance(case, event, actor, given)
+    assert outcome is not None
+    return outcome
+
+
+# A path to each state of the conduct workflow. case_in walks it a week a step from NOW,
+# so a ban issued on 7 December is confirmed on 14 December, when representations close.
+PATHS: dict[str, list[tuple[str, str]]] = {
+    "incident_reported": [],
+    "meeting_requested": [("request_meeting", "OF01")],
+    "meeting_ended": [("request_meeting", "OF01"), ("end_meeting", "HY09")],
+    "meeting_held": [("request_meeting", "OF01"), ("record_meeting", "HY09")],
+    "warning_issued": [("repeat_incident", "HY09")],
+    "legal_advice_sought": [("repeat_incident", "HY09"), ("seek_legal_advice", "VP02")],
+    "site_ban_issued": [("repeat_incident", "HY09"), ("issue_site_ban", "HT01")],
+    "site_ban_confirmed": [("repeat_incident", "HY09"), ("issue_site_ban", "HT01"),
+                           ("confirm_ban", "HT01")],
+    "ban_lifted": [("repeat_incident", "HY09"), ("issue_site_ban", "HT01"),
+                   ("lift_ban", "HT01")],
+    "resolved": [("resolve", "HY09")],
+    "closed": [("resolve", "HY09"), ("close", "HY09")],
+}
+
+
+def case_in(engine: Liaison, state: str, **fields: str) -> str:
+    """A new conduct case opened at NOW and walked into ``state``; returns its id."""
+    move_clock(engine, NOW)
+    case = open_conduct(engine, **fields).case
+    if PATHS[state]:
+        assert walk(engine, case, PATHS[state], gap=7).state == state
+    return case
+
+
+def snapshot(engine: Liaison) -> tuple[list[str], dict[str, str]]:
+    """The whole database and every document file: a refused event changes neither."""
+    return engine.store.dump(), case_files(engine.school.root)
+
+
+def letter_text(school: Path, path: str) -> str:
+    """The text of a written letter, reopened from disk with python-docx."""
+    return docx_text((school / path).read_bytes())
+
+
+def case_files(school: Path) -> dict[str, str]:
+    """Every file under cases/ but the database, with its SHA-256."""
+    base = school / "cases"
+    return {p.relative_to(school).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(base.rglob("*"))
+            if p.is_file() and not p.name.startswith("liaison.sqlite3")}
+
+
+@dataclass
+class Run:
+    """One run of the CLI: its exit status and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Run ``liaison ARGS...`` in-process through engine.cli.main; capture its output."""
+
+    def run(*args: str | Path) -> Run:
+        capsys.readouterr()  # drop anything printed before this run
+        code = cli_module.main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def school_cli(cli: Callable[..., Run], liaison: Liaison, school: Path) -> Callable[..., Run]:
+    """The CLI on the fixture school (people imported), with ``--school`` added."""
+
+    def run(*args: str | Path) -> Run:
+        return cli(*args, "--school", school)
+
+    return run
