@@ -1,19 +1,18 @@
 """Letters: Word templates (docxtpl syntax) rendered to .docx bytes, safely and fast.
 
-The only module of the engine that imports docxtpl, python-docx and lxml (with its
-private helper ``engine._docx_fast``). ``render`` writes nothing; the caller stores the
-bytes.
+The engine's only importer of docxtpl, python-docx and lxml (with its private helper
+``engine._docx_fast``). ``render`` writes nothing; the caller stores the bytes.
 
-Safety (see DESIGN.md, "Safety notes"): templates run in Jinja's immutable sandbox with
+Safety (DESIGN.md, "Safety notes"): templates run in Jinja's immutable sandbox with
 autoescape and strict undefined; every string of the context passes ``clean_text`` first;
-every rendered XML part is parsed strictly; and each value a template prints plainly must
-be found in the letter's text. Templates that reach for private attributes or build huge
-values are refused before they run (``check_template``).
+every rendered XML part is parsed strictly; each value a template prints plainly must be
+in the letter's text. Templates that reach for private attributes, turn escaping off or
+build huge values are refused before they run (``check_template``).
 
-Speed (DESIGN.md, "Speed notes"): each template is read, pre-processed and compiled once
-per process and then rendered without python-docx. Templates or contexts using docxtpl
-features that path does not reproduce exactly (images, sub-documents, rich text, table
-column tags, templated footnotes) are rendered by plain docxtpl, in the same sandbox.
+Speed (DESIGN.md, "Speed notes"): a template is read, pre-processed and compiled once per
+process, then rendered without python-docx. Templates and contexts using what that path
+does not reproduce exactly (images, rich text, table column tags, templated footnotes,
+irregular table grids) are rendered by plain docxtpl, in the same sandbox.
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import traceback
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -31,6 +30,7 @@ from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -38,32 +38,36 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from lxml import etree
-from markupsafe import Markup
 
 from engine import _docx_fast
 from engine.errors import LetterError, ToolMissing
 from engine.text import clean_text
 
-__all__ = ["check_template", "docx_text", "render", "template_fields", "to_pdf"]
+__all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "render", "template_fields", "to_pdf"]
 
-# Top-level names a template may read when check_template is not told the context's names
-# (the keys engine.context documents for a letter's context).
-DEFAULT_NAMES = frozenset(
-    {"school", "date", "reference", "recipient", "student", "case", "fields", "signatory",
-     "actor", "ban"}
-)
+# The top-level names of a letter's context (documented in engine/context.py), for
+# check_template when it is not given them.
+DEFAULT_NAMES = frozenset({"school", "date", "reference", "recipient", "student", "case",
+                           "fields", "signatory", "actor", "ban"})
+# Field validation applies each field's own max_length; this cap only stops a runaway value.
+VALUE_MAX_LENGTH = 100_000
+# No letter needs a constant this large (a repeat count, a range, a width) ...
+_LARGE = 10_000
+# ... nor a string or list this long made by '*' while it renders.
+_MAX_REPEAT = 100_000
+_WIDE_FORMAT = re.compile(r"%[-+ #0]*\d{5,}|\{[^{}]*:[^{}]*\d{5,}")
 # Filters that iterate their value: a path given to one is a list ("[]" in _Usage.paths).
 _LIST_FILTERS = frozenset({"join", "first", "last", "sort", "unique", "map", "select", "reject",
                            "selectattr", "rejectattr", "list", "sum", "min", "max", "batch",
                            "slice", "groupby"})
-# Field validation applies each field's own max_length; this cap only stops a runaway value.
-VALUE_MAX_LENGTH = 100_000
-# A constant this large (a repeat count, a range, a width) is not needed in a letter.
-_LARGE = 10_000
-_PDF_TIMEOUT = 600
+# Errors a template (or the data it is given) can cause while it runs; any other is a bug.
+_TEMPLATE_ERRORS = (TemplateError, etree.XMLSyntaxError, TypeError, ValueError, LookupError,
+                    ArithmeticError)
+_PDF_TIMEOUT = 600  # seconds for one LibreOffice run over a whole batch
 
 
 class _Node(dict):  # type: ignore[type-arg]
@@ -77,7 +81,7 @@ class _Node(dict):  # type: ignore[type-arg]
 
 
 class _Missing(StrictUndefined):
-    """StrictUndefined, whose message names the full path (``student.first_name``)."""
+    """StrictUndefined whose message names the full path: "no value for 'student.form'"."""
 
     __slots__ = ()
 
@@ -90,7 +94,33 @@ class _Missing(StrictUndefined):
         return str(super()._undefined_message)
 
 
-_ENV = ImmutableSandboxedEnvironment(autoescape=True, undefined=_Missing)
+class _LetterEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, which also refuses '**' and huge '*' or '%' results.
+
+    check_template flags such constants; this catches the ones built from variables
+    (``{% set x = '-' * 9999 %}{{ x * 9999 }}``), using Jinja's operator intercepting.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("'**' is not allowed in a letter")
+        if operator == "*" and _repeat_size(left, right) > _MAX_REPEAT:
+            raise SecurityError(f"'*' would make something longer than {_MAX_REPEAT}")
+        if operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+            raise SecurityError("a format width this large could exhaust memory")
+        return super().call_binop(context, operator, left, right)
+
+
+def _repeat_size(left: Any, right: Any) -> int:
+    for seq, count in ((left, right), (right, left)):
+        if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
+            return len(seq) * count
+    return 0
+
+
+_ENV = _LetterEnvironment(autoescape=True, undefined=_Missing)
 
 
 @dataclass
@@ -111,7 +141,7 @@ class _Template:
     data: bytes
     package: _docx_fast.Package
     usage: dict[str, _Usage]  # by part label
-    problems: list[str]  # everything wrong except names outside the context
+    problems: list[str]  # everything wrong but names outside the context
 
 
 _CACHE: dict[Path, tuple[tuple[int, int], _Template]] = {}
@@ -120,7 +150,7 @@ _CACHE: dict[Path, tuple[tuple[int, int], _Template]] = {}
 def render(template: Path, context: Mapping[str, Any]) -> bytes:
     """Render ``template`` with ``context`` and return the .docx bytes (writes nothing).
 
-    Raises LetterError if the template is unsafe or broken, a value is undefined, or the
+    Raises LetterError if the template is unsafe or broken, a value is undefined or the
     output is not well-formed; FieldError if a string of the context holds characters a
     letter may not (the message names its path, e.g. ``student.first_name``).
     """
@@ -130,7 +160,7 @@ def render(template: Path, context: Mapping[str, Any]) -> bytes:
     rich: list[str] = []
     ctx = _clean(context, "", rich, tpl.name)
     if tpl.package.fallback or rich:
-        data = _render_docxtpl(tpl, ctx)
+        data = _render_plain(tpl, ctx)
         text = docx_text(data)
     else:
         data, roots = _render_fast(tpl, ctx)
@@ -143,8 +173,8 @@ def template_fields(template: Path) -> set[str]:
     """Every dotted context path the template reads, e.g. ``{"student.first_name"}``.
 
     Covers the body, headers, footers and templated core properties. Loop variables are
-    not context paths: ``{%p for line in recipient.address_lines %}`` yields only
-    ``recipient.address_lines``.
+    not context paths: ``{%p for line in recipient.address_lines %}{{ line }}`` yields
+    ``recipient.address_lines`` only.
     """
     usage = _load(template).usage.values()
     return {path.split("[]")[0] for u in usage for path in u.paths}
@@ -154,24 +184,23 @@ def check_template(template: Path, allowed_names: Iterable[str] | None = None) -
     """Every problem of ``template``, one line each, naming the file and the part.
 
     Syntax errors, private attributes (``__init__``: sandbox escapes), names outside
-    ``allowed_names`` (default: DEFAULT_NAMES), turning escaping off, and constant
-    expressions that could exhaust memory (``'a' * 10**9``, ``range(10**9)``).
+    ``allowed_names`` (default DEFAULT_NAMES), turning escaping off, including other
+    templates, and constant expressions that could exhaust memory (``'a' * 10**9``).
     """
     tpl = _load(template)
-    allowed = set(DEFAULT_NAMES if allowed_names is None else allowed_names)
+    allowed = set(DEFAULT_NAMES if allowed_names is None else allowed_names) | {"range"}
     problems = list(tpl.problems)
     for label, usage in tpl.usage.items():
-        source = _source(tpl, label)
         for name, line in sorted(usage.names.items(), key=lambda item: item[1]):
-            if name not in allowed and name != "range":
-                known = ", ".join(sorted(allowed))
-                problems.append(_problem(tpl.name, label, source, line,
+            if name not in allowed:
+                known = ", ".join(sorted(allowed - {"range"}))
+                problems.append(_problem(tpl, label, line,
                                          f"unknown name '{name}' (known names: {known})"))
     return problems
 
 
 def docx_text(data: bytes) -> str:
-    """All paragraph text of a .docx (body with tables, then headers and footers)."""
+    """All paragraph text of a .docx: the body (tables included), headers, footers."""
     document = docx.Document(BytesIO(data))
     lines = [Paragraph(p, document).text for p in document.element.body.iter(qn("w:p"))]
     for rel in document.part.rels.values():
@@ -182,89 +211,86 @@ def docx_text(data: bytes) -> str:
 
 
 def to_pdf(docx_paths: list[Path], outdir: Path) -> list[Path]:
-    """Convert the letters to PDF in ``outdir`` with one LibreOffice run; return the PDFs."""
+    """Convert the letters to PDFs in ``outdir`` with one LibreOffice run; return their paths."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise ToolMissing("LibreOffice is not installed: apt-get install libreoffice-writer-nogui")
-    if not docx_paths:
-        return []
+    pdfs = [outdir / f"{path.stem}.pdf" for path in docx_paths]
+    if len(set(pdfs)) < len(pdfs):
+        raise LetterError("two letters of the batch have the same name: their PDFs would clash")
     outdir.mkdir(parents=True, exist_ok=True)
-    # One start of soffice costs ~1 s; a letter ~0.1 s: convert the whole batch at once.
-    command = [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(outdir)]
-    done = subprocess.run([*command, *map(str, docx_paths)], capture_output=True, text=True,
-                          timeout=_PDF_TIMEOUT, check=False)
-    pdfs = [outdir / (path.stem + ".pdf") for path in docx_paths]
-    missing_pdfs = [str(p) for p in pdfs if not p.is_file()]
-    if done.returncode != 0 or missing_pdfs:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise LetterError(f"LibreOffice did not convert {', '.join(missing_pdfs) or 'the letters'}"
-                          f" (exit status {done.returncode}): {detail[-1] if detail else ''}")
+    # Starting soffice costs ~1 s and a letter ~0.1 s, so the whole batch goes in one call.
+    # Its own profile folder keeps it from handing the work to a LibreOffice already open.
+    with tempfile.TemporaryDirectory(prefix="liaison-soffice-") as profile:
+        command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                   "--convert-to", "pdf", "--outdir", str(outdir), *map(str, docx_paths)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True,
+                                  timeout=_PDF_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise LetterError(f"LibreOffice took over {_PDF_TIMEOUT} s to convert "
+                              f"{len(docx_paths)} letters") from exc
+    unmade = [p.name for p in pdfs if not p.is_file()]
+    if done.returncode or unmade:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise LetterError(f"LibreOffice did not convert {', '.join(unmade) or 'the letters'} "
+                          f"(exit status {done.returncode}){': ' + said[-1] if said else ''}")
     return pdfs
 
 
-# --- loading and caching --------------------------------------------------------------
+# --- loading, compiling and caching -----------------------------------------------------
 
 
 def _load(template: Path) -> _Template:
     resolved = Path(template).resolve()
     try:
+        stat = os.stat(resolved)
+        cached = _CACHE.get(resolved)
+        if cached and cached[0] == (stat.st_mtime_ns, stat.st_size):
+            return cached[1]
         with open(resolved, "rb") as fh:
-            stat = os.fstat(fh.fileno())  # of the bytes we read, even if the file moves
+            stat = os.fstat(fh.fileno())  # of the bytes read, should the file change meanwhile
             data = fh.read()
     except OSError as exc:
         raise LetterError(f"{template}: cannot read the letter template: {exc.strerror}") from exc
-    key = (stat.st_mtime_ns, stat.st_size)
-    cached = _CACHE.get(resolved)
-    if cached and cached[0] == key:
-        return cached[1]
     tpl = _compile(str(template), data)
-    _CACHE[resolved] = (key, tpl)
+    _CACHE[resolved] = ((stat.st_mtime_ns, stat.st_size), tpl)
     return tpl
 
 
 def _compile(name: str, data: bytes) -> _Template:
     try:
         package = _docx_fast.load(data)
-    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
+    except (BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
         raise LetterError(f"{name}: not a readable .docx file: {exc}") from exc
-    usage: dict[str, _Usage] = {}
-    problems: list[str] = []
+    tpl = _Template(name, data, package, {}, [])
     for piece in package.pieces():
-        usage[piece.label] = _analyse(piece.source)
-        problems += [_problem(name, piece.label, piece.source, line, text)
-                     for line, text in usage[piece.label].problems]
-    for piece in package.pieces() if not problems else ():
+        tpl.usage[piece.label] = _analyse(piece.source)
+        tpl.problems += [_problem(tpl, piece.label, line, text)
+                         for line, text in tpl.usage[piece.label].problems]
+    for piece in package.pieces() if not tpl.problems else ():
         try:  # compiling finds what parsing does not, e.g. an unknown filter
             piece.template = _ENV.from_string(piece.source)
         except TemplateError as exc:
-            problems.append(_problem(name, piece.label, piece.source,
-                                     getattr(exc, "lineno", None), str(exc)))
-    return _Template(name, data, package, usage, problems)
+            tpl.problems.append(_problem(tpl, piece.label, getattr(exc, "lineno", None),
+                                         str(exc)))
+    return tpl
 
 
-def _source(tpl: _Template, label: str) -> str:
-    return next((p.source for p in tpl.package.pieces() if p.label == label), "")
+def _problem(tpl: _Template, label: str, line: int | None, text: str) -> str:
+    """One line: file, part, what is wrong, and the paragraph to look at in Word."""
+    source = next((p.source for p in tpl.package.pieces() if p.label == label), "")
+    lines = source.splitlines()  # docxtpl's pre-processing puts each paragraph on a line
+    near = lines[line - 1] if line and line <= len(lines) else ""
+    near = " ".join(re.sub(r"<[^>]+>", "", near).split())
+    if len(near) > 80:
+        near = near[:77] + "..."
+    return f"{tpl.name}: {label}: {text}" + (f' (in "{near}")' if near else "")
 
 
-def _problem(name: str, label: str, source: str, line: int | None, text: str) -> str:
-    return f"{name}: {label}: {text}{_near(source, line)}"
+# --- reading a template's Jinja AST -----------------------------------------------------
 
-
-def _near(source: str, line: int | None) -> str:
-    """Where in Word to look: the text of the paragraph on ``line`` of the Jinja source.
-
-    docxtpl's pre-processing puts each paragraph on its own line.
-    """
-    lines = source.splitlines()
-    if not line or line > len(lines):
-        return ""
-    text = " ".join(re.sub(r"<[^>]+>", "", lines[line - 1]).split())
-    if not text:
-        return ""
-    return f' (in "{text[:77] + "..." if len(text) > 80 else text}")'
-
-
-# --- reading a template's Jinja AST ---------------------------------------------------
+_Scope = dict[str, str | None]
 
 
 def _analyse(source: str) -> _Usage:
@@ -279,22 +305,18 @@ def _analyse(source: str) -> _Usage:
     reader.visit(tree, {})
     for node in tree.body:  # only outputs at the top level always run
         if isinstance(node, nodes.Output):
-            usage.printed.update(p for c in node.nodes if (p := reader.bare_path(c, {})))
+            usage.printed.update(p for c in node.nodes if (p := reader.path(c, {})))
     return usage
 
 
 def _chain(node: nodes.Node) -> tuple[nodes.Node, list[str | None]]:
-    """Split ``a.b['c'][0][x]`` into its base and parts: "b", "c", "[]", None (dynamic)."""
+    """Split ``a.b['c'][0][x]`` into its base ``a`` and parts "b", "c", "[]", None."""
     parts: list[str | None] = []
     while isinstance(node, (nodes.Getattr, nodes.Getitem)):
-        if isinstance(node, nodes.Getattr):
-            parts.append(node.attr)
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-            parts.append(node.arg.value)
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, int):
-            parts.append("[]")
-        else:
-            parts.append(None)
+        key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        is_const = isinstance(node, nodes.Getattr) or isinstance(node.arg, nodes.Const)
+        parts.append(key if is_const and isinstance(key, str) else
+                     "[]" if is_const and isinstance(key, int) else None)
         node = node.node
     return node, parts[::-1]
 
@@ -306,11 +328,15 @@ def _names(target: nodes.Node) -> list[str]:
     return [n.name for n in target.find_all(nodes.Name)]
 
 
+def _private(name: object) -> bool:
+    return isinstance(name, str) and (name.startswith("_") or "._" in name)
+
+
 class _Reader:
     """Walks a Jinja AST with the local names in scope, filling a _Usage.
 
-    ``scope`` maps each local name to the context path it stands for (a loop variable
-    over ``contacts`` stands for ``contacts[]``) or to None (a value made in the template).
+    The scope maps each local name to the context path it stands for (a loop variable
+    over ``contacts`` stands for ``contacts[]``) or None (a value made in the template).
     """
 
     def __init__(self, usage: _Usage) -> None:
@@ -319,152 +345,132 @@ class _Reader:
     def problem(self, node: nodes.Node, text: str) -> None:
         self.usage.problems.append((node.lineno, text))
 
-    def visit(self, node: nodes.Node, scope: dict[str, str | None]) -> None:
-        method = getattr(self, f"visit_{type(node).__name__}", None)
-        if method is not None:
-            method(node, scope)
-        else:
-            self.children(node, scope)
+    def visit(self, node: nodes.Node, scope: _Scope) -> None:
+        getattr(self, f"visit_{type(node).__name__}", self.children)(node, scope)
 
-    def children(self, node: nodes.Node, scope: dict[str, str | None]) -> None:
+    def children(self, node: nodes.Node, scope: _Scope) -> None:
         for child in node.iter_child_nodes():
             self.visit(child, scope)
 
-    def bare_path(self, node: nodes.Node, scope: dict[str, str | None]) -> str | None:
+    def path(self, node: nodes.Node | None, scope: _Scope) -> str | None:
         """The context path ``node`` reads, if it is a plain chain of names."""
-        base, parts = _chain(node)
+        base, parts = _chain(node) if node is not None else (None, [])
         if not isinstance(base, nodes.Name):
             return None
-        if base.name in scope:
-            path = scope[base.name]
-            if path is None:
-                return None
-        else:
-            path = base.name
+        path = scope[base.name] if base.name in scope else base.name
         for part in parts:
-            if part is None:
+            if path is None or part is None:
                 break
             path += part if part == "[]" else f".{part}"
         return path
 
-    def visit_Name(self, node: nodes.Name, scope: dict[str, str | None]) -> None:
+    def visit_Name(self, node: nodes.Name, scope: _Scope) -> None:
         if node.ctx == "load":
-            self.read(node, scope)
+            self.visit_Getattr(node, scope)
 
-    def read(self, node: nodes.Node, scope: dict[str, str | None]) -> None:
-        base, _ = _chain(node)
-        path = self.bare_path(node, scope)
-        if path and path.split(".")[0] not in _ENV.globals:  # range, cycler ...: not context
+    def visit_Getattr(self, node: nodes.Node, scope: _Scope) -> None:
+        path = self.path(node, scope)
+        if path and path.split(".")[0] not in _ENV.globals:  # range, cycler: not context
             self.usage.paths.add(path)
-        if isinstance(base, nodes.Name) and base.name not in scope:
-            self.usage.names.setdefault(base.name, base.lineno)
-
-    def visit_Getattr(self, node: nodes.Node, scope: dict[str, str | None]) -> None:
-        self.read(node, scope)
-        chained: nodes.Node = node
-        while isinstance(chained, (nodes.Getattr, nodes.Getitem)):
-            self.check_private(chained)
-            if isinstance(chained, nodes.Getitem) and not isinstance(chained.arg, nodes.Const):
-                self.visit(chained.arg, scope)
-            chained = chained.node
-        if not isinstance(chained, nodes.Name):
-            self.visit(chained, scope)
+        while isinstance(node, (nodes.Getattr, nodes.Getitem)):
+            key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", 0)
+            if _private(key):
+                self.problem(node, f"'{key}' is private: a template may not read names "
+                                   "starting with '_'")
+            if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):
+                self.visit(node.arg, scope)
+            node = node.node
+        if isinstance(node, nodes.Name) and node.name not in scope:
+            self.usage.names.setdefault(node.name, node.lineno)
+        elif not isinstance(node, nodes.Name):
+            self.visit(node, scope)
 
     visit_Getitem = visit_Getattr
 
-    def check_private(self, node: nodes.Node) -> None:
-        name = node.attr if isinstance(node, nodes.Getattr) else getattr(
-            getattr(node, "arg", None), "value", None)
-        if isinstance(name, str) and name.startswith("_"):
-            self.problem(node, f"'{name}' is private: templates may not read names "
-                               "starting with '_'")
-
-    def visit_Call(self, node: nodes.Call, scope: dict[str, str | None]) -> None:
+    def visit_Call(self, node: nodes.Call, scope: _Scope) -> None:
+        self.arguments(node, scope)
         if isinstance(node.node, nodes.Getattr):  # a method: the object is what is read
-            self.check_private(node.node)
-            self.visit(node.node.node, scope)
+            method = node.node
+            if _private(method.attr):
+                self.problem(node, f"'{method.attr}' is private: a template may not read "
+                                   "names starting with '_'")
+            self.visit(method.node, scope)
         else:
             self.visit(node.node, scope)
+
+    def arguments(self, node: nodes.Call | nodes.Filter | nodes.Test, scope: _Scope) -> None:
         for arg in (*node.args, *(k.value for k in node.kwargs), node.dyn_args, node.dyn_kwargs):
+            if isinstance(arg, nodes.Const) and _private(arg.value):
+                # map(attribute='__class__') and the like reach attributes by name
+                self.problem(arg, f"'{arg.value}' is private: a template may not read names "
+                                  "starting with '_'")
             if arg is not None:
-                self.check_private_argument(arg)
                 self.visit(arg, scope)
 
-    def check_private_argument(self, node: nodes.Node) -> None:
-        # map(attribute='__class__') and friends reach attributes by name.
-        if isinstance(node, nodes.Const) and isinstance(node.value, str) and (
-                node.value.startswith("_") or ("._" in node.value)):
-            self.problem(node, f"'{node.value}' is private: templates may not read names "
-                               "starting with '_'")
-
-    def visit_Filter(self, node: nodes.Filter, scope: dict[str, str | None]) -> None:
+    def visit_Filter(self, node: nodes.Filter | nodes.Test, scope: _Scope) -> None:
         if node.name == "safe":
             self.problem(node, "the 'safe' filter turns escaping off: a value could break "
                                "the document")
         if node.name == "attr":
             self.problem(node, "the 'attr' filter is not allowed: write a.b instead")
-        for arg in (*node.args, *(k.value for k in node.kwargs)):
-            self.check_private_argument(arg)
-        items = self.bare_path(node.node, scope) if node.node is not None else None
+        items = self.path(node.node, scope)
         if items and node.name in _LIST_FILTERS and isinstance(node, nodes.Filter):
             self.usage.paths.add(items + "[]")
-        self.children(node, scope)
+        self.arguments(node, scope)
+        if node.node is not None:
+            self.visit(node.node, scope)
 
     visit_Test = visit_Filter
 
-    def visit_For(self, node: nodes.For, scope: dict[str, str | None]) -> None:
+    def visit_For(self, node: nodes.For, scope: _Scope) -> None:
         self.visit(node.iter, scope)
-        inner: dict[str, str | None] = {**scope, "loop": None}
-        inner.update({n: None for n in _names(node.target)})
-        items = self.bare_path(node.iter, scope)
+        inner: _Scope = {**scope, "loop": None, **dict.fromkeys(_names(node.target))}
+        items = self.path(node.iter, scope)
         if items and isinstance(node.target, nodes.Name):
             inner[node.target.name] = items + "[]"
             self.usage.paths.add(items + "[]")
-        for child in (*([node.test] if node.test else []), *node.body):
+        for child in ([node.test] if node.test else []) + node.body:
             self.visit(child, inner)
         for child in node.else_:
             self.visit(child, scope)
 
-    def visit_Assign(self, node: nodes.Assign, scope: dict[str, str | None]) -> None:
+    def visit_Assign(self, node: nodes.Assign, scope: _Scope) -> None:
         self.visit(node.node, scope)
-        alias = self.bare_path(node.node, scope) if isinstance(node.target, nodes.Name) else None
-        scope.update({n: alias for n in _names(node.target)})
+        alias = self.path(node.node, scope) if isinstance(node.target, nodes.Name) else None
+        scope.update(dict.fromkeys(_names(node.target), alias))
 
-    def visit_AssignBlock(self, node: nodes.AssignBlock, scope: dict[str, str | None]) -> None:
-        inner: dict[str, str | None] = dict(scope)
+    def visit_AssignBlock(self, node: nodes.AssignBlock, scope: _Scope) -> None:
+        inner = dict(scope)
         for child in node.body:
             self.visit(child, inner)
-        scope.update({n: None for n in _names(node.target)})
+        scope.update(dict.fromkeys(_names(node.target)))
 
-    def visit_With(self, node: nodes.With, scope: dict[str, str | None]) -> None:
+    def visit_With(self, node: nodes.With, scope: _Scope) -> None:
         for value in node.values:
             self.visit(value, scope)
-        inner: dict[str, str | None] = {**scope}
-        inner.update({n: None for t in node.targets for n in _names(t)})
+        inner: _Scope = {**scope, **dict.fromkeys(n for t in node.targets for n in _names(t))}
         for child in node.body:
             self.visit(child, inner)
 
-    def visit_Macro(self, node: nodes.Macro | nodes.CallBlock,
-                    scope: dict[str, str | None]) -> None:
+    def visit_Macro(self, node: nodes.Macro | nodes.CallBlock, scope: _Scope) -> None:
         for default in node.defaults:
             self.visit(default, scope)
         if isinstance(node, nodes.CallBlock):
             self.visit(node.call, scope)
         else:
             scope[node.name] = None
-        inner: dict[str, str | None] = {**scope, "caller": None, "varargs": None,
-                                         "kwargs": None}
-        inner.update({arg.name: None for arg in node.args})
+        inner: _Scope = {**scope, **dict.fromkeys(["caller", "varargs", "kwargs"])}
+        inner.update(dict.fromkeys(arg.name for arg in node.args))
         for child in node.body:
             self.visit(child, inner)
 
     visit_CallBlock = visit_Macro
 
-    def visit_Pow(self, node: nodes.Pow, scope: dict[str, str | None]) -> None:
+    def visit_Pow(self, node: nodes.Pow, scope: _Scope) -> None:
         self.problem(node, "'**' is not allowed: it can build numbers that exhaust memory")
         self.children(node, scope)
 
-    def visit_Mul(self, node: nodes.Mul, scope: dict[str, str | None]) -> None:
+    def visit_Mul(self, node: nodes.Mul, scope: _Scope) -> None:
         factors: list[nodes.Node] = [node]
         product = 1
         while factors:
@@ -478,39 +484,31 @@ class _Reader:
         if product > _LARGE:
             self.problem(node, f"repeating something {product} times could exhaust memory")
 
-    def visit_Const(self, node: nodes.Const, scope: dict[str, str | None]) -> None:
+    def visit_Const(self, node: nodes.Const, scope: _Scope) -> None:
         value = node.value
         if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > _LARGE:
             self.problem(node, f"the constant {value} is too large for a letter "
                                "(it could exhaust memory)")
-        if isinstance(value, str) and re.search(r"%[-+ #0]*\d{5,}|\{[^{}]*:[^{}]*\d{5,}", value):
+        if isinstance(value, str) and _WIDE_FORMAT.search(value):
             self.problem(node, "a format width this large could exhaust memory")
 
     def visit_ScopedEvalContextModifier(self, node: nodes.EvalContextModifier,
-                                        scope: dict[str, str | None]) -> None:
+                                        scope: _Scope) -> None:
         if any(option.key == "autoescape" for option in node.options):
             self.problem(node, "autoescape may not be changed: a value could break the document")
         self.children(node, scope)
 
     visit_EvalContextModifier = visit_ScopedEvalContextModifier
 
-    def visit_Include(self, node: nodes.Node, scope: dict[str, str | None]) -> None:
+    def visit_Include(self, node: nodes.Node, scope: _Scope) -> None:
         self.problem(node, "a letter may not include, import or extend other templates")
 
     visit_Import = visit_FromImport = visit_Extends = visit_Include
 
 
-# --- the context ----------------------------------------------------------------------
+# --- the context ------------------------------------------------------------------------
 
 _SCALARS = (bool, int, float, Decimal, date, time, type(None))
-
-
-def _is_docxtpl_object(value: Any) -> bool:
-    """RichText, Listing, InlineImage, Subdoc ...: markup only docxtpl itself can render.
-
-    They print raw XML (``__html__``) and images and sub-documents reach into the package.
-    """
-    return hasattr(value, "__html__") and type(value).__module__.startswith("docxtpl.")
 
 
 def _clean(value: Any, path: str, rich: list[str], name: str) -> Any:
@@ -526,16 +524,18 @@ def _clean(value: Any, path: str, rich: list[str], name: str) -> Any:
                       for k, v in value.items()), path)
     if isinstance(value, (list, tuple)):
         return [_clean(v, f"{path}[{i}]", rich, name) for i, v in enumerate(value)]
-    if _is_docxtpl_object(value) and type(value).__name__ == "Subdoc":
-        raise LetterError(f"{name}: '{where}' is a Subdoc, which is not supported: it belongs "
-                          "to the DocxTemplate that made it, not to the letter being rendered")
-    if _is_docxtpl_object(value):
+    # RichText, Listing, InlineImage: markup (__html__) that only docxtpl itself renders.
+    kind = type(value)
+    if hasattr(value, "__html__") and kind.__module__.startswith("docxtpl."):
+        if kind.__name__ == "Subdoc":
+            raise LetterError(f"{name}: '{where}' is a Subdoc, which is not supported: it "
+                              "belongs to the DocxTemplate that made it, not to this letter")
         if isinstance(getattr(value, "xml", None), str):  # RichText, Listing: text as XML
             clean_text(value.xml, f"letter value '{where}'", VALUE_MAX_LENGTH)
         rich.append(path)
         return value
-    raise LetterError(f"{name}: the value of '{where}' is a {type(value).__name__}; a letter "
-                      "takes text, numbers, dates, lists and mappings")
+    raise LetterError(f"{name}: the value of '{where}' is a {kind.__name__}; a letter takes "
+                      "text, numbers, dates, lists and mappings")
 
 
 def _lookup(context: Mapping[str, Any], path: str) -> Any:
@@ -547,7 +547,22 @@ def _lookup(context: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-# --- rendering ------------------------------------------------------------------------
+def _bind_images(value: Any, doc: DocxTemplate) -> Any:
+    """The context with each InlineImage made anew for ``doc``.
+
+    An InlineImage adds its picture to the package of the DocxTemplate it was made with,
+    which the caller of render() never sees; the one it was given does not matter.
+    """
+    if isinstance(value, _Node):
+        return _Node(((k, _bind_images(v, doc)) for k, v in value.items()), value._path)
+    if isinstance(value, list):
+        return [_bind_images(v, doc) for v in value]
+    if isinstance(value, InlineImage):
+        return InlineImage(doc, value.image_descriptor, value.width, value.height, value.anchor)
+    return value
+
+
+# --- rendering and checking the result --------------------------------------------------
 
 
 def _render_fast(tpl: _Template, ctx: Mapping[str, Any]) -> tuple[bytes, list[Any]]:
@@ -559,123 +574,45 @@ def _render_fast(tpl: _Template, ctx: Mapping[str, Any]) -> tuple[bytes, list[An
             raise _letter_error(tpl, part.label, exc) from exc
         members.append((part.name, data))
         roots.append(root)
-    if tpl.package.properties:
-        members.append(_render_properties(tpl, ctx))
+    texts = {}
+    for prop in tpl.package.properties:
+        assert prop.template is not None, "compiled in _compile"
+        try:
+            texts[prop.element] = _docx_fast.property_text(prop.template.render(ctx))
+        except _TEMPLATE_ERRORS as exc:
+            raise _letter_error(tpl, prop.label, exc) from exc
+    if texts:
+        members.append(_docx_fast.properties_member(tpl.package, texts))
     return _docx_fast.write(tpl.package, members), roots
 
 
-def _render_properties(tpl: _Template, ctx: Mapping[str, Any]) -> tuple[str, bytes]:
-    package = tpl.package
-    texts = {}
-    for prop in package.properties:
-        assert prop.template is not None, "compiled in _compile"
-        try:
-            texts[prop.element] = _property_text(prop.template.render(ctx), prop.label)
-        except _TEMPLATE_ERRORS as exc:
-            raise _letter_error(tpl, prop.label, exc) from exc
-    return _docx_fast.properties_member(package, texts)
-
-
-def _property_text(rendered: str, label: str) -> str:
-    # A property is element text, which lxml (or python-docx) escapes itself: keeping the
-    # autoescaped form would put "&amp;" in the document's title, as docxtpl does.
-    text = Markup(rendered).unescape()
-    if len(text) > _CORE_PROPERTY_MAX:
-        raise ValueError(f"the text is {len(text)} characters long; "
-                         f"a core property takes at most {_CORE_PROPERTY_MAX}")
-    return text
-
-
-class _DocxTemplate(DocxTemplate):
-    """Plain docxtpl with two repairs: strict XML, and core properties as plain text."""
-
-    def fix_tables(self, xml: str) -> Any:
-        # docxtpl parses the rendered body with lxml's *recovering* parser, which drops
-        # text silently where the XML is broken; refuse instead.
-        etree.fromstring(xml, _STRICT)
-        return super().fix_tables(xml)
-
-    def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
-        for name in _docx_fast.CORE_PROPERTIES:
-            text = getattr(self.docx.core_properties, name)
-            if _docx_fast.has_tags(text):
-                label = f"core property '{name}'"
-                self.current_rendering_part = label
-                rendered = _ENV.from_string(text).render(context)
-                setattr(self.docx.core_properties, name, _property_text(rendered, label))
-
-
-def _bind_images(value: Any, doc: DocxTemplate) -> Any:
-    """The context with each InlineImage made anew for ``doc``.
-
-    An InlineImage adds its picture to the package of the DocxTemplate it was made with,
-    which the caller of render() never sees; the one given may name any (or None).
-    """
-    if isinstance(value, _Node):
-        return _Node(((k, _bind_images(v, doc)) for k, v in value.items()), value._path)
-    if isinstance(value, list):
-        return [_bind_images(v, doc) for v in value]
-    if isinstance(value, InlineImage):
-        return InlineImage(doc, value.image_descriptor, value.width, value.height, value.anchor)
-    return value
-
-
-def _render_docxtpl(tpl: _Template, ctx: Mapping[str, Any]) -> bytes:
-    doc = _DocxTemplate(BytesIO(tpl.data))
+def _render_plain(tpl: _Template, ctx: Mapping[str, Any]) -> bytes:
+    doc = _docx_fast.PlainTemplate(BytesIO(tpl.data))
     try:
         doc.render(_bind_images(ctx, doc), jinja_env=_ENV)
+        return doc.to_bytes()
     except _TEMPLATE_ERRORS as exc:
-        raise _letter_error(tpl, _docxtpl_label(doc.current_rendering_part), exc) from exc
-    out = BytesIO()
-    doc.save(out)
-    data = out.getvalue()
-    with zipfile.ZipFile(BytesIO(data)) as zf:
-        for member in zf.namelist():
-            if member.endswith((".xml", ".rels")):
-                try:
-                    etree.fromstring(zf.read(member), _STRICT)
-                except etree.XMLSyntaxError as exc:
-                    raise _letter_error(tpl, member, exc) from exc
-    return data
-
-
-def _docxtpl_label(part: Any) -> str:
-    """The label of the part docxtpl was rendering (it keeps a python-docx part)."""
-    if isinstance(part, str):
-        return part
-    name = str(getattr(part, "partname", "")).lstrip("/")
-    return "body" if name.endswith("document.xml") else name.rpartition("/")[2].removesuffix(".xml")
-
-
-_STRICT = etree.XMLParser(resolve_entities=False, no_network=True)
-_CORE_PROPERTY_MAX = 255  # python-docx refuses longer core property values
-# Errors a template (or the data it is given) can cause while it runs; any other is a bug.
-_TEMPLATE_ERRORS = (TemplateError, etree.XMLSyntaxError, TypeError, ValueError, LookupError,
-                    ArithmeticError)
+        raise _letter_error(tpl, doc.part_label(), exc) from exc
 
 
 def _letter_error(tpl: _Template, label: str, exc: Exception) -> LetterError:
-    source = _source(tpl, label)
     if isinstance(exc, etree.XMLSyntaxError):
         return LetterError(f"{tpl.name}: {label}: the letter is not well-formed XML ({exc}); "
-                           "a tag may sit inside a field code or drawing")
+                           "is a tag inside a field code or a drawing?")
     line = getattr(exc, "lineno", None)
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<template>"]
     if frames:
         line = frames[-1].lineno
-    message = getattr(exc, "message", None) or str(exc)
-    return LetterError(_problem(tpl.name, label, source, line, message))
+    return LetterError(_problem(tpl, label, line, getattr(exc, "message", None) or str(exc)))
 
 
 def _check_printed(tpl: _Template, ctx: Mapping[str, Any], text: str) -> None:
     """Every value printed plainly must be in the letter's text (else it vanished)."""
     letter = " ".join(text.split())
-    for label, usage in tpl.usage.items():
-        if label.startswith("core property"):
-            continue
-        for path in sorted(usage.printed):
+    for part in tpl.package.parts:  # the body, headers and footers: what text holds
+        for path in sorted(tpl.usage[part.label].printed):
             value = _lookup(ctx, path)
             if isinstance(value, str) and value.strip() and " ".join(value.split()) not in letter:
                 raise LetterError(
-                    f"{tpl.name}: {label}: the value of '{path}' is not in the rendered letter; "
-                    "put the tag in ordinary paragraph text ({{ }}, not {{r }} or {{p }})")
+                    f"{tpl.name}: {part.label}: the value of '{path}' is not in the rendered "
+                    "letter; put its tag in ordinary paragraph text ({{ }}, not {{r }} or {{p }})")

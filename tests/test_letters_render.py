@@ -100,7 +100,32 @@ def build_rows(path: Path) -> None:
     d.save(path)
 
 
-SAMPLES: dict[str, Callable[[Path], None]] = {"basic": build_basic, "rows": build_rows}
+def build_sections(path: Path) -> None:
+    """Two sections, a first-page header, a picture, a tag split over formatted runs."""
+    d = docx.Document()
+    first = d.sections[0]
+    first.different_first_page_header_footer = True
+    first.first_page_header.paragraphs[0].text = "{{ school.name }} (first page)"
+    first.header.paragraphs[0].text = "{{ school.name }} (later pages)"
+    paragraph = d.add_paragraph("Dear ")
+    paragraph.add_run("{{ recipient.").bold = True
+    paragraph.add_run("salutation }}").italic = True
+    paragraph.add_run(",")
+    d.add_paragraph("{% if fields.note %}Note: {{ fields.note }}{% endif %}")
+    picture = path.with_suffix(".png")
+    picture.write_bytes(_png())
+    d.add_picture(str(picture), width=Mm(10))
+    d.add_section()
+    second = d.sections[1]
+    second.header.is_linked_to_previous = False
+    second.header.paragraphs[0].text = "Annex for {{ student.full_name }}"
+    d.add_paragraph("{{ fields.summary }}")
+    d.save(path)
+
+
+SAMPLES: dict[str, Callable[[Path], None]] = {
+    "basic": build_basic, "rows": build_rows, "sections": build_sections,
+}
 
 
 @pytest.fixture(scope="session")
@@ -457,6 +482,23 @@ def test_header_problem_names_the_header(tmp_path: Path) -> None:
     ]
 
 
+def test_repetition_built_from_variables_is_stopped(tmp_path: Path) -> None:
+    path = one_paragraph(tmp_path, "{% set x = '-' * 9999 %}{{ x * 9999 }}")
+    assert letters.check_template(path) == []  # each constant is small ...
+    with pytest.raises(LetterError, match="longer than 100000"):
+        letters.render(path, {})  # ... but the sandbox refuses the 100 MB string
+
+
+def test_drawings_are_numbered_as_docxtpl_numbers_them(samples: dict[str, Path]) -> None:
+    context = synthesise(samples["sections"])
+    ids = []
+    for data in (letters.render(samples["sections"], context),
+                 plain_docxtpl(samples["sections"], context)):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            ids.append(re.findall(rb'<wp:docPr id="(\d+)"', zf.read("word/document.xml")))
+    assert ids[0] == ids[1] == [b"1001"]
+
+
 def test_safe_constants_pass(tmp_path: Path) -> None:
     path = one_paragraph(tmp_path, "{{ '-' * 40 }} {% for i in range(3) %}{{ i }}{% endfor %}")
     assert letters.check_template(path) == []
@@ -564,10 +606,17 @@ def test_templated_footnotes_fall_back(tmp_path: Path) -> None:
     path = one_paragraph(tmp_path, "See note: {{ name }}")
     _add_footnotes(path, "Source: {{ source }}")
     assert letters._load(path).package.fallback == "its footnotes hold template tags"
-    assert letters.template_fields(path) == {"name"}  # docxtpl's get_undeclared... skips them too
+    assert letters.template_fields(path) == {"name", "source"}
     data = letters.render(path, {"name": "Ava", "source": "Zoë & Co"})
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert "Source: Zoë &amp; Co" in zf.read("word/footnotes.xml").decode()
+
+
+def test_footnotes_are_checked(tmp_path: Path) -> None:
+    path = one_paragraph(tmp_path, "See note")
+    _add_footnotes(path, "{{ cycler.__init__ }}")
+    (problem,) = letters.check_template(path, ["cycler"])
+    assert problem.startswith(f"{path}: footnotes: '__init__' is private")
 
 
 def test_plain_footnotes_keep_the_fast_path(tmp_path: Path) -> None:
