@@ -48,6 +48,7 @@ class Recipient:
 
 
 FILE = Recipient(id=None, name="File", salutation="")
+TO_PARENTS = ("contact", "contacts", "each_contact")  # the rest go to staff or the file
 
 
 @dataclass
@@ -94,7 +95,7 @@ def recipients(to: str, contacts: list[Contact], case_contact: str | None,
     out = Recipients()
     if to == "file":
         out.to.append(FILE)
-    elif to.startswith("role:"):
+    elif to.startswith("role:") or to == "line_manager":
         out.to.extend(staff_recipients)
     elif to == "contact":
         out.to.extend(_one(c) for c in eligible([c for c in contacts if c.id == case_contact], out))

@@ -34,7 +34,8 @@ from engine.yamlfile import Map, Seq, Text, line_of
 from engine.yamlfile import load as load_yaml
 
 FIELD_TYPES = ("text", "date", "datetime", "staff", "contact", "list", "choice", "attendees")
-RECIPIENTS = ("contact", "contacts", "each_contact", "file")  # plus "role:NAME"
+RECIPIENTS = ("contact", "contacts", "each_contact", "file", "line_manager")  # + "role:NAME"
+OCCURRED = ("occurred_on", "occurred_at")  # the event's date / time, for a follow-on case
 FLAGS = ("site_ban", "open_visit")
 ANY = "any"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -83,6 +84,7 @@ class Source:
 class Target:
     state: str | None  # None: the case stays where it is (an internal event)
     when: When = When()
+    source: str | None = None  # only from this state (one step up a chain, PWP-5.1)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,19 @@ class DeadlineSpec:
     minutes: int | None = None
     at: str | None = None  # due at the moment held by this date/datetime field
     start: str | None = None  # the field counted from; None = when the event happened
+    by_time: str | None = None  # due at this time (HH:MM) of the day counted from (NSW-3)
     when: When = When()
+
+
+@dataclass(frozen=True)
+class FollowOn:
+    """A case of another workflow that an event opens for the same student, its open
+    fields taken from this case's (PWP-5.4a: an abusive call opens a conduct case)."""
+
+    workflow: str
+    fields: tuple[tuple[str, str], ...]  # (field of the new case, field here or OCCURRED)
+    when: When = When()
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,8 @@ class Event:
     meets: tuple[str, ...] = ()
     clauses: tuple[str, ...] = ()
     line: int = 0
+    assigns: str | None = None  # a staff field naming who holds the case afterwards
+    opens: FollowOn | None = None
 
     @property
     def source_states(self) -> tuple[str, ...]:
@@ -324,13 +340,13 @@ def _documents(r: _Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
 
 def _deadlines(r: _Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
     out = []
-    keys = ("name", "title", "clause", "school_days", "minutes", "at", "from", "when")
+    keys = ("name", "title", "clause", "school_days", "minutes", "at", "by_time", "from", "when")
     for i, item in enumerate(value or []):
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, keys, ("name",))
-        counts = [k for k in ("school_days", "minutes", "at") if k in spec]
+        counts = [k for k in ("school_days", "minutes", "at", "by_time") if k in spec]
         if len(counts) != 1:
-            r.problem(spec, here, "give exactly one of school_days, minutes or at")
+            r.problem(spec, here, "give exactly one of school_days, minutes, at or by_time")
         name = r.name(spec.get("name"), f"{here}.name")
         out.append(DeadlineSpec(
             name=name,
@@ -341,8 +357,21 @@ def _deadlines(r: _Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
             at=r.text(spec.get("at"), f"{here}.at") or None,
             start=r.text(spec.get("from"), f"{here}.from") or None,
             when=_when(r, spec.get("when"), f"{here}.when"),
+            by_time=_time_of_day(r, spec.get("by_time"), f"{here}.by_time"),
         ))
     return tuple(out)
+
+
+def _time_of_day(r: _Reader, value: Any, where: str) -> str | None:
+    """A time of day such as 10:30 ("by the middle of the morning")."""
+    text = r.text(value, where)
+    if not text:
+        return None
+    try:
+        return dt.time.fromisoformat(text).isoformat(timespec="minutes")
+    except ValueError:
+        r.problem(value, where, f"'{text}' is not a time of day (HH:MM)")
+        return None
 
 
 def _sources(r: _Reader, value: Any, where: str) -> tuple[Source, ...]:
@@ -366,10 +395,21 @@ def _targets(r: _Reader, value: Any, where: str) -> tuple[Target, ...]:
         return (Target(str(value)),)
     out = []
     for i, item in enumerate(value if isinstance(value, Seq) else []):
-        spec = r.mapping(item, f"{where}[{i}]", ("state", "when"), ("state",))
+        spec = r.mapping(item, f"{where}[{i}]", ("state", "when", "from"), ("state",))
         out.append(Target(r.text(spec.get("state"), f"{where}[{i}].state"),
-                          _when(r, spec.get("when"), f"{where}[{i}].when")))
+                          _when(r, spec.get("when"), f"{where}[{i}].when"),
+                          r.text(spec.get("from"), f"{where}[{i}].from") or None))
     return tuple(out) or (Target(None),)
+
+
+def _follow_on(r: _Reader, value: Any, where: str) -> FollowOn | None:
+    if value is None:
+        return None
+    spec = r.mapping(value, where, ("workflow", "when", "fields"), ("workflow", "fields"))
+    pairs = tuple((k, r.text(v, f"{where}.fields.{k}"))
+                  for k, v, _ in r.items(spec.get("fields"), f"{where}.fields"))
+    return FollowOn(workflow=r.name(spec.get("workflow"), f"{where}.workflow"), fields=pairs,
+                    when=_when(r, spec.get("when"), f"{where}.when"), line=line_of(spec))
 
 
 def _guards(r: _Reader, value: Any, where: str) -> tuple[Guard, ...]:
@@ -385,7 +425,7 @@ def _guards(r: _Reader, value: Any, where: str) -> tuple[Guard, ...]:
 
 
 EVENT_KEYS = ("title", "from", "to", "roles", "fields", "requires", "documents", "deadlines",
-              "meets", "clauses")
+              "meets", "clauses", "assigns", "opens")
 
 
 def _event(r: _Reader, name: str, value: Any, where: str, opening: bool = False) -> Event:
@@ -409,6 +449,8 @@ def _event(r: _Reader, name: str, value: Any, where: str, opening: bool = False)
         meets=tuple(r.texts(spec.get("meets"), f"{where}.meets")),
         clauses=tuple(r.texts(spec.get("clauses"), f"{where}.clauses")),
         line=line_of(spec),
+        assigns=r.text(spec.get("assigns"), f"{where}.assigns") or None,
+        opens=_follow_on(r, spec.get("opens"), f"{where}.opens"),
     )
 
 
@@ -536,6 +578,11 @@ def _check_events(c: _Check) -> None:
         for target in event.targets:
             if target.state is not None and target.state not in w.states:
                 c.add(event.line, f"{where}.to", f"unknown state '{target.state}'")
+            if target.source and target.source not in _expand(w, event):
+                c.add(event.line, f"{where}.to", f"'{target.source}' is not one of the states "
+                      "this event fires from")
+        _check_assigns(c, event)
+        _check_follow_on(c, event)
         for name in event.meets:
             if name not in deadline_names:
                 c.add(event.line, f"{where}.meets", f"unknown deadline '{name}'")
@@ -544,6 +591,28 @@ def _check_events(c: _Check) -> None:
                 c.add(guard.line, f"{where}.requires.{guard.name}", problem)
         _check_deadlines(c, event.deadlines, where, event.line)
         _check_when_fields(c, event)
+
+
+def _check_assigns(c: _Check, event: Event) -> None:
+    if event.assigns and event.assigns not in {f.name for f in event.fields if f.type == "staff"}:
+        c.add(event.line, f"{_where(event)}.assigns",
+              f"'{event.assigns}' is not a staff field of this event")
+
+
+def _check_follow_on(c: _Check, event: Event) -> None:
+    """The fields a follow-on case is opened with must exist here; that they fit the
+    other workflow is checked when the school is loaded (engine.service.check)."""
+    if event.opens is None:
+        return
+    known = c.workflow.field_types()
+    for target, source in event.opens.fields:
+        if source not in known and source not in OCCURRED:
+            c.add(event.opens.line, f"{_where(event)}.opens.fields.{target}",
+                  f"'{source}' is neither a field of this workflow nor one of: "
+                  f"{', '.join(OCCURRED)}")
+    for name, _values in event.opens.when.equals:
+        if name not in known:
+            c.add(event.opens.line, f"{_where(event)}.opens.when", f"unknown field '{name}'")
 
 
 def _check_when_fields(c: _Check, event: Event) -> None:

@@ -51,6 +51,8 @@ def _build(workflow: Workflow, state: str, model: _Case, with_guards: bool,
         guards = [(g.name, g.arg) for g in event.guards]
         for source, source_when in _sources(workflow, event):
             for target in event.targets:
+                if target.source and target.source != source:
+                    continue  # this target is one step up from another state
                 conditions: list[Any] = [
                     lambda sw=source_when: not sw or sw.holds(model.values),
                     lambda tw=target.when: not tw or tw.holds(model.values),

@@ -62,6 +62,7 @@ class Outcome:
     deadlines: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    opened: list[Outcome] = field(default_factory=list)  # follow-on cases (PWP-5.4a)
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -152,7 +153,7 @@ class Liaison:
         case = self.case(case_id, actor_id)
         workflow = self.school.workflow(case.workflow)
         names = machine.possible(workflow, case.state, case.fields)
-        facts = self._facts(case, case.fields, self.clock())
+        facts = self._facts(case, case.fields, self.clock(), who)
         return [e for e in (workflow.events[n] for n in names)
                 if who.roles & e.roles and not _refused_before_input(e, facts)]
 
@@ -200,6 +201,10 @@ class Liaison:
                         version=0, opened_at=occurred.isoformat(timespec="seconds"),
                         opened_by=actor.id, closed_at=None, restricted=workflow.restricted,
                         child_protection=False)
+        refused = rules.refusals([(g.name, g.arg) for g in workflow.opening.guards],
+                                 self._facts(draft, values, occurred, actor))
+        if refused:
+            raise FieldError(f"open {workflow.name}: {'; '.join(refused)}")
         target = self._first_state(workflow, values)
         draft = dataclasses.replace(draft, state=target,
                                     id=self.store.next_case_id(workflow.prefix, occurred.year))
@@ -223,13 +228,64 @@ class Liaison:
         new = parse_fields(event.fields, given, self._people(case.student_id),
                            f"{case.id} {event.name}")
         values = {**case.fields, **new}
-        facts = self._facts(case, values, occurred)
+        facts = self._facts(case, values, occurred, actor)
         try:
             target = machine.decide(workflow, case.state, event.name, values, facts)
         except TransitionNotAllowed as exc:
             raise TransitionNotAllowed(f"{case.id}: {exc}") from None
+        new = self._assign(workflow, event, target, new, f"{case.id} {event.name}")
+        values = {**case.fields, **new}
+        follow_on = self._follow_on(event, case, values, occurred, actor)
         plan = _Plan(case, event, target, values, new, occurred, actor)
-        return self._commit(workflow, plan, new_case=False)
+        outcome = self._commit(workflow, plan, new_case=False)
+        if follow_on:
+            # Its own transaction, after this one: checked in full above, so it fails
+            # only if the store does; the event just recorded stands either way.
+            outcome.opened.append(self.open(follow_on[0], case.student_id, actor.id,
+                                            follow_on[1], occurred))
+        return outcome
+
+    def _assign(self, workflow: Workflow, event: Event, target: str, new: dict[str, Any],
+                what: str) -> dict[str, Any]:
+        """Who holds the case after an event that ``assigns`` (PWP-5.1): the member of
+        staff named, who must hold the role of the new state; if nobody is named, the
+        only member of staff holding that role, or else nobody (the role holds it)."""
+        name = event.assigns
+        role = workflow.states[target].holder
+        if not name:
+            return new
+        if new.get(name):
+            who = self.school.member(new[name])
+            if role and role not in who.roles:
+                raise FieldError(f"{what}: field '{name}': {who.id} ({who.name}) is not a "
+                                 f"{role.replace('_', ' ')}")
+            return new
+        holders = self.school.holders_of(role) if role else []
+        return {**new, name: holders[0].id if len(holders) == 1 else None}
+
+    def _follow_on(self, event: Event, case: CaseRow, values: Mapping[str, Any],
+                   occurred: dt.datetime, actor: Staff) -> tuple[str, dict[str, list[str]]] | None:
+        """The case of another workflow this event opens too (``opens``), checked in full
+        before anything is written: who may open it and every field it needs."""
+        spec = event.opens
+        if spec is None or (spec.when and not spec.when.holds(values)):
+            return None
+        other = self.school.workflow(spec.workflow)
+        try:
+            self._allowed(other, other.opening, actor.id)
+        except PermissionDenied as exc:
+            raise PermissionDenied(f"{case.id}: {exc}; record the {event.name.replace('_', ' ')} "
+                                   "alone and the line manager can open it") from None
+        moment = {"occurred_on": occurred.date().isoformat(),
+                  "occurred_at": occurred.isoformat(timespec="minutes")}
+        given: dict[str, list[str]] = {}
+        for name, source in spec.fields:
+            value = moment.get(source, values.get(source))
+            if value not in (None, "", []):
+                given[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        parse_fields(other.opening.fields, given, self._people(case.student_id),
+                     f"{case.id} {event.name}: open {other.name}")
+        return other.name, given
 
     def _occurred(self, at: dt.datetime | None) -> dt.datetime:
         """When it happened: now, or earlier (staff record calls after the fact); never
@@ -259,14 +315,16 @@ class Liaison:
         contact_ids = [c["id"] for c in self.store.contacts_of(student_id)]
         return People(student_id, contact_ids, list(self.school.staff))
 
-    def _facts(self, case: CaseRow, values: Mapping[str, Any],
-               occurred: dt.datetime) -> rules.Facts:
+    def _facts(self, case: CaseRow, values: Mapping[str, Any], occurred: dt.datetime,
+               actor: Staff | None = None) -> rules.Facts:
         contact_ids = frozenset(c["id"] for c in self.store.contacts_of(case.student_id))
         roles = {s.id: s.roles for s in self.school.staff.values()}
-        return rules.Facts(values, occurred, case.student_id, contact_ids, roles)
+        state = self.school.workflows[case.workflow].states.get(case.state)
+        return rules.Facts(values, occurred, case.student_id, contact_ids, roles,
+                           actor.roles if actor else frozenset(), state.holder if state else None)
 
     def _commit(self, workflow: Workflow, plan: _Plan, new_case: bool) -> Outcome:
-        if plan.case.child_protection and any(d.to != "file" and not d.to.startswith("role:")
+        if plan.case.child_protection and any(d.to in ctx.TO_PARENTS
                                               for d in plan.event.documents):
             raise TransitionNotAllowed(f"{plan.case.id}: the case is marked child protection "
                                        "(PWP-4.3): no letter about it may go to a parent")
@@ -275,8 +333,7 @@ class Liaison:
         written = files.write_documents(self.school.root, plan.case.id, seq, plan.event.name,
                                         [(d.template, r.id, data) for d, r, data in plan.rendered])
         change = self._change(workflow, plan, written)
-        holder = self.school.workflows[workflow.name].states[plan.target].holder
-        holder_value = f"role:{holder}" if holder else plan.case.holder
+        holder_value = self._holder(workflow, plan)
         try:
             if new_case:
                 self.store.create_case(dataclasses.replace(plan.case, holder=holder_value), change)
@@ -292,6 +349,15 @@ class Liaison:
             deadlines=[{"name": d.name, "due": d.due_at or d.due_on} for d in change.deadlines],
             skipped=plan.skipped,
         )
+
+    def _holder(self, workflow: Workflow, plan: _Plan) -> str | None:
+        """A staff id or "role:NAME": whom the due list shows the case to. A state's role
+        takes the case on entry; a note (no change of state) leaves it where it is."""
+        if plan.event.assigns and plan.values.get(plan.event.assigns):
+            return str(plan.values[plan.event.assigns])
+        role = workflow.states[plan.target].holder
+        entered = plan.target != plan.case.state or plan.event is workflow.opening
+        return f"role:{role}" if role and entered else plan.case.holder
 
     def _change(self, workflow: Workflow, plan: _Plan, written: list[files.Written]) -> Change:
         entered = plan.target != plan.case.state or plan.event is workflow.opening
@@ -352,9 +418,12 @@ class Liaison:
                      "state_title": state.title}
         for spec in specs:
             chosen = ctx.recipients(spec.to, contacts, plan.values.get("contact"),
-                                    self._staff_recipients(spec.to))
+                                    self._staff_recipients(spec.to, plan.actor))
             plan.skipped += [{"template": spec.template, "contact": cid, "why": why}
                              for cid, why in chosen.skipped]
+            if spec.to == "line_manager" and not chosen.to:
+                plan.skipped.append({"template": spec.template, "contact": plan.actor.id,
+                                     "why": "no line manager in school.yaml"})
             for recipient in chosen.to:
                 context = ctx.letter_context(
                     letterhead=self._letterhead(), when=plan.occurred.date(), case=case_info,
@@ -369,12 +438,16 @@ class Liaison:
         p = self.school.profile
         return ctx.Letterhead(p.name, p.address, p.phone, p.email, p.website, p.local_authority)
 
-    def _staff_recipients(self, to: str) -> list[ctx.Recipient]:
-        if not to.startswith("role:"):
+    def _staff_recipients(self, to: str, actor: Staff) -> list[ctx.Recipient]:
+        if to == "line_manager":  # PWP-5.4a: reported to the actor's line manager
+            staff = [self.school.staff[actor.line_manager]] if actor.line_manager else []
+        elif to.startswith("role:"):
+            staff = self.school.holders_of(to[5:])
+        else:
             return []
         return [ctx.Recipient(id=s.id, name=s.name, salutation=f"Dear {s.name}",
                               address_lines=(s.title, *self.school.profile.address[:1]))
-                for s in self.school.holders_of(to[5:])]
+                for s in staff]
 
     def _signatory(self, spec: DocumentSpec, actor: Staff) -> tuple[str, str]:
         return (actor.name, actor.title)
@@ -425,9 +498,31 @@ def check(root: Path) -> tuple[School, list[str]]:
     problems: list[str] = []
     for path in sorted(school.letters_dir.glob("*.docx")):
         problems += letters.check_template(path, ctx.TOP_LEVEL)
+    problems += _follow_on_problems(school)
     if problems:
         raise DefinitionError(problems)
     warnings = [f"{w.path}: review_by {w.review_by} has passed: review this policy (CLA-4)"
                 for w in school.workflows.values()
                 if w.review_by and w.review_by < dt.date.today()]
     return school, warnings
+
+
+def _follow_on_problems(school: School) -> list[str]:
+    """An event's ``opens`` must name a workflow and give every field it opens with."""
+    out = []
+    for workflow in school.workflows.values():
+        for event in workflow.events.values():
+            if event.opens is None:
+                continue
+            where = f"{workflow.path}:{event.opens.line}: events.{event.name}.opens"
+            other = school.workflows.get(event.opens.workflow)
+            if other is None:
+                out.append(f"{where}.workflow: no workflow '{event.opens.workflow}'")
+                continue
+            given = {name for name, _ in event.opens.fields}
+            takes = {f.name: f for f in other.opening.fields}
+            out += [f"{where}.fields.{n}: {other.name} opens with no field '{n}'"
+                    for n in sorted(given - set(takes))]
+            out += [f"{where}.fields: {other.name} needs '{n}' to open"
+                    for n, f in takes.items() if not f.optional and n not in given]
+    return out
