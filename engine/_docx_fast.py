@@ -158,13 +158,18 @@ def _body_part(name: str, xml: bytes) -> tuple[Part, str]:
     """The body of document.xml as docxtpl templates it, and the body's XML before that."""
     root = parse_xml(xml)  # python-docx's own parser, as docxtpl reads the body through it
     body = root.find(f"{{{W}}}body")
+    if body is None:
+        raise KeyError(f"{name} has no body")
     whole = etree.tostring(root, encoding="unicode")
     start = whole.index("<w:body")
-    end = whole.rindex("</w:body>") + len("</w:body>") if body is not None and len(body) else (
-        whole.index(">", start) + 1)
+    start_tag = whole[start : whole.index(">", start) + 1]
+    end = whole.rindex("</w:body>") + len("</w:body>") if len(body) else start + len(start_tag)
     body_xml = _DOCXTPL.xml_to_string(body)
-    head, tail = _DECLARATION + whole[:start], whole[end:]
-    return Part(name, "body", _prepare(body_xml), head, tail), body_xml
+    # Serialised alone, the body repeats the document's namespace declarations; inside the
+    # document they are in scope already, so its own start tag is put back (as docxtpl's
+    # output, saved by python-docx, has it).
+    source = _prepare(re.sub(r"^<w:body\b[^>]*>", lambda _: start_tag, body_xml, count=1))
+    return Part(name, "body", source, _DECLARATION + whole[:start], whole[end:]), body_xml
 
 
 def _plain_part(name: str, label: str, xml: bytes) -> Part:
