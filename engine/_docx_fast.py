@@ -109,13 +109,18 @@ def load(data: bytes) -> Package:
     package = Package()
     with ZipFile(BytesIO(data)) as zf:
         names = set(zf.namelist())
-        main = _main_document(zf)
+        for name in names:  # copied members are not parsed again, so check them all now
+            if name.endswith((".xml", ".rels")):
+                etree.fromstring(zf.read(name), STRICT)
+        main = _package_target(zf, "officeDocument")
+        if main is None:
+            raise KeyError("the package names no main document (_rels/.rels)")
         body, body_xml = _body_part(main, zf.read(main))
         templated = {main: body}
         for name, label in _headers_footers(zf, main, names):
             templated[name] = _plain_part(name, label, zf.read(name))
         package.footnotes = _templated_footnotes(zf)
-        package.core_name = "docProps/core.xml" if "docProps/core.xml" in names else None
+        package.core_name = _package_target(zf, "metadata/core-properties")
         if package.core_name:
             package.core_xml = zf.read(package.core_name)
             package.properties = _templated_properties(package.core_xml)
@@ -128,12 +133,13 @@ def load(data: bytes) -> Package:
     return package
 
 
-def _main_document(zf: ZipFile) -> str:
+def _package_target(zf: ZipFile, kind: str) -> str | None:
+    """The member the package relationships (_rels/.rels) name for ``kind``, if any."""
     rels = etree.fromstring(zf.read("_rels/.rels"), STRICT)
     for rel in rels.iter(f"{{{_PKG_REL}}}Relationship"):
-        if rel.get("Type") == f"{_REL}/officeDocument":
+        if rel.get("Type", "").endswith(f"/{kind}"):
             return rel.get("Target", "").lstrip("/")
-    raise KeyError("the package names no main document (_rels/.rels)")
+    return None
 
 
 def _headers_footers(zf: ZipFile, main: str, names: set[str]) -> list[tuple[str, str]]:
@@ -239,7 +245,7 @@ def _copy_members(package: Package, zf: ZipFile, data: bytes, changed: set[str])
             continue
         if info.compress_type in (ZIP_STORED, ZIP_DEFLATED) and not info.flag_bits & 1:
             raw, method = _raw_bytes(data, info), info.compress_type
-        else:  # other methods: store deflated, once
+        else:  # another method (rare): deflate it here, once
             raw, method = _deflate(zf.read(info)), ZIP_DEFLATED
         entry = _Entry(info, method, info.CRC, len(raw), info.file_size, len(local))
         local += entry.local_header() + raw

@@ -416,6 +416,18 @@ def test_not_a_docx(tmp_path: Path) -> None:
         letters.render(path, {})
 
 
+def test_malformed_member_is_refused(tmp_path: Path) -> None:
+    path = one_paragraph(tmp_path, "Dear {{ name }}")
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["word/settings.xml"] = members["word/settings.xml"].replace(b"</w:settings>", b"")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(LetterError, match="not a readable .docx file"):
+        letters.render(path, {"name": "x"})
+
+
 # --- unsafe templates -----------------------------------------------------------------
 
 
