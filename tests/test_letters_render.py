@@ -230,10 +230,9 @@ def printed_values(template: Path, context: dict[str, Any]) -> list[str]:
 
 
 def test_template_takes_the_fast_path(template: Path) -> None:
-    assert letters._load(template).package.fallback is None
-    assert letters.check_template(template, ["school", "date", "reference", "recipient",
-                                             "student", "case", "fields", "signatory", "actor",
-                                             "ban"]) == []
+    reason = letters._load(template).package.fallback
+    assert reason is None, f"plain docxtpl (~50x slower) renders {template.name}: {reason}"
+    assert letters.check_template(template) == []
 
 
 @pytest.mark.parametrize("empty_lists", [False, True], ids=["lists", "empty-lists"])
