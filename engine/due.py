@@ -1,0 +1,125 @@
+"""The due list: the deadlines of open cases, overdue first, then due today, then the rest
+of the week (PWP-5.2, 5.3, 5.4, 5.6: acknowledge, call back, reply and respond in time).
+
+By default a member of staff sees the cases they hold or manage: a case is held by a
+member of staff (``HD01``) or by everyone with a role (``role:office``), and managed by
+the line manager (school.yaml) of whoever holds it. Office staff and leaders may ask for
+every case. A restricted case (CLA-3) never shows to someone who may not see it, whoever
+holds it.
+
+A deadline with a time (a home visit's report-in, a meeting) is overdue from that moment;
+one with only a date is overdue from the next day. "The rest of the week" runs to Sunday.
+
+The store answers from a partial index over open deadlines (bench/due.py measures it at
+100,000 cases); everything here is filtering and ordering what it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from engine.errors import PermissionDenied
+from engine.school import Staff
+from engine.service import LEADERS, Liaison
+from engine.store import CaseRow
+
+OVERDUE = "overdue"
+DUE_TODAY = "due_today"
+UPCOMING = "upcoming"
+ORDER = (OVERDUE, DUE_TODAY, UPCOMING)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One deadline on the due list."""
+
+    case: str
+    deadline: str  # the deadline's name, e.g. acknowledge_by
+    due: str  # ISO date, or date and time for a deadline with a time
+    status: str  # overdue | due_today | upcoming
+    holder: str | None  # a staff id or "role:NAME"
+    holder_name: str
+    title: str  # what is due, in words
+    clause: str
+    student: str
+    student_name: str
+    workflow: str
+    state: str
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def week_end(day: dt.date) -> dt.date:
+    """The Sunday ending the week of ``day``."""
+    return day + dt.timedelta(days=6 - day.weekday())
+
+
+def status_of(due_on: dt.date, due_at: dt.datetime | None, now: dt.datetime) -> str:
+    """Overdue, due today or upcoming, as at ``now``."""
+    if (due_at is not None and due_at <= now) or due_on < now.date():
+        return OVERDUE
+    return DUE_TODAY if due_on == now.date() else UPCOMING
+
+
+def holders_for(who: Staff, staff: Mapping[str, Staff]) -> set[str]:
+    """The holders whose cases ``who`` holds or manages: themselves, their roles, and each
+    direct report with the report's roles (a case held by ``role:office`` is managed by
+    the office staff's line manager)."""
+    out = {who.id, *(f"role:{r}" for r in who.roles)}
+    for member in staff.values():
+        if member.line_manager == who.id:
+            out |= {member.id, *(f"role:{r}" for r in member.roles)}
+    return out
+
+
+def due_list(engine: Liaison, actor_id: str, now: dt.datetime,
+             everyone: bool = False) -> list[Due]:
+    """What is due for this member of staff as at ``now``, in the order to deal with it."""
+    who = engine.school.member(actor_id)
+    if everyone and not who.roles & LEADERS:
+        raise PermissionDenied(f"{who.id} ({who.name}) may not list every case's deadlines: "
+                               "only office staff and leaders; without --all you see the "
+                               "cases you hold or manage")
+    holders = None if everyone else holders_for(who, engine.school.staff)
+    rows = engine.store.open_deadlines(week_end(now.date()).isoformat(), holders)
+    items = [_due(engine, row, now) for row in rows if engine.can_see(_case(row), who)]
+    return sorted(items, key=_order)
+
+
+def _due(engine: Liaison, row: Mapping[str, Any], now: dt.datetime) -> Due:
+    due_on = dt.date.fromisoformat(row["due_on"])
+    due_at = dt.datetime.fromisoformat(row["due_at"]) if row["due_at"] else None
+    return Due(case=row["case_id"], deadline=row["name"], due=row["due_at"] or row["due_on"],
+               status=status_of(due_on, due_at, now), holder=row["holder"],
+               holder_name=holder_name(engine, row["holder"]), title=row["title"],
+               clause=row["clause"], student=row["student_id"],
+               student_name=f"{row['first_name']} {row['last_name']}",
+               workflow=row["workflow"], state=row["state"])
+
+
+def holder_name(engine: Liaison, holder: str | None) -> str:
+    """A holder as staff read it: a name, or "any office" for a role."""
+    if not holder:
+        return ""
+    if holder.startswith("role:"):
+        return "any " + holder[5:].replace("_", " ")
+    member = engine.school.staff.get(holder)
+    return member.name if member else holder
+
+
+def _order(item: Due) -> tuple[int, str, str, str]:
+    # A date-only deadline falls due at the end of its day, after the timed ones.
+    moment = item.due if "T" in item.due else f"{item.due}T24:00"
+    return ORDER.index(item.status), moment, item.case, item.deadline
+
+
+def _case(row: Mapping[str, Any]) -> CaseRow:
+    """Enough of the case for Liaison.can_see, which judges workflow and opener."""
+    return CaseRow(id=row["case_id"], workflow=row["workflow"], state=row["state"],
+                   student_id=row["student_id"], contact_id=None, holder=row["holder"],
+                   fields={}, version=0, opened_at="", opened_by=row["opened_by"],
+                   closed_at=None, restricted=bool(row["restricted"]), child_protection=False)
