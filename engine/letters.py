@@ -49,10 +49,10 @@ from engine.text import clean_text
 
 __all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "render", "template_fields", "to_pdf"]
 
-# The top-level names of a letter's context (documented in engine/context.py), for
-# check_template when it is not given them.
+# The top-level names of a letter's context, for check_template when it is not given them.
+# engine.context.TOP_LEVEL is the authority (the service passes it); this is its copy.
 DEFAULT_NAMES = frozenset({"school", "date", "reference", "recipient", "student", "case",
-                           "fields", "signatory", "actor", "ban"})
+                           "fields", "signatory", "actor", "ban", "entries"})
 # Field validation applies each field's own max_length; this cap only stops a runaway value.
 VALUE_MAX_LENGTH = 100_000
 # No letter needs a constant this large (a repeat count, a range, a width) ...
@@ -329,7 +329,11 @@ def _names(target: nodes.Node) -> list[str]:
 
 
 def _private(name: object) -> bool:
-    return isinstance(name, str) and (name.startswith("_") or "._" in name)
+    """Is ``name`` (an attribute, or a dotted one given to map/sort/...) private?
+
+    A lone "_" is not a name: ``replace('_', ' ')`` is fine.
+    """
+    return isinstance(name, str) and re.search(r"(^|\.)_\w", name) is not None
 
 
 class _Reader:

@@ -34,6 +34,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from engine import letters
+from engine.context import TOP_LEVEL
 from engine.errors import FieldError, LetterError, ToolMissing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,7 +233,7 @@ def printed_values(template: Path, context: dict[str, Any]) -> list[str]:
 def test_template_takes_the_fast_path(template: Path) -> None:
     reason = letters._load(template).package.fallback
     assert reason is None, f"plain docxtpl (~50x slower) renders {template.name}: {reason}"
-    assert letters.check_template(template) == []
+    assert letters.check_template(template, TOP_LEVEL) == []
 
 
 @pytest.mark.parametrize("empty_lists", [False, True], ids=["lists", "empty-lists"])
@@ -520,9 +521,11 @@ def test_drawings_are_numbered_as_docxtpl_numbers_them(samples: dict[str, Path])
 
 
 def test_safe_constants_pass(tmp_path: Path) -> None:
-    path = one_paragraph(tmp_path, "{{ '-' * 40 }} {% for i in range(3) %}{{ i }}{% endfor %}")
+    path = one_paragraph(tmp_path, "{{ '-' * 40 }} {% for i in range(3) %}{{ i }}{% endfor %} "
+                                   "{{ fields.method|replace('_', ' ') }}")
     assert letters.check_template(path) == []
-    assert "-" * 40 + " 012" in letters.docx_text(letters.render(path, {}))
+    text = letters.docx_text(letters.render(path, {"fields": {"method": "home_visit"}}))
+    assert "-" * 40 + " 012 home visit" in text
 
 
 def test_run_tag_with_plain_text_is_caught(tmp_path: Path) -> None:
