@@ -96,6 +96,17 @@ class DocumentSpec:
     title: str = ""
     when: When = When()
     line: int = 0
+    entries: Entries | None = None  # earlier events the document lists (a contact sheet)
+
+
+@dataclass(frozen=True)
+class Entries:
+    """The case's earlier events of these names, between the dates in two fields: what a
+    School–Home Contact Sheet lists (NSW-2), given to the template as ``entries``."""
+
+    events: tuple[str, ...]
+    start: str  # a date field: the first day listed
+    end: str  # a date field: the last day listed
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,7 @@ class DeadlineSpec:
     start: str | None = None  # the field counted from; None = when the event happened
     by_time: str | None = None  # due at this time (HH:MM) of the day counted from (NSW-3)
     when: When = When()
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -145,14 +157,20 @@ class Event:
     documents: tuple[DocumentSpec, ...] = ()
     deadlines: tuple[DeadlineSpec, ...] = ()
     meets: tuple[str, ...] = ()
+    cancels: tuple[str, ...] = ()  # deadlines this event makes moot (a meeting rearranged)
     clauses: tuple[str, ...] = ()
     line: int = 0
     assigns: str | None = None  # a staff field naming who holds the case afterwards
     opens: FollowOn | None = None
+    key_lines: tuple[tuple[str, int], ...] = ()  # where each key was written
 
     @property
     def source_states(self) -> tuple[str, ...]:
         return tuple(s.state for s in self.sources)
+
+    def line_of(self, key: str) -> int:
+        """The line of one of the event's keys (``from``, ``roles`` ...), else the event's."""
+        return dict(self.key_lines).get(key, self.line)
 
 
 @dataclass(frozen=True)
@@ -179,7 +197,13 @@ class Workflow:
     opening: Event  # the "open" event: from nowhere to the first state
     visible_roles: frozenset[str] = frozenset()  # empty: every member of staff
     visible_to_opener: bool = False
+    one_per_student: bool = False  # a student has at most one open case of it (a log)
     path: Path = Path()
+    key_lines: tuple[tuple[str, int], ...] = ()  # where each top-level key was written
+
+    def line_of(self, key: str) -> int:
+        """The line of a top-level key (``prefix``, ``states`` ...), else 1."""
+        return dict(self.key_lines).get(key, 1)
 
     @property
     def restricted(self) -> bool:
@@ -325,17 +349,28 @@ def _documents(r: _Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
     out = []
     for i, item in enumerate(value or []):
         here = f"{where}[{i}]"
-        spec = r.mapping(item, here, ("template", "to", "title", "when"), ("template", "to"))
+        spec = r.mapping(item, here, ("template", "to", "title", "when", "entries"),
+                         ("template", "to"))
         out.append(DocumentSpec(
             template=r.text(spec.get("template"), f"{here}.template"),
             to=r.text(spec.get("to"), f"{here}.to"),
             title=r.text(spec.get("title"), f"{here}.title"),
             when=_when(r, spec.get("when"), f"{here}.when"),
             line=line_of(spec),
+            entries=_entries(r, spec.get("entries"), f"{here}.entries"),
         ))
     if value is not None and not isinstance(value, Seq):
         r.problem(value, where, "expected a list")
     return tuple(out)
+
+
+def _entries(r: _Reader, value: Any, where: str) -> Entries | None:
+    if value is None:
+        return None
+    spec = r.mapping(value, where, ("events", "from", "to"), ("events", "from", "to"))
+    return Entries(events=tuple(r.texts(spec.get("events"), f"{where}.events")),
+                   start=r.text(spec.get("from"), f"{where}.from"),
+                   end=r.text(spec.get("to"), f"{where}.to"))
 
 
 def _deadlines(r: _Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
@@ -358,6 +393,7 @@ def _deadlines(r: _Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
             start=r.text(spec.get("from"), f"{here}.from") or None,
             when=_when(r, spec.get("when"), f"{here}.when"),
             by_time=_time_of_day(r, spec.get("by_time"), f"{here}.by_time"),
+            line=line_of(spec),
         ))
     return tuple(out)
 
@@ -425,7 +461,7 @@ def _guards(r: _Reader, value: Any, where: str) -> tuple[Guard, ...]:
 
 
 EVENT_KEYS = ("title", "from", "to", "roles", "fields", "requires", "documents", "deadlines",
-              "meets", "clauses", "assigns", "opens")
+              "meets", "clauses", "assigns", "opens", "cancels")
 
 
 def _event(r: _Reader, name: str, value: Any, where: str, opening: bool = False) -> Event:
@@ -447,10 +483,12 @@ def _event(r: _Reader, name: str, value: Any, where: str, opening: bool = False)
         documents=_documents(r, spec.get("documents"), f"{where}.documents"),
         deadlines=_deadlines(r, spec.get("deadlines"), f"{where}.deadlines"),
         meets=tuple(r.texts(spec.get("meets"), f"{where}.meets")),
+        cancels=tuple(r.texts(spec.get("cancels"), f"{where}.cancels")),
         clauses=tuple(r.texts(spec.get("clauses"), f"{where}.clauses")),
         line=line_of(spec),
         assigns=r.text(spec.get("assigns"), f"{where}.assigns") or None,
         opens=_follow_on(r, spec.get("opens"), f"{where}.opens"),
+        key_lines=tuple(getattr(spec, "key_lines", {}).items()),
     )
 
 
@@ -472,7 +510,7 @@ def _state(r: _Reader, name: str, value: Any, where: str) -> State:
 
 
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
-            "open", "states", "events")
+            "one_per_student", "open", "states", "events")
 
 
 def parse(path: Path) -> Workflow:
@@ -495,7 +533,9 @@ def parse(path: Path) -> Workflow:
         opening=_event(r, "open", top.get("open"), "open", opening=True),
         visible_roles=frozenset(r.texts(visible.get("roles"), "visible_to.roles")),
         visible_to_opener=r.flag(visible.get("opener"), "visible_to.opener"),
+        one_per_student=r.flag(top.get("one_per_student"), "one_per_student"),
         path=path,
+        key_lines=tuple(getattr(top, "key_lines", {}).items()),
     )
     if r.problems:
         raise DefinitionError(r.problems)
@@ -532,14 +572,15 @@ def validate(workflow: Workflow, roles: Iterable[str], letters_dir: Path,
 def _check_names(c: _Check) -> None:
     w = c.workflow
     if w.path.stem != w.name:
-        c.add(1, "workflow", f"'{w.name}' must match the file name '{w.path.stem}'")
+        c.add(w.line_of("workflow"), "workflow",
+              f"'{w.name}' must match the file name '{w.path.stem}'")
     if not re.fullmatch(r"[A-Z]{2,5}", w.prefix):
-        c.add(1, "prefix", f"'{w.prefix}' must be 2 to 5 capital letters")
+        c.add(w.line_of("prefix"), "prefix", f"'{w.prefix}' must be 2 to 5 capital letters")
     for clause in w.clauses:
         if not CLAUSE_RE.match(clause):
-            c.add(1, "clauses", f"'{clause}' is not a clause ID from CLAUSES.md")
+            c.add(w.line_of("clauses"), "clauses", f"'{clause}' is not a clause ID from CLAUSES.md")
     for role in w.visible_roles - c.roles:
-        c.add(1, "visible_to.roles", f"unknown role '{role}'")
+        c.add(w.line_of("visible_to"), "visible_to.roles", f"unknown role '{role}'")
     types: dict[str, Field] = {}
     for event in (w.opening, *w.events.values()):
         for f in event.fields:
@@ -556,7 +597,7 @@ def _where(event: Event) -> str:
 def _check_states(c: _Check) -> None:
     w = c.workflow
     if not any(s.terminal for s in w.states.values()):
-        c.add(1, "states", "no state is terminal: a case could never be closed")
+        c.add(w.line_of("states"), "states", "no state is terminal: a case could never be closed")
     for state in w.states.values():
         if state.holder and state.holder not in c.roles:
             c.add(state.line, f"states.{state.name}.holder", f"unknown role '{state.holder}'")
@@ -569,23 +610,23 @@ def _check_events(c: _Check) -> None:
     for event in (w.opening, *w.events.values()):
         where = _where(event)
         for role in sorted(event.roles - c.roles):
-            c.add(event.line, f"{where}.roles", f"unknown role '{role}'")
+            c.add(event.line_of("roles"), f"{where}.roles", f"unknown role '{role}'")
         if not event.roles:
-            c.add(event.line, f"{where}.roles", "no role may fire this event")
+            c.add(event.line_of("roles"), f"{where}.roles", "no role may fire this event")
         for source in event.sources:
             if source.state != ANY and source.state not in w.states:
-                c.add(event.line, f"{where}.from", f"unknown state '{source.state}'")
+                c.add(event.line_of("from"), f"{where}.from", f"unknown state '{source.state}'")
         for target in event.targets:
             if target.state is not None and target.state not in w.states:
-                c.add(event.line, f"{where}.to", f"unknown state '{target.state}'")
+                c.add(event.line_of("to"), f"{where}.to", f"unknown state '{target.state}'")
             if target.source and target.source not in _expand(w, event):
-                c.add(event.line, f"{where}.to", f"'{target.source}' is not one of the states "
-                      "this event fires from")
+                c.add(event.line_of("to"), f"{where}.to", f"'{target.source}' is not one of "
+                      "the states this event fires from")
         _check_assigns(c, event)
         _check_follow_on(c, event)
-        for name in event.meets:
+        for name in (*event.meets, *event.cancels):
             if name not in deadline_names:
-                c.add(event.line, f"{where}.meets", f"unknown deadline '{name}'")
+                c.add(event.line_of("meets"), f"{where}.meets", f"unknown deadline '{name}'")
         for guard in event.guards:
             for problem in rules.check_guard(guard.name, guard.arg, w.field_types()):
                 c.add(guard.line, f"{where}.requires.{guard.name}", problem)
@@ -628,13 +669,14 @@ def _check_when_fields(c: _Check, event: Event) -> None:
 def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line: int) -> None:
     known = c.workflow.field_types()
     for spec in specs:
+        here = spec.line or line
         for ref in (spec.at, spec.start):
             if ref and ref not in known:
-                c.add(line, f"{where}.deadlines.{spec.name}", f"unknown field '{ref}'")
+                c.add(here, f"{where}.deadlines.{spec.name}", f"unknown field '{ref}'")
             elif ref and known[ref].type not in ("date", "datetime"):
-                c.add(line, f"{where}.deadlines.{spec.name}", f"field '{ref}' is not a date")
+                c.add(here, f"{where}.deadlines.{spec.name}", f"field '{ref}' is not a date")
         if spec.clause and not CLAUSE_RE.match(spec.clause):
-            c.add(line, f"{where}.deadlines.{spec.name}.clause", f"'{spec.clause}' is no clause ID")
+            c.add(here, f"{where}.deadlines.{spec.name}.clause", f"'{spec.clause}' is no clause ID")
 
 
 def _all_deadlines(w: Workflow) -> list[DeadlineSpec]:
@@ -715,6 +757,8 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
         c.add(doc.line, f"{where}.to", f"unknown recipient '{doc.to}'")
     if doc.to in ("contact",) and "contact" not in c.workflow.field_types():
         c.add(doc.line, f"{where}.to", "the workflow gathers no 'contact' field")
+    if doc.entries:
+        _check_entries(c, doc.entries, f"{where}.entries", doc.line)
     path = c.letters_dir / doc.template
     if not path.is_file():
         c.add(doc.line, f"{where}.template", f"letter template not found: {path}")
@@ -728,6 +772,16 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
         if top == "fields" and name and name not in available:
             c.add(doc.line, f"{where}", f"the letter reads field '{name}', which is not "
                   "gathered on every path to this event")
+
+
+def _check_entries(c: _Check, entries: Entries, where: str, line: int) -> None:
+    known = c.workflow.field_types()
+    for name in entries.events:
+        if name not in c.workflow.events:
+            c.add(line, f"{where}.events", f"unknown event '{name}'")
+    for ref in (entries.start, entries.end):
+        if ref not in known or known[ref].type != "date":
+            c.add(line, where, f"'{ref}' is not a date field of this workflow")
 
 
 def load(path: Path, roles: Iterable[str], letters_dir: Path,

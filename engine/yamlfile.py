@@ -76,7 +76,7 @@ def loads(text: str, name: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise DefinitionError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from exc
+        raise DefinitionError([f"{where}: invalid YAML: {_explain(exc)}"]) from exc
     except yaml.YAMLError as exc:
         raise DefinitionError([f"{name}: invalid YAML: {exc}"]) from exc
     except RecursionError as exc:
@@ -88,6 +88,15 @@ def loads(text: str, name: str) -> Any:
     if problems:
         raise DefinitionError(problems)
     return value
+
+
+def _explain(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem, with where the unfinished part began (an unclosed ``{`` is found
+    only on a later line, so that later line alone would mislead)."""
+    problem = exc.problem or exc.context or "not valid YAML"
+    if exc.problem and exc.context and exc.context_mark:
+        return f"{problem} ({exc.context} from line {exc.context_mark.line + 1})"
+    return problem
 
 
 def _where(name: str, node: yaml.Node) -> str:

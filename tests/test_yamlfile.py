@@ -1,0 +1,155 @@
+"""engine.yamlfile: YAML means what it says.
+
+PyYAML's defaults keep the last of two duplicate keys, expand aliases, and read `on`, `no`,
+`012` and `12:30` as booleans and numbers. The strict loader keeps every scalar as the text
+written, refuses duplicate keys, anchors, aliases, tags, merge keys and non-text keys with
+FILE:LINE:COL, and remembers the line of every value.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.errors import DefinitionError
+from engine.yamlfile import MAX_DEPTH, Map, Seq, Text, line_of, load, loads
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(DefinitionError) as caught:
+        loads(text, "w.yaml")
+    return caught.value.problems
+
+
+# Each of these PyYAML's safe_load turns into a boolean, a number, a date or None.
+CONVERTED = ["on", "off", "yes", "no", "true", "False", "012", "0x1F", "12:30", "2026-01-05",
+             "null", "~", ".inf", "1_000", "-1.5"]
+
+
+@pytest.mark.parametrize("written", [*CONVERTED, "y", "n", "1e3", "0o17", "-.nan"])
+def test_every_plain_scalar_stays_the_text_written(written: str) -> None:
+    value = loads(f"key: {written}\n", "w.yaml")["key"]
+    assert isinstance(value, Text)
+    assert value == written
+    if written in CONVERTED:
+        assert not isinstance(yaml.safe_load(f"key: {written}\n")["key"], str)
+
+
+def test_an_empty_value_is_empty_text_and_an_empty_file_an_empty_mapping() -> None:
+    assert loads("key:\n", "w.yaml")["key"] == ""
+    assert loads("", "w.yaml") == {}
+    assert loads("# only a comment\n", "w.yaml") == {}
+
+
+def test_quoted_and_block_scalars_keep_their_text() -> None:
+    loaded = loads('a: "on"\nb: \'012\'\nc: |\n  two\n  lines\n', "w.yaml")
+    assert loaded == {"a": "on", "b": "012", "c": "two\nlines\n"}
+
+
+def test_values_remember_their_lines() -> None:
+    loaded = loads("# comment\ntop:\n  name: x\n  list:\n    - a\n    - b\n", "w.yaml")
+    top = loaded["top"]
+    assert isinstance(loaded, Map) and isinstance(top, Map)
+    assert top.line == 3
+    assert loaded.key_lines == {"top": 2}
+    assert top.key_lines == {"name": 3, "list": 4}
+    assert line_of(top["name"]) == 3
+    assert isinstance(top["list"], Seq) and top["list"].line == 5
+    assert [line_of(item) for item in top["list"]] == [5, 6]
+    assert line_of("plain str", 7) == 7
+
+
+def test_a_duplicate_key_is_refused_with_both_lines() -> None:
+    """PyYAML would keep the second `states:` silently."""
+    text = "states:\n  a: 1\nevents: {}\nstates:\n  b: 2\n"
+    assert yaml.safe_load(text)["states"] == {"b": 2}
+    assert _problems(text) == ["w.yaml:4:1: duplicate key 'states' (first at line 1)"]
+
+
+def test_every_duplicate_is_reported_at_once() -> None:
+    problems = _problems("a: 1\na: 2\nb:\n  c: 1\n  c: 2\n")
+    assert problems == ["w.yaml:2:1: duplicate key 'a' (first at line 1)",
+                        "w.yaml:5:3: duplicate key 'c' (first at line 4)"]
+
+
+@pytest.mark.parametrize("text,where", [
+    ("a: &x 1\nb: 2\n", "1:4"),
+    ("a: [1]\nb: *x\n", "2:4"),
+    ("a: &x [1]\nb: *x\n", "1:4"),
+])
+def test_anchors_and_aliases_are_refused_where_written(text: str, where: str) -> None:
+    assert _problems(text) == [f"w.yaml:{where}: invalid YAML: anchors and aliases are not allowed"]
+
+
+def test_a_billion_laughs_is_refused_before_anything_expands() -> None:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    started = time.perf_counter()
+    problems = _problems("\n".join(lines) + "\n")
+    assert time.perf_counter() - started < 5  # a bound, not a benchmark: expansion would hang
+    assert problems == ["w.yaml:1:5: invalid YAML: anchors and aliases are not allowed"]
+
+
+@pytest.mark.parametrize("text", ["a: !!python/object:os.system x\n", "a: !!str 1\n",
+                                  "a: !custom x\n"])
+def test_tags_are_refused(text: str) -> None:
+    (problem,) = _problems(text)
+    assert problem.startswith("w.yaml:1:4: invalid YAML: tag ")
+    assert problem.endswith("is not allowed")
+
+
+def test_merge_keys_are_refused() -> None:
+    assert _problems("a:\n  <<: {b: 1}\n  c: 2\n") == [
+        "w.yaml:2:3: merge keys (<<) are not allowed"]
+
+
+@pytest.mark.parametrize("text", ["? [a, b]\n: 1\n", "? {a: 1}\n: 2\n", '"": 1\n'])
+def test_keys_must_be_plain_text(text: str) -> None:
+    (problem,) = _problems(text)
+    assert problem.startswith("w.yaml:1:") and problem.endswith("keys must be plain text")
+
+
+def test_nesting_deeper_than_the_limit_is_refused_with_its_place() -> None:
+    deep = "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5)
+    problems = _problems(f"a: {deep}\n")
+    assert problems == [f"w.yaml:1:{4 + MAX_DEPTH}: nested more than {MAX_DEPTH} levels deep"]
+    assert loads(f"a: {'[' * (MAX_DEPTH - 1)}{']' * (MAX_DEPTH - 1)}\n", "w.yaml")
+
+
+def test_nesting_that_would_blow_the_stack_is_an_error_not_a_crash() -> None:
+    """PyYAML raises RecursionError (not a YAMLError) on very deep nesting."""
+    problems = _problems("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert problems == ["w.yaml: invalid YAML: nested too deeply"]
+
+
+@pytest.mark.parametrize("text,where,what", [
+    ("a:\n\tb: 1\n", "2:1", "found character '\\t' that cannot start any token"),
+    ("a: {b: 1\nc: 2\n", "2:2",
+     "expected ',' or '}', but got ':' (while parsing a flow mapping from line 1)"),
+    ("a: [1, 2\n", "2:1",
+     "expected ',' or ']', but got '<stream end>' (while parsing a flow sequence from line 1)"),
+    ("a: 'unclosed\n", "2:1",
+     "found unexpected end of stream (while scanning a quoted scalar from line 1)"),
+    ("- a\nb: 1\n", "2:1",
+     "expected <block end>, but found '?' (while parsing a block collection from line 1)"),
+    ("a: 1\n---\nb: 2\n", "2:1",
+     "but found another document (expected a single document in the stream from line 1)"),
+])
+def test_invalid_yaml_names_line_and_column_and_where_it_began(text: str, where: str,
+                                                              what: str) -> None:
+    assert _problems(text) == [f"w.yaml:{where}: invalid YAML: {what}"]
+
+
+def test_load_names_a_missing_file_and_text_that_is_not_utf8(tmp_path: Path) -> None:
+    with pytest.raises(DefinitionError, match="file not found"):
+        load(tmp_path / "none.yaml")
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("name: Zo\xeb\n".encode("latin-1"))
+    with pytest.raises(DefinitionError, match=r"latin1.yaml: not UTF-8 text"):
+        load(latin1)
+    good = tmp_path / "good.yaml"
+    good.write_text("name: Zoë\n", encoding="utf-8")
+    assert load(good) == {"name": "Zoë"}
