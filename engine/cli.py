@@ -19,16 +19,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from engine import due as due_module
 from engine import machine, service
 from engine.errors import DefinitionError, InputError, LiaisonError
 from engine.fields import parse_assignments
-from engine.school import find_root, open_school
+from engine.school import find_root, load_profile, open_school
 from engine.service import Liaison, Outcome
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Liaison: cases and letters for a school's home-school policies.")
 import_app = typer.Typer(no_args_is_help=True, help="Load people from the MIS's CSV exports.")
 app.add_typer(import_app, name="import")
+calendar_app = typer.Typer(help="The school's calendar: school days, holidays, closures; "
+                           "counting school days.")
+app.add_typer(calendar_app, name="calendar")
 
 out = Console(highlight=False, soft_wrap=True)
 SchoolOpt = Annotated[Path | None, typer.Option("--school", envvar="LIAISON_SCHOOL",
@@ -84,6 +88,9 @@ def _print_outcome(outcome: Outcome, as_json: bool) -> None:
         out.print(f"  deadline {deadline['name']}: {deadline['due']}")
     for s in outcome.skipped:
         out.print(f"  no {s['template']} for contact {s['contact']}: {s['why']}")
+    for opened in outcome.opened:
+        out.print("  and opened:")
+        _print_outcome(opened, as_json=False)
 
 
 # ---------------------------------------------------------------------- school
@@ -278,6 +285,97 @@ def history(case: str, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt 
     _table(f"History of {case}", ["#", "event", "from", "to", "by", "when", "recorded"],
            [[r["seq"], r["event"], r["from"], r["to"], f"{r['actor']} {r['actor_name']}",
              r["occurred_at"], r["recorded_at"]] for r in rows])
+
+
+# ---------------------------------------------------------------------- dates
+
+
+def _day(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} '{value}': expected a date (2026-11-24)") from None
+
+
+def _moment(value: str, option: str) -> dt.datetime:
+    """A date (its start) or a date and time, as given to --on or add-days."""
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise InputError(f"{option} '{value}': expected a date (2026-11-24) or a date and "
+                         "time (2026-11-24T10:30)") from None
+
+
+@calendar_app.callback(invoke_without_command=True)
+def calendar(ctx: typer.Context,
+             start: Annotated[str | None, typer.Option("--from", help="First day (default: "
+                                                       "today).")] = None,
+             end: Annotated[str | None, typer.Option("--to", help="Last day (default: two "
+                                                     "weeks on).")] = None,
+             school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Print each day from --from to --to: school day, weekend, bank holiday, half term,
+    closure or holiday."""
+    if ctx.invoked_subcommand is not None:
+        return
+    first = _day(start, "--from") if start else dt.date.today()
+    last = _day(end, "--to") if end else first + dt.timedelta(days=13)
+    days = load_profile(find_root(school)).calendar.days(first, last)
+    rows = [{"date": d.isoformat(), "weekday": f"{d:%A}", "kind": kind, "name": name}
+            for d, kind, name in days]
+    if as_json:
+        _print_json(rows)
+        return
+    _table(f"Calendar {first} to {last}", ["date", "day", "kind", "name"],
+           [[r["date"], r["weekday"], r["kind"].replace("_", " "), r["name"]] for r in rows])
+    out.print(f"{sum(r['kind'] == 'school_day' for r in rows)} school days")
+
+
+@calendar_app.command("add-days")
+def add_days(start: Annotated[str, typer.Argument(help="A date, or a date and time when a "
+                                                  "message arrived.")],
+             n: Annotated[int, typer.Argument(help="How many school days on.")],
+             school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the date N school days after DATE. Given a time (2026-11-28T10:00), count from
+    the day a message sent then counts as received (PWP-5.2, 5.3)."""
+    calendar = load_profile(find_root(school)).calendar
+    moment = _moment(start, "DATE")
+    received = calendar.counts_as_received(moment) if "T" in start else None
+    answer = calendar.add_school_days(received or moment.date(), n)
+    if as_json:
+        _print_json({"from": start, "counts_as_received": received, "school_days": n,
+                     "date": answer.isoformat()})
+        return
+    out.print(f"{answer.isoformat()} ({answer:%A} {answer.day} {answer:%B %Y})")
+    if received:
+        out.print(f"  counted from {received.isoformat()}, the day it counts as received")
+
+
+# ---------------------------------------------------------------------- due list
+
+
+@app.command()
+def due(actor: AsOpt,
+        on: Annotated[str | None, typer.Option("--on", help="As at this date (its start) or "
+                                               "date and time; default now.")] = None,
+        everyone: Annotated[bool, typer.Option("--all", help="Every case (office staff and "
+                                               "leaders).")] = False,
+        school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """What is overdue, due today and due later this week, in the cases you hold or
+    manage."""
+    with liaison(school) as engine:
+        now = _moment(on, "--on") if on else engine.clock()
+        items = due_module.due_list(engine, actor, now, everyone)
+    if as_json:
+        _print_json([i.as_json() for i in items])
+        return
+    for status, title in (("overdue", "Overdue"), ("due_today", "Due today"),
+                          ("upcoming", "Rest of the week")):
+        rows = [[i.due, i.case, i.student_name, i.title, i.clause, i.holder_name]
+                for i in items if i.status == status]
+        if rows:
+            _table(title, ["due", "case", "student", "what is due", "clause", "holder"], rows)
+    if not items:
+        out.print(f"nothing due for {actor} this week")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,8 +83,8 @@ def at_step_or_above(arg: list[list[str]], facts: Facts) -> str | None:
     if not allowed or facts.actor_roles & set(allowed):
         return None
     names = " or ".join(r.replace("_", " ") for r in allowed)
-    return f"only a {names} may do this while the case is with a " + \
-        str(facts.step_role).replace("_", " ")
+    step = str(facts.step_role).replace("_", " ")
+    return f"the case is at the {step} step of its route: only a {names} may do this"
 
 
 def required_when(arg: dict[str, Any], facts: Facts) -> str | None:

@@ -235,7 +235,7 @@ class Liaison:
             raise TransitionNotAllowed(f"{case.id}: {exc}") from None
         new = self._assign(workflow, event, target, new, f"{case.id} {event.name}")
         values = {**case.fields, **new}
-        follow_on = self._follow_on(event, case, values, occurred, actor)
+        follow_on = self._follow_on(event, case, new, occurred, actor)
         plan = _Plan(case, event, target, values, new, occurred, actor)
         outcome = self._commit(workflow, plan, new_case=False)
         if follow_on:
@@ -263,13 +263,17 @@ class Liaison:
         holders = self.school.holders_of(role) if role else []
         return {**new, name: holders[0].id if len(holders) == 1 else None}
 
-    def _follow_on(self, event: Event, case: CaseRow, values: Mapping[str, Any],
+    def _follow_on(self, event: Event, case: CaseRow, new: Mapping[str, Any],
                    occurred: dt.datetime, actor: Staff) -> tuple[str, dict[str, list[str]]] | None:
         """The case of another workflow this event opens too (``opens``), checked in full
-        before anything is written: who may open it and every field it needs."""
+        before anything is written: who may open it and every field it needs. The event's
+        own fields count only as given this time (an earlier call's "open a case" or
+        severity must not carry over); the others come from the case."""
         spec = event.opens
-        if spec is None or (spec.when and not spec.when.holds(values)):
+        if spec is None or (spec.when and not spec.when.holds(new)):
             return None
+        own = {f.name for f in event.fields}
+        values = {k: v for k, v in case.fields.items() if k not in own} | dict(new)
         other = self.school.workflow(spec.workflow)
         try:
             self._allowed(other, other.opening, actor.id)

@@ -487,17 +487,24 @@ class Store:
         with self.reading() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def open_deadlines(self, until: str) -> list[dict[str, Any]]:
-        """Open deadlines due on or before ``until`` (ISO date), with their case's columns."""
+    def open_deadlines(self, until: str,
+                       holders: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Open deadlines due on or before ``until`` (ISO date), with their case's columns
+        and the student's name; only of cases held by one of ``holders``, if given."""
         query = (select(deadlines.c.case_id, deadlines.c.name, deadlines.c.title,
                         deadlines.c.clause, deadlines.c.due_on, deadlines.c.due_at,
-                        cases.c.workflow, cases.c.student_id, cases.c.holder,
-                        cases.c.restricted, cases.c.opened_by)
+                        cases.c.workflow, cases.c.state, cases.c.student_id, cases.c.holder,
+                        cases.c.restricted, cases.c.opened_by,
+                        students.c.first_name, students.c.last_name)
                  .join(cases, cases.c.id == deadlines.c.case_id)
+                 .join(students, students.c.id == cases.c.student_id)
                  .where(and_(deadlines.c.status == "open", deadlines.c.due_on <= until))
                  .order_by(deadlines.c.due_on, deadlines.c.due_at, deadlines.c.case_id))
+        if holders is not None:
+            query = query.where(cases.c.holder.in_(sorted(holders)))
         with self.reading() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
 
     def count(self, table: str) -> int:
         with self.reading() as conn:
