@@ -46,7 +46,7 @@ from lxml import etree
 
 from engine import _docx_fast
 from engine._template_check import WIDE_FORMAT, Usage, analyse
-from engine.errors import LetterError, ToolMissing
+from engine.errors import FieldError, LetterError, ToolMissing
 from engine.text import clean_text
 
 __all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "render", "template_fields", "to_pdf"]
@@ -62,6 +62,8 @@ _MAX_REPEAT = 100_000
 # Errors a template (or the data it is given) can cause while it runs; any other is a bug.
 _TEMPLATE_ERRORS = (TemplateError, etree.XMLSyntaxError, TypeError, ValueError, LookupError,
                     ArithmeticError)
+# docxtpl's escapes for a literal "{{", "}}", "{%" or "%}", undone in the whole output.
+_BRACE_ESCAPE = re.compile(r"\{_[{%]|[}%]_\}")
 _PDF_TIMEOUT = 600  # seconds for one LibreOffice run over a whole batch
 
 
@@ -283,7 +285,13 @@ def _clean(value: Any, path: str, rich: list[str], name: str) -> Any:
     where = path or "the context"
     if isinstance(value, str):
         # str() drops a Markup subclass, whose text autoescape would print unescaped.
-        return clean_text(str(value), f"letter value '{where}'", VALUE_MAX_LENGTH)
+        text = clean_text(str(value), f"letter value '{where}'", VALUE_MAX_LENGTH)
+        escape = _BRACE_ESCAPE.search(text)
+        if escape:  # docxtpl turns "{_%" into "{%" after rendering, values included
+            raise FieldError(f"letter value '{where}': '{escape.group()}' at position "
+                             f"{escape.start() + 1} is not allowed (templates use it to print "
+                             "a brace)")
+        return text
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, Mapping):

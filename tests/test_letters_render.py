@@ -386,6 +386,16 @@ def test_any_text_is_printed_exactly_or_refused(samples: dict[str, Path], value:
     assert f"Yours sincerely, {cleaned}" in letters.docx_text(data)
 
 
+
+@pytest.mark.parametrize("escape", ["{_{", "}_}", "{_%", "%_}"])
+def test_docxtpl_brace_escapes_in_a_value_are_refused(samples: dict[str, Path],
+                                                      escape: str) -> None:
+    """docxtpl undoes "{_%" and the like in the whole rendered part, values included, so
+    a value holding one would print differently from what was typed (found by Hypothesis)."""
+    with pytest.raises(FieldError, match=f"'signatory.name': '{re.escape(escape)}' at "
+                                         "position 3 is not allowed"):
+        letters.render(samples["basic"], basic_context(signatory={"name": f"Mr{escape}"}))
+
 # --- the cache ------------------------------------------------------------------------
 
 
