@@ -91,6 +91,8 @@ def _print_outcome(outcome: Outcome, as_json: bool) -> None:
     for opened in outcome.opened:
         out.print("  and opened:")
         _print_outcome(opened, as_json=False)
+    for warning in outcome.warnings:
+        out.print(f"  [yellow]warning:[/yellow] {warning}")
 
 
 # ---------------------------------------------------------------------- school
@@ -244,6 +246,9 @@ def show(case: str, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = F
               f"({view['state_title']})")
     out.print(f"student {view['student']}  opened {view['opened_at']} by {view['opened_by']}"
               f"  holder {view['holder'] or '-'}")
+    if view["child_protection"]:
+        out.print("[bold red]CHILD PROTECTION[/bold red]: no letter about this case goes to "
+                  "a parent (PWP-4.3)")
     for ban in view["bans"]:
         out.print(f"[bold red]SITE BAN IN FORCE[/bold red] ({ban['case']}): contact only "
                   f"{ban['contact_route']}; review by {ban['review_on']}")
@@ -257,13 +262,14 @@ def show(case: str, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = F
 
 @app.command("cases")
 def list_cases(actor: AsOpt, workflow: Annotated[str | None, typer.Option()] = None,
-               state: Annotated[str | None, typer.Option()] = None, school: SchoolOpt = None,
+               state: Annotated[str | None, typer.Option()] = None,
+               student: Annotated[str | None, typer.Option()] = None, school: SchoolOpt = None,
                as_json: JsonOpt = False) -> None:
-    """The cases you may see, optionally of one workflow or state."""
+    """The cases you may see, optionally of one workflow, state or student."""
     with liaison(school) as engine:
         rows = [{"case": c.id, "workflow": c.workflow, "state": c.state,
                  "student": c.student_id, "holder": c.holder, "opened_at": c.opened_at}
-                for c in engine.cases(actor, workflow, state)]
+                for c in engine.cases(actor, workflow, state, student)]
     if as_json:
         _print_json(rows)
         return
@@ -368,14 +374,121 @@ def due(actor: AsOpt,
     if as_json:
         _print_json([i.as_json() for i in items])
         return
+    # One line per deadline (not a table): it stays readable, and greppable, in a narrow
+    # terminal or a mail from cron.
     for status, title in (("overdue", "Overdue"), ("due_today", "Due today"),
                           ("upcoming", "Rest of the week")):
-        rows = [[i.due, i.case, i.student_name, i.title, i.clause, i.holder_name]
-                for i in items if i.status == status]
+        rows = [i for i in items if i.status == status]
         if rows:
-            _table(title, ["due", "case", "student", "what is due", "clause", "holder"], rows)
+            out.print(f"[bold]{title}[/bold] ({len(rows)})")
+        for i in rows:
+            out.print(f"  {i.due:<16}  {i.case:<14}  {i.student_name}: {i.title} ({i.clause})"
+                      f"  held by {i.holder_name or '-'}", markup=False)
     if not items:
         out.print(f"nothing due for {actor} this week")
+
+
+# ---------------------------------------------------------------------- records
+
+
+@app.command()
+def mark(case: str, actor: AsOpt,
+         child_protection: Annotated[bool, typer.Option(
+             "--child-protection", help="Mark the case a child-protection matter: no letter "
+             "about it goes to a parent (PWP-4.3).")] = False,
+         reason: Annotated[str, typer.Option("--reason", help="Why (kept in the case's "
+                                             "history).")] = "",
+         at: AtOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Mark CASE (senior leaders only); the marking is recorded in its history."""
+    if not child_protection:
+        raise InputError("say what to mark: --child-protection")
+    with liaison(school) as engine:
+        outcome = engine.mark_child_protection(case, actor, reason, _when(at))
+    if as_json:
+        _print_json(outcome.as_json())
+        return
+    out.print(f"{outcome.case} is marked child protection: no letter about it will go to a "
+              "parent")
+
+
+@app.command()
+def documents(actor: AsOpt, student: Annotated[str | None, typer.Option()] = None,
+              case: Annotated[str | None, typer.Option()] = None, school: SchoolOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """The documents written, of the cases you may see, optionally of one student or case."""
+    with liaison(school) as engine:
+        rows = [{"case": d["case_id"], "student": d["student_id"], "template": d["template"],
+                 "recipient": d["recipient_name"], "created_at": d["created_at"],
+                 "path": d["path"], "sha256": d["sha256"]}
+                for d in engine.documents(actor, student, case)]
+    if as_json:
+        _print_json(rows)
+        return
+    _table("Documents", ["case", "student", "template", "recipient", "written", "path"],
+           [[r["case"], r["student"], r["template"], r["recipient"], r["created_at"],
+             r["path"]] for r in rows])
+
+
+@app.command("student")
+def student_record(student: str, actor: AsOpt, school: SchoolOpt = None,
+                   as_json: JsonOpt = False) -> None:
+    """A student: contacts, and where each workflow stands for them (the Home–School
+    Agreement's signature among them)."""
+    with liaison(school) as engine:
+        record = engine.student_record(student, actor)
+    if as_json:
+        _print_json(record)
+        return
+    s = record["student"]
+    out.print(f"[bold]{s['id']}[/bold] {s['first_name']} {s['last_name']}, Year {s['year']} "
+              f"({s['form']})")
+    _table("Contacts", ["id", "name", "relationship", "language", "correspondence"],
+           [[c["id"], f"{c['title']} {c['first_name']} {c['last_name']}".strip(),
+             c["relationship"], c["language"], c["correspondence"]] for c in record["contacts"]])
+    out.print("[bold]Where things stand[/bold]")
+    for r in record["status"]:
+        closed = f", closed {r['closed_at'][:10]}" if r["closed_at"] else ""
+        out.print(f"  {r['title']}: {r['state_title']} ({r['case']}, opened "
+                  f"{r['opened_at'][:10]}{closed})")
+
+
+@app.command()
+def report(actor: AsOpt,
+           start: Annotated[str | None, typer.Option("--from", help="First day (default: 1 "
+                                                     "September of this school year).")] = None,
+           end: Annotated[str | None, typer.Option("--to", help="Last day (default: "
+                                                   "today).")] = None,
+           school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Indicators by month (BEM-7, HSP-9): complaints about meetings, lone visits,
+    disrespectful incidents, site bans, deadlines met and missed; every workflow's
+    outcomes."""
+    from engine import report as indicators
+
+    with liaison(school) as engine:
+        today = engine.clock().date()
+        first = _day(start, "--from") if start else indicators.school_year_start(today)
+        last = _day(end, "--to") if end else today
+        result = indicators.report(engine, actor, first, last)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    _print_report(result)
+
+
+def _print_report(result: Any) -> None:
+    months = result.months
+    _table(f"Indicators {result.start} to {result.end}", ["indicator", "clause", *months, "total"],
+           [[i["title"], i["clause"], *[i["by_month"].get(m, 0) for m in months],
+             i["total"] if i["recorded"] else f"not recorded: no workflow '{i['workflow']}'"]
+            for i in result.indicators])
+    _table("Outcomes by workflow", ["workflow", "outcome", "month", "count"],
+           [[e["workflow"], e["outcome"], e["month"], e["count"]] for e in result.events])
+    _table("Deadlines", ["workflow", "month", "met", "missed", "pending", "cancelled"],
+           [[d["workflow"], d["month"], d["met"], d["missed"], d["pending"], d["cancelled"]]
+            for d in result.deadlines])
+    _table("Lone visits (BEM-7)", ["case", "student", "visitor", "reason", "set out"],
+           [[v["case"], v["student"], v["visitor"], v["reason"], v["set_out_at"]]
+            for v in result.visits])
 
 
 def main(argv: list[str] | None = None) -> int:

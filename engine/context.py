@@ -11,11 +11,12 @@ Context keys a template may use (see docs/letters.md)::
     reference  the case id
     recipient  name, salutation, address_lines, language, needs_interpreter
     student    first_name, last_name, full_name, year, form, house
-    case       id, title, state, state_title
+    case       id, title, state, state_title, opened_by (who opened it, by name)
     fields     the case's fields, dates written out, staff and contacts by name
     signatory  name, title (who signs)
     actor      name, title (who did this)
     ban        None, or contact_route, review_on, ban_from (a site ban is in force)
+    entries    earlier events a document lists (a contact sheet): date, time, by, title, fields
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class Letterhead:
 def letter_context(*, letterhead: Letterhead, when: dt.date, case: Mapping[str, str],
                    recipient: Recipient, student: Student, fields: Mapping[str, Any],
                    signatory: tuple[str, str], actor: tuple[str, str],
-                   ban: Mapping[str, str] | None) -> dict[str, Any]:
+                   ban: Mapping[str, str] | None,
+                   entries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The whole context of one document, as plain data."""
     return {
         "school": letterhead.as_context(),
@@ -178,8 +180,9 @@ def letter_context(*, letterhead: Letterhead, when: dt.date, case: Mapping[str, 
         "signatory": {"name": signatory[0], "title": signatory[1]},
         "actor": {"name": actor[0], "title": actor[1]},
         "ban": dict(ban) if ban else None,
+        "entries": list(entries or []),
     }
 
 
 TOP_LEVEL = ("school", "date", "reference", "recipient", "student", "case", "fields",
-             "signatory", "actor", "ban")
+             "signatory", "actor", "ban", "entries")

@@ -25,6 +25,7 @@ class Facts:
     staff_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
     actor_roles: frozenset[str] = frozenset()  # the roles of the member of staff acting
     step_role: str | None = None  # the role that holds the case in its current state
+    actor_id: str = ""  # the member of staff acting
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -99,12 +100,33 @@ def required_when(arg: dict[str, Any], facts: Facts) -> str | None:
     return f"{arg['field'].replace('_', ' ')} is needed when {cases}"
 
 
+def actor_is(arg: str, facts: Facts) -> str | None:
+    """Only the member of staff named in field ``arg`` may do this (BEM-4: the colleague
+    asked to visit agrees or declines for themself; nobody agrees for them)."""
+    named = facts.fields.get(arg)
+    if named != facts.actor_id:
+        return f"only {named or 'the ' + arg.replace('_', ' ')} may do this"
+    return None
+
+
+def in_order(arg: list[str], facts: Facts) -> str | None:
+    """The date or time fields named come in this order, each on or after the one before
+    (an exclusion ends after it starts; a visit's arrival, departure and return)."""
+    given = [(name, str(facts.fields[name])) for name in arg if facts.fields.get(name)]
+    for (first, a), (then, b) in zip(given, given[1:], strict=False):
+        if b < a:  # ISO dates and times sort as text
+            return f"{then.replace('_', ' ')} ({b}) is before {first.replace('_', ' ')} ({a})"
+    return None
+
+
 GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
     "not_before": not_before,
     "attendees_include": attendees_include,
     "staff_role": staff_role,
     "at_step_or_above": at_step_or_above,
     "required_when": required_when,
+    "actor_is": actor_is,
+    "in_order": in_order,
 }
 
 
@@ -131,7 +153,19 @@ def check_guard(name: str, arg: Any, fields: Mapping[str, Any]) -> list[str]:
             return ["expected a list of chains, each a list of roles, lowest step first"]
     if name == "required_when":
         return _check_required_when(arg, fields)
+    if name == "actor_is" and (not isinstance(arg, str) or arg not in fields
+                               or fields[arg].type != "staff"):
+        return [f"'{arg}' is not a staff field of this workflow"]
+    if name == "in_order":
+        return _check_in_order(arg, fields)
     return []
+
+
+def _check_in_order(arg: Any, fields: Mapping[str, Any]) -> list[str]:
+    if not isinstance(arg, list) or len(arg) < 2:
+        return ["expected a list of two or more date or time fields"]
+    return [f"'{f}' is not a date or time field of this workflow" for f in arg
+            if f not in fields or fields[f].type not in ("date", "datetime")]
 
 
 def _check_required_when(arg: Any, fields: Mapping[str, Any]) -> list[str]:
@@ -151,6 +185,10 @@ def reads(name: str, arg: Any) -> set[str]:
         return {str(arg.get("field"))}
     if name == "attendees_include":
         return {"attendees"}
+    if name == "actor_is":
+        return {str(arg)}
+    if name == "in_order" and isinstance(arg, list):
+        return {str(a) for a in arg}
     return set()
 
 

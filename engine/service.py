@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from engine import context as ctx
-from engine import files, letters, machine, rules
-from engine.definitions import DeadlineSpec, DocumentSpec, Event, Workflow
+from engine import coordination, files, letters, machine, rules
+from engine.definitions import DeadlineSpec, DocumentSpec, Entries, Event, Field, Workflow
 from engine.errors import (
     DefinitionError,
     FieldError,
@@ -35,6 +35,9 @@ from engine.store import CaseRow, Change, DeadlineRow, DocumentRow, EventRow, St
 Clock = Callable[[], dt.datetime]
 LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head", "senior_leader",
                      "vp_pastoral", "vp_teaching_learning"})
+# Who may mark a case as a child-protection matter (PWP-4.3): the senior leaders, among
+# whom a school's designated safeguarding lead sits.
+SAFEGUARDING = frozenset({"headteacher", "deputy_head", "assistant_head", "senior_leader"})
 
 
 def system_clock() -> dt.datetime:
@@ -137,12 +140,38 @@ class Liaison:
         return case
 
     def cases(self, actor_id: str, workflow: str | None = None,
-              state: str | None = None) -> list[CaseRow]:
+              state: str | None = None, student: str | None = None) -> list[CaseRow]:
         who = self.school.member(actor_id)
         if workflow is not None:
             self.school.workflow(workflow)
-        return [c for c in self.store.cases(workflow=workflow, state=state)
+        return [c for c in self.store.cases(workflow=workflow, state=state, student_id=student)
                 if self.can_see(c, who)]
+
+    def documents(self, actor_id: str, student: str | None = None,
+                  case: str | None = None) -> list[dict[str, Any]]:
+        """The documents listing: those of cases this member of staff may see (CLA-3)."""
+        if case is not None:
+            self.case(case, actor_id)
+        seen = {c.id for c in self.cases(actor_id, student=student)}
+        return [d for d in self.store.documents(case_id=case, student_id=student)
+                if d["case_id"] is None or d["case_id"] in seen]
+
+    def student_record(self, student_id: str, actor_id: str) -> dict[str, Any]:
+        """A student, their contacts, and where each workflow stands for them: the latest
+        case of each (a signed Home–School Agreement shows here, NSW-1)."""
+        student = self.student(student_id)
+        latest: dict[str, CaseRow] = {}
+        for case in self.cases(actor_id, student=student.id):
+            latest[case.workflow] = case  # cases come oldest first
+        return {
+            "student": dataclasses.asdict(student),
+            "contacts": [dataclasses.asdict(c) for c in self.contacts(student.id)],
+            "status": [{"workflow": name, "title": self.school.workflows[name].title,
+                        "case": c.id, "state": c.state,
+                        "state_title": self.school.workflows[name].states[c.state].title,
+                        "opened_at": c.opened_at, "closed_at": c.closed_at}
+                       for name, c in sorted(latest.items())],
+        }
 
     def history(self, case_id: str, actor_id: str) -> list[EventRow]:
         return self.store.events(self.case(case_id, actor_id).id)
@@ -205,6 +234,7 @@ class Liaison:
                                  self._facts(draft, values, occurred, actor))
         if refused:
             raise FieldError(f"open {workflow.name}: {'; '.join(refused)}")
+        self._one_per_student(workflow, student.id, actor)
         target = self._first_state(workflow, values)
         draft = dataclasses.replace(draft, state=target,
                                     id=self.store.next_case_id(workflow.prefix, occurred.year))
@@ -300,6 +330,41 @@ class Liaison:
                              f"(now is {now.isoformat(timespec='minutes')})")
         return at or now
 
+    def mark_child_protection(self, case_id: str, actor_id: str, reason: str,
+                              at: dt.datetime | None = None) -> Outcome:
+        """PWP-4.3: mark a case as a child-protection matter; from then on the engine makes
+        no letter about it to a parent (``_commit`` refuses). The flag and an event in the
+        case's audit trail are written in one transaction."""
+        case = self.case(case_id, actor_id)
+        actor = self.school.member(actor_id)
+        if not actor.roles & SAFEGUARDING:
+            raise PermissionDenied(f"{actor.id} ({actor.name}) may not mark a case child "
+                                   f"protection: only {', '.join(sorted(SAFEGUARDING))}")
+        if case.child_protection:
+            raise TransitionNotAllowed(f"{case.id} is already marked child protection")
+        occurred = self._occurred(at)
+        given = parse_fields([Field("reason", "text", "Why")], {"reason": [reason]},
+                             self._people(case.student_id), f"{case.id} mark")
+        event = EventRow(case_id=case.id, event="mark_child_protection", from_state=case.state,
+                         to_state=case.state, actor=actor.id, actor_name=actor.name,
+                         occurred_at=occurred.isoformat(timespec="seconds"), fields=given,
+                         recorded_at=self.clock().isoformat(timespec="seconds"))
+        self.store.apply(case, case.state, case.fields, case.holder, Change(event=event),
+                         child_protection=True)
+        return Outcome(case=case.id, workflow=case.workflow, state=case.state)
+
+    def _one_per_student(self, workflow: Workflow, student_id: str, actor: Staff) -> None:
+        """A contact log or an agreement is kept once per student: a second would split
+        the record. Only a case the actor may see is named."""
+        if not workflow.one_per_student:
+            return
+        for case in self.store.cases(workflow=workflow.name, student_id=student_id):
+            if case.closed_at is None:
+                which = case.id if self.can_see(case, actor) else "one"
+                raise TransitionNotAllowed(
+                    f"student {student_id} already has an open {workflow.title.lower()} "
+                    f"({which}): add to it, or close it first")
+
     def _allowed(self, workflow: Workflow, event: Event, actor_id: str) -> Staff:
         actor = self.school.member(actor_id)
         if not actor.roles & event.roles:
@@ -325,13 +390,15 @@ class Liaison:
         roles = {s.id: s.roles for s in self.school.staff.values()}
         state = self.school.workflows[case.workflow].states.get(case.state)
         return rules.Facts(values, occurred, case.student_id, contact_ids, roles,
-                           actor.roles if actor else frozenset(), state.holder if state else None)
+                           actor.roles if actor else frozenset(), state.holder if state else None,
+                           actor.id if actor else "")
 
     def _commit(self, workflow: Workflow, plan: _Plan, new_case: bool) -> Outcome:
         if plan.case.child_protection and any(d.to in ctx.TO_PARENTS
                                               for d in plan.event.documents):
             raise TransitionNotAllowed(f"{plan.case.id}: the case is marked child protection "
                                        "(PWP-4.3): no letter about it may go to a parent")
+        warnings = self._coordination(plan, new_case)
         self._render(workflow, plan)
         seq = 1 if new_case else len(self.store.events(plan.case.id)) + 1
         written = files.write_documents(self.school.root, plan.case.id, seq, plan.event.name,
@@ -351,8 +418,36 @@ class Liaison:
             documents=[Made(d.template, d.recipient_name, d.path, d.sha256)
                        for d in change.documents],
             deadlines=[{"name": d.name, "due": d.due_at or d.due_on} for d in change.deadlines],
-            skipped=plan.skipped,
+            skipped=plan.skipped, warnings=warnings,
         )
+
+    def _coordination(self, plan: _Plan, new_case: bool) -> list[str]:
+        """BEM-5: opening a case, or sending a letter home, while the family has a recent
+        letter or a home visit pending from another case warns and names that case."""
+        home = [d for d in plan.event.documents if d.to in ctx.TO_PARENTS
+                and (not d.when or d.when.holds(plan.values))]
+        if not new_case and not home:
+            return []
+        student = plan.case.student_id
+        family = {c["id"] for c in self.store.contacts_of(student)}
+        others = {c.id: c for c in self.store.cases(student_id=student)
+                  if c.id != plan.case.id and self.can_see(c, plan.actor)}
+        recent = coordination.since(plan.occurred)
+        sent = [coordination.SentLetter(d["case_id"] or "", self._title(others.get(d["case_id"])),
+                                        d["template"], d["recipient_name"], d["created_at"])
+                for d in self.store.documents(student_id=student)
+                if d["recipient_id"] in family and recent <= d["created_at"]
+                and (d["case_id"] is None or d["case_id"] in others)]
+        pending = [coordination.PendingVisit(c.id, self._state_title(c), c.fields.get("visit_at"))
+                   for c in others.values()
+                   if c.state in self.school.workflows[c.workflow].flagged("open_visit")]
+        return coordination.warnings(sent, pending)
+
+    def _title(self, case: CaseRow | None) -> str:
+        return self.school.workflows[case.workflow].title if case else ""
+
+    def _state_title(self, case: CaseRow) -> str:
+        return self.school.workflows[case.workflow].states[case.state].title
 
     def _holder(self, workflow: Workflow, plan: _Plan) -> str | None:
         """A staff id or "role:NAME": whom the due list shows the case to. A state's role
@@ -381,7 +476,7 @@ class Liaison:
         return Change(event=event, documents=docs,
                       deadlines=[self._deadline(s, plan) for s in specs
                                  if not s.when or s.when.holds(plan.values)],
-                      meets=list(plan.event.meets),
+                      meets=list(plan.event.meets), cancels=list(plan.event.cancels),
                       closes=workflow.states[plan.target].terminal)
 
     def _deadline(self, spec: DeadlineSpec, plan: _Plan) -> DeadlineRow:
@@ -395,6 +490,9 @@ class Liaison:
             due_on = calendar.due_after_receipt(start, spec.school_days)
         elif spec.minutes is not None:
             due_at = start + dt.timedelta(minutes=spec.minutes)
+            due_on = due_at.date()
+        elif spec.by_time is not None:  # e.g. by 10:30 on the day of the absence (NSW-3)
+            due_at = dt.datetime.combine(start.date(), dt.time.fromisoformat(spec.by_time))
             due_on = due_at.date()
         else:
             moment = dt.datetime.fromisoformat(plan.values[spec.at or ""])
@@ -419,7 +517,8 @@ class Liaison:
         shown = ctx.shown_fields(workflow, plan.values, names)
         state = workflow.states[plan.target]
         case_info = {"id": plan.case.id, "title": workflow.title, "state": state.name,
-                     "state_title": state.title}
+                     "state_title": state.title,
+                     "opened_by": names.get(plan.case.opened_by, plan.case.opened_by)}
         for spec in specs:
             chosen = ctx.recipients(spec.to, contacts, plan.values.get("contact"),
                                     self._staff_recipients(spec.to, plan.actor))
@@ -428,17 +527,34 @@ class Liaison:
             if spec.to == "line_manager" and not chosen.to:
                 plan.skipped.append({"template": spec.template, "contact": plan.actor.id,
                                      "why": "no line manager in school.yaml"})
+            entries = self._entries(workflow, plan, spec.entries, names) if spec.entries else []
             for recipient in chosen.to:
                 context = ctx.letter_context(
-                    letterhead=self._letterhead(), when=plan.occurred.date(), case=case_info,
+                    letterhead=self.letterhead(), when=plan.occurred.date(), case=case_info,
                     recipient=recipient, student=student, fields=shown,
                     signatory=self._signatory(spec, plan.actor), actor=(plan.actor.name,
                                                                         plan.actor.title),
-                    ban=self._ban_context(recipient, plan))
+                    ban=self.ban_context(recipient, plan), entries=entries)
                 data = letters.render(self.school.letters_dir / spec.template, context)
                 plan.rendered.append((spec, recipient, data))
 
-    def _letterhead(self) -> ctx.Letterhead:
+    def _entries(self, workflow: Workflow, plan: _Plan, spec: Entries,
+                 names: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The case's earlier events a document lists, oldest first, between the dates in
+        two of its fields (a School–Home Contact Sheet: date, reported by, NSW-2)."""
+        first, last = plan.values[spec.start], plan.values[spec.end]
+        out = []
+        for e in self.store.events(plan.case.id):
+            if e.event in spec.events and first <= e.occurred_at[:10] <= last:
+                given = workflow.events[e.event].fields
+                out.append({"date": ctx.long_date(dt.date.fromisoformat(e.occurred_at[:10])),
+                            "time": e.occurred_at[11:16], "by": e.actor_name,
+                            "title": workflow.events[e.event].title,
+                            "fields": {f.name: ctx.show_value(f, e.fields.get(f.name), names)
+                                       for f in given}})
+        return out
+
+    def letterhead(self) -> ctx.Letterhead:
         p = self.school.profile
         return ctx.Letterhead(p.name, p.address, p.phone, p.email, p.website, p.local_authority)
 
@@ -456,16 +572,18 @@ class Liaison:
     def _signatory(self, spec: DocumentSpec, actor: Staff) -> tuple[str, str]:
         return (actor.name, actor.title)
 
-    def _ban_context(self, recipient: ctx.Recipient, plan: _Plan) -> dict[str, str] | None:
+    def ban_context(self, recipient: ctx.Recipient,
+                    plan: _Plan | None = None) -> dict[str, str] | None:
         """A site ban in force on an addressee: the letter gives the permitted contact route
-        instead of inviting them in or to call. This case counts as it will be after the
-        event (a ban being issued is in force; one being lifted is not)."""
-        banning = self.school.workflows[plan.case.workflow].flagged("site_ban")
+        instead of inviting them in or to call. The case being advanced (``plan``) counts
+        as it will be after the event (a ban being issued is in force; one being lifted is
+        not); a letter outside a case (batch letters) sees the bans as they stand."""
+        banning = self.school.workflows[plan.case.workflow].flagged("site_ban") if plan else ()
         for cid in recipient.contact_ids:
-            if cid == plan.values.get("contact") and plan.target in banning:
+            if plan and cid == plan.values.get("contact") and plan.target in banning:
                 return _ban_details(plan.values)
             for case in self.bans(cid):
-                if case.id != plan.case.id:
+                if plan is None or case.id != plan.case.id:
                     return _ban_details(case.fields)
         return None
 
