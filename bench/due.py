@@ -1,0 +1,160 @@
+"""Benchmark: the due list over 100,000 cases, with the store's index and without.
+
+    python bench/due.py [--cases 100000] [--repeat 15]
+
+It fills a fresh copy of the demo school's store, in bulk (straight SQL, one transaction:
+the engine's one-event-at-a-time path would take minutes and is not what is measured),
+with a few years of cases: most closed with their deadlines met or cancelled, 5 % open
+with deadlines from three weeks ago to a month ahead, held by one of 200 teachers or by
+the office's role. No ``ANALYZE``: a school's store has no statistics either. Then, in the
+same run, it times:
+
+- the store's query (``Store.open_deadlines``: open deadlines due by Sunday) for a
+  teacher, for the office (whose role holds a tenth of all cases) and for everyone: with
+  the store's own indexes (a partial index over open deadlines, an index on the case's
+  holder), without the holder index, with a plain index on ``due_on`` instead, and with
+  no index at all (a full scan);
+- the whole use case (``engine.due.due_list``: the query, the visibility check of every
+  row, statuses and ordering) as ``liaison due`` runs it, with the shipped index.
+
+Medians of ``--repeat`` runs, in milliseconds, and each baseline's ratio to the shipped
+index. Not a test: the figures depend on the machine (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.due import due_list, holders_for, week_end  # noqa: E402
+from engine.service import Liaison  # noqa: E402
+from engine.shipped import copy_school  # noqa: E402
+
+NOW = dt.datetime(2026, 11, 23, 10, 0)  # a Monday in term
+OPEN = ("CREATE INDEX ix_deadlines_open ON deadlines (due_on, case_id, name) "
+        "WHERE status = 'open'")
+HOLDER = "CREATE INDEX ix_cases_holder ON cases (holder)"
+PLAIN = "CREATE INDEX ix_deadlines_due_on ON deadlines (due_on)"
+INDEXES = ("ix_deadlines_open", "ix_cases_holder", "ix_deadlines_due_on")
+NAMES = ("acknowledge_by", "respond_by")
+TEACHERS = [f"T{i:03d}" for i in range(200)]
+
+
+def fill(database: Path, n_cases: int, seed: int = 7) -> None:
+    """n_cases cases with two deadlines each; 5 % open. One transaction."""
+    rng = random.Random(seed)
+    db = sqlite3.connect(database)
+    students = [(f"S{i:05d}", "Pat", f"Pupil{i}", 7 + i % 7, "7A", "", "2026-09-01")
+                for i in range(2000)]
+    db.executemany("INSERT INTO students (id, first_name, last_name, year, form, house, "
+                   "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", students)
+    cases, deadlines = [], []
+    for i in range(n_cases):
+        case_id = f"QRY-{2024 + i * 3 // n_cases}-{i:06d}"
+        is_open = rng.random() < 0.05
+        holder = "role:office" if rng.random() < 0.1 else rng.choice(TEACHERS + ["ST01"])
+        opened = NOW - dt.timedelta(days=rng.randint(0, 3 * 365))
+        cases.append((case_id, "query_routing", "with_subject_teacher" if is_open else "closed",
+                      students[i % len(students)][0], holder, "{}", 3,
+                      opened.isoformat(timespec="seconds"), "OF01",
+                      None if is_open else opened.isoformat(timespec="seconds"), 0, 0))
+        for name, days in zip(NAMES, (2, 14), strict=True):
+            due = (NOW + dt.timedelta(days=rng.randint(-21, 30)) if is_open
+                   else opened + dt.timedelta(days=days))
+            status = "open" if is_open else rng.choice(("met", "met", "met", "cancelled"))
+            deadlines.append((case_id, name, name.replace("_", " "), "PWP-5.2",
+                              due.date().isoformat(), status))
+    db.executemany("INSERT INTO cases (id, workflow, state, student_id, holder, fields, "
+                   "version, opened_at, opened_by, closed_at, restricted, child_protection) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cases)
+    db.executemany("INSERT INTO deadlines (case_id, name, title, clause, due_on, status) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", deadlines)
+    db.commit()
+    db.close()
+
+
+def median_ms(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    result = run()  # warm the page cache and the statement cache
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), result
+
+
+def set_index(database: Path, *create: str) -> str:
+    """Leave only the given indexes of the due list; return a teacher's query plan."""
+    db = sqlite3.connect(database)
+    for name in INDEXES:
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+    for sql in create:
+        db.execute(sql)
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT deadlines.title FROM deadlines JOIN cases "
+                      "ON cases.id = deadlines.case_id WHERE status = ? AND due_on <= ? "
+                      "AND holder IN (?, ?)",
+                      ("open", "2026-11-29", "ST01", "role:subject_teacher")).fetchall()
+    db.commit()
+    db.close()
+    return "; ".join(row[3] for row in plan)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "school"
+        copy_school(root)
+        engine = Liaison.at(root, clock=lambda: NOW)
+        started = time.perf_counter()
+        fill(engine.school.database, args.cases)
+        print(f"filled {args.cases:,} cases, {2 * args.cases:,} deadlines in "
+              f"{time.perf_counter() - started:.1f} s")
+        until = week_end(NOW.date()).isoformat()
+        teacher = holders_for(engine.school.member("ST01"), engine.school.staff)
+        office = holders_for(engine.school.member("OF01"), engine.school.staff)
+        queries = {"a teacher (ST01)": lambda: engine.store.open_deadlines(until, teacher),
+                   "the office (OF01)": lambda: engine.store.open_deadlines(until, office),
+                   "everyone (--all)": lambda: engine.store.open_deadlines(until)}
+        variants = [("the store's indexes", (OPEN, HOLDER)),
+                    ("without the holder index", (OPEN,)),
+                    ("a plain index on due_on only", (PLAIN,)),
+                    ("no index (full scan)", ())]
+        shipped: dict[str, float] = {}
+        print(f"\nStore.open_deadlines(until={until}), median of {args.repeat}:")
+        for label, create in variants:
+            plan = set_index(engine.school.database, *create)
+            engine.store.engine.dispose()  # statements prepared against the old schema
+            print(f"  {label}: {plan}")
+            for who, query in queries.items():
+                ms, rows = median_ms(query, args.repeat)
+                shipped.setdefault(who, ms)
+                print(f"    {who:<20} {len(rows):>6} rows  {ms:8.2f} ms  "
+                      f"{ms / shipped[who]:6.1f}x the store's")
+        set_index(engine.school.database, OPEN, HOLDER)
+        engine.store.engine.dispose()
+        print(f"\nengine.due.due_list (what `liaison due` runs), median of {args.repeat}:")
+        for who, everyone in (("ST01", False), ("OF01", False), ("OF01", True)):
+            ms, items = median_ms(lambda w=who, e=everyone: due_list(engine, w, NOW, e),
+                                  args.repeat)
+            print(f"    {who} {'--all' if everyone else '     '}  {len(items):>6} items  "
+                  f"{ms:8.2f} ms")
+        engine.close()
+
+
+if __name__ == "__main__":
+    main()
