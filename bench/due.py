@@ -1,6 +1,6 @@
 """Benchmark: the due list over 100,000 cases, with the store's index and without.
 
-    python bench/due.py [--cases 100000] [--repeat 15]
+    python bench/due.py [--cases 100000] [--repeat 21]
 
 It fills a fresh copy of the demo school's store, in bulk (straight SQL, one transaction:
 the engine's one-event-at-a-time path would take minutes and is not what is measured),
@@ -17,8 +17,10 @@ same run, it times:
 - the whole use case (``engine.due.due_list``: the query, the visibility check of every
   row, statuses and ordering) as ``liaison due`` runs it, with the shipped index.
 
-Medians of ``--repeat`` runs, in milliseconds, and each baseline's ratio to the shipped
-index. Not a test: the figures depend on the machine (see bench/README.md).
+Each index variant is a copy of the same store, and the queries run round-robin over the
+copies, so a busy machine slows every variant alike. Medians of ``--repeat`` runs, in
+milliseconds, and each variant's ratio to the store's own indexes. Not a test: the
+figures depend on the machine (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from engine.due import due_list, holders_for, week_end  # noqa: E402
 from engine.service import Liaison  # noqa: E402
 from engine.shipped import copy_school  # noqa: E402
+from engine.store import Store  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)  # a Monday in term
 OPEN = ("CREATE INDEX ix_deadlines_open ON deadlines (due_on, case_id, name) "
@@ -85,36 +88,72 @@ def fill(database: Path, n_cases: int, seed: int = 7) -> None:
     db.close()
 
 
-def median_ms(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    result = run()  # warm the page cache and the statement cache
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), result
+def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = run()
+    return (time.perf_counter() - started) * 1000, result
 
 
-def set_index(database: Path, *create: str) -> str:
-    """Leave only the given indexes of the due list; return a teacher's query plan."""
-    db = sqlite3.connect(database)
-    for name in INDEXES:
-        db.execute(f"DROP INDEX IF EXISTS {name}")
-    for sql in create:
-        db.execute(sql)
-    plan = db.execute("EXPLAIN QUERY PLAN SELECT deadlines.title FROM deadlines JOIN cases "
-                      "ON cases.id = deadlines.case_id WHERE status = ? AND due_on <= ? "
-                      "AND holder IN (?, ?)",
-                      ("open", "2026-11-29", "ST01", "role:subject_teacher")).fetchall()
-    db.commit()
-    db.close()
+def variant(source: Path, target: Path, *create: str) -> str:
+    """A copy of the filled store with only the given due-list indexes; its query plan."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as db:
+        src.backup(db)
+        for name in INDEXES:
+            db.execute(f"DROP INDEX IF EXISTS {name}")
+        for sql in create:
+            db.execute(sql)
+        plan = db.execute("EXPLAIN QUERY PLAN SELECT deadlines.title FROM deadlines JOIN "
+                          "cases ON cases.id = deadlines.case_id WHERE status = ? AND "
+                          "due_on <= ? AND holder IN (?, ?)",
+                          ("open", "2026-11-29", "ST01", "role:subject_teacher")).fetchall()
     return "; ".join(row[3] for row in plan)
+
+
+VARIANTS = (("the store's indexes", (OPEN, HOLDER)),
+            ("without the holder index", (OPEN,)),
+            ("a plain index on due_on only", (PLAIN,)),
+            ("no index (full scan)", ()))
+
+
+def compare_indexes(engine: Liaison, folder: Path, repeat: int) -> None:
+    """Each query on each variant, round-robin, so a busy machine slows all alike."""
+    until = week_end(NOW.date()).isoformat()
+    teacher = holders_for(engine.school.member("ST01"), engine.school.staff)
+    office = holders_for(engine.school.member("OF01"), engine.school.staff)
+    queries = {"a teacher (ST01)": teacher, "the office (OF01)": office,
+               "everyone (--all)": None}
+    stores = []
+    for i, (label, create) in enumerate(VARIANTS):
+        path = folder / f"variant{i}.sqlite3"
+        print(f"  {label}: {variant(engine.school.database, path, *create)}")
+        stores.append(Store(path))
+    times: dict[tuple[int, str], list[float]] = {}
+    rows: dict[str, int] = {}
+    for _ in range(repeat + 1):  # the first round warms the caches and is dropped
+        for i, store in enumerate(stores):
+            for who, holders in queries.items():
+                ms, found = timed(lambda s=store, h=holders: s.open_deadlines(until, h))
+                times.setdefault((i, who), []).append(ms)
+                rows[who] = len(found)
+    print(f"\nStore.open_deadlines(until={until}): median ms of {repeat} (ratio to the "
+          "store's indexes)")
+    print(f"  {'':<30}" + "".join(f"{who:>22}" for who in queries))
+    print(f"  {'rows':<30}" + "".join(f"{rows[who]:>22}" for who in queries))
+    for i, (label, _) in enumerate(VARIANTS):
+        cells = []
+        for who in queries:
+            ms = statistics.median(times[(i, who)][1:])
+            base = statistics.median(times[(0, who)][1:])
+            cells.append(f"{ms:9.2f} ({ms / base:5.1f}x)")
+        print(f"  {label:<30}" + "".join(f"{c:>22}" for c in cells))
+    for store in stores:
+        store.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "school"
@@ -123,36 +162,14 @@ def main() -> None:
         started = time.perf_counter()
         fill(engine.school.database, args.cases)
         print(f"filled {args.cases:,} cases, {2 * args.cases:,} deadlines in "
-              f"{time.perf_counter() - started:.1f} s")
-        until = week_end(NOW.date()).isoformat()
-        teacher = holders_for(engine.school.member("ST01"), engine.school.staff)
-        office = holders_for(engine.school.member("OF01"), engine.school.staff)
-        queries = {"a teacher (ST01)": lambda: engine.store.open_deadlines(until, teacher),
-                   "the office (OF01)": lambda: engine.store.open_deadlines(until, office),
-                   "everyone (--all)": lambda: engine.store.open_deadlines(until)}
-        variants = [("the store's indexes", (OPEN, HOLDER)),
-                    ("without the holder index", (OPEN,)),
-                    ("a plain index on due_on only", (PLAIN,)),
-                    ("no index (full scan)", ())]
-        shipped: dict[str, float] = {}
-        print(f"\nStore.open_deadlines(until={until}), median of {args.repeat}:")
-        for label, create in variants:
-            plan = set_index(engine.school.database, *create)
-            engine.store.engine.dispose()  # statements prepared against the old schema
-            print(f"  {label}: {plan}")
-            for who, query in queries.items():
-                ms, rows = median_ms(query, args.repeat)
-                shipped.setdefault(who, ms)
-                print(f"    {who:<20} {len(rows):>6} rows  {ms:8.2f} ms  "
-                      f"{ms / shipped[who]:6.1f}x the store's")
-        set_index(engine.school.database, OPEN, HOLDER)
-        engine.store.engine.dispose()
-        print(f"\nengine.due.due_list (what `liaison due` runs), median of {args.repeat}:")
+              f"{time.perf_counter() - started:.1f} s; a teacher's query plan on each copy:")
+        compare_indexes(engine, Path(tmp), args.repeat)
+        print(f"\nengine.due.due_list (what `liaison due` runs), median ms of {args.repeat}:")
         for who, everyone in (("ST01", False), ("OF01", False), ("OF01", True)):
-            ms, items = median_ms(lambda w=who, e=everyone: due_list(engine, w, NOW, e),
-                                  args.repeat)
-            print(f"    {who} {'--all' if everyone else '     '}  {len(items):>6} items  "
-                  f"{ms:8.2f} ms")
+            runs = [timed(lambda w=who, e=everyone: due_list(engine, w, NOW, e))
+                    for _ in range(args.repeat + 1)][1:]
+            print(f"  {who} {'--all' if everyone else '     '}  {len(runs[0][1]):>6} items  "
+                  f"{statistics.median(ms for ms, _ in runs):8.2f} ms")
         engine.close()
 
 
