@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docx
@@ -19,6 +19,7 @@ from conftest import Run
 
 from engine import letters
 from engine.errors import LetterError
+from engine.shipped import copy_school
 
 BROKEN = sorted((Path(__file__).resolve().parent / "broken").glob("*.yaml"))
 EXPECT = re.compile(r"^# expect: (\d+(?::\d+)?): (.*)$", re.MULTILINE)
@@ -31,19 +32,41 @@ def test_there_are_a_dozen_broken_files_or_more() -> None:
         assert EXPECT.search(path.read_text(encoding="utf-8")), f"{path.name} expects nothing"
 
 
-def test_check_passes_on_the_shipped_school(school: Path, cli: Callable[..., Run]) -> None:
-    run = cli("check", "--school", school)
+def test_check_passes_on_the_shipped_school(shared_school: Path,
+                                            cli: Callable[..., Run]) -> None:
+    run = cli("check", "--school", shared_school)
     assert run.code == 0, run.err
     assert run.out.startswith("ok: ")
     assert run.err == ""
 
 
-@pytest.mark.parametrize("broken", BROKEN, ids=lambda p: p.stem)
-def test_check_reports_each_problem_at_its_line(broken: Path, school: Path,
-                                                 cli: Callable[..., Run]) -> None:
-    target = school.resolve() / "workflows" / broken.name
+@pytest.fixture(scope="module")
+def shared_school(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One school for every broken file (each is added, checked, removed): the letter
+    templates are compiled once, not once per file."""
+    root = tmp_path_factory.mktemp("check") / "school"
+    copy_school(root)
+    return root.resolve()
+
+
+@pytest.fixture
+def with_broken(shared_school: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The shared school with one broken workflow file dropped into workflows/."""
+    broken: Path = request.param
+    target = shared_school / "workflows" / broken.name
     shutil.copyfile(broken, target)
-    run = cli("check", "--school", school)
+    try:
+        yield target
+    finally:
+        target.unlink()
+
+
+@pytest.mark.parametrize("with_broken", BROKEN, ids=lambda p: p.stem, indirect=True)
+def test_check_reports_each_problem_at_its_line(with_broken: Path, shared_school: Path,
+                                                 cli: Callable[..., Run]) -> None:
+    target = with_broken
+    broken = Path(__file__).resolve().parent / "broken" / target.name
+    run = cli("check", "--school", shared_school)
     assert run.code == 1
     assert run.out == ""
     lines = run.err.splitlines()
@@ -61,15 +84,14 @@ def test_check_reports_each_problem_at_its_line(broken: Path, school: Path,
 NEEDS_TEMPLATES = {"field_never_gathered"}
 
 
-@pytest.mark.parametrize("broken", [p for p in BROKEN if p.stem not in NEEDS_TEMPLATES],
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize("with_broken", [p for p in BROKEN if p.stem not in NEEDS_TEMPLATES],
+                         ids=lambda p: p.stem, indirect=True)
 def test_a_broken_workflow_stops_every_command_but_names_the_problem(
-        broken: Path, school: Path, cli: Callable[..., Run]) -> None:
+        with_broken: Path, shared_school: Path, cli: Callable[..., Run]) -> None:
     """The engine never runs on a broken definition: even `workflows` refuses, with exit 1."""
-    shutil.copyfile(broken, school / "workflows" / broken.name)
-    run = cli("workflows", "--school", school)
+    run = cli("workflows", "--school", shared_school)
     assert run.code == 1
-    assert run.err.startswith(f"error: {school.resolve() / 'workflows' / broken.name}:")
+    assert run.err.startswith(f"error: {with_broken}:")
 
 
 def _template(path: Path, *paragraphs: str) -> Path:
@@ -80,18 +102,21 @@ def _template(path: Path, *paragraphs: str) -> Path:
     return path
 
 
-def test_check_rejects_a_sandbox_escape_in_a_letter(school: Path, cli: Callable[..., Run]) -> None:
+def test_check_rejects_a_sandbox_escape_in_a_letter(shared_school: Path,
+                                                     cli: Callable[..., Run]) -> None:
     """A template that reaches for `__init__.__globals__` (a shell command through plain
     docxtpl) fails `liaison check`, naming the file."""
-    bad = _template(school / "letters" / "escape.docx", "Dear parent,", ESCAPE)
-    run = cli("check", "--school", school)
+    bad = _template(shared_school / "letters" / "escape.docx", "Dear parent,", ESCAPE)
+    try:
+        run = cli("check", "--school", shared_school)
+    finally:
+        bad.unlink()
     assert run.code == 1
     lines = run.err.splitlines()
-    assert all(line.startswith(f"error: {bad.resolve()}: body: ") for line in lines), run.err
+    assert all(line.startswith(f"error: {bad}: body: ") for line in lines), run.err
     assert any("'__init__' is private" in line for line in lines)
     assert any("unknown name 'cycler'" in line for line in lines)
-    bad.unlink()
-    assert cli("check", "--school", school).code == 0
+    assert cli("check", "--school", shared_school).code == 0
 
 
 def test_a_sandbox_escape_never_runs_when_rendered(tmp_path: Path) -> None:
@@ -104,17 +129,18 @@ def test_a_sandbox_escape_never_runs_when_rendered(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("expression,why", [
-    ("{{ 'a' * 10**9 }}", "memory"),
-    ("{{ fields.nobody_gave_this }}", "field"),
-    ("{{ unknown_name }}", "unknown name"),
+@pytest.mark.parametrize("expression,refused", [
+    ("{{ 'a' * 10**9 }}", True),  # could exhaust memory
+    ("{{ unknown_name }}", True),  # not in the context a letter receives
+    ("{{ fields.nobody_gave_this }}", False),  # checked against a workflow that uses it
 ])
-def test_check_rejects_unsafe_or_unknown_expressions(school: Path, cli: Callable[..., Run],
-                                                     expression: str, why: str) -> None:
-    _template(school / "letters" / "odd.docx", expression)
-    run = cli("check", "--school", school)
-    if why == "field":  # a template no workflow uses: what it reads is checked when one does
-        assert run.code == 0, run.err
-        return
-    assert run.code == 1
-    assert "odd.docx" in run.err
+def test_check_rejects_unsafe_or_unknown_expressions(shared_school: Path, cli: Callable[..., Run],
+                                                     expression: str, refused: bool) -> None:
+    odd = _template(shared_school / "letters" / "odd.docx", expression)
+    try:
+        run = cli("check", "--school", shared_school)
+    finally:
+        odd.unlink()
+    assert run.code == (1 if refused else 0), run.err
+    if refused:
+        assert all(line.startswith(f"error: {odd}: ") for line in run.err.splitlines())
