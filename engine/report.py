@@ -5,7 +5,7 @@ meetings with staff" and "a record kept of all lone visits" (BEM-7); the Home/Sc
 Partnerships Policy knows it is working when "few, if any, incidents of disrespectful
 behaviour towards staff or parents are recorded" (HSP-9). ``liaison report`` prints, for a
 date range, each indicator by month, every workflow's events (outcomes) by month, the
-deadlines met and missed, and the lone visits themselves.
+deadlines met, late and missed, and the lone visits themselves.
 
 Every count comes from events and deadlines already recorded, so the report can always be
 checked against ``liaison history``. Only cases the member of staff may see are counted: a
@@ -113,11 +113,15 @@ def _indicator(indicator: Indicator, workflows: Mapping[str, Workflow],
             "by_month": dict(sorted(by_month.items())), "total": sum(by_month.values())}
 
 
+STATUSES = ("met", "late", "missed", "pending", "cancelled")
+
+
 def deadline_status(row: Mapping[str, Any], now: dt.datetime) -> str:
-    """met (on time), missed (late, or still open after it fell), pending or cancelled."""
+    """met (on time); late (met after it fell: a report-in after its time, or a meeting
+    recorded after it began); missed (still open after it fell); pending; cancelled."""
     due = row["due_at"] + ":00" if row["due_at"] else row["due_on"] + "T23:59:59"
     if row["status"] == "met":
-        return "met" if row["met_at"] <= due else "missed"
+        return "met" if row["met_at"] <= due else "late"
     if row["status"] == "open":
         return "missed" if now.isoformat(timespec="seconds") > due else "pending"
     return "cancelled"
@@ -128,8 +132,7 @@ def _deadlines(rows: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, A
     for row in rows:
         tally[(row["workflow"], row["due_on"][:7], deadline_status(row, now))] += 1
     keys = sorted({(w, m) for w, m, _ in tally})
-    return [{"workflow": w, "month": m,
-             **{s: tally[(w, m, s)] for s in ("met", "missed", "pending", "cancelled")}}
+    return [{"workflow": w, "month": m, **{s: tally[(w, m, s)] for s in STATUSES}}
             for w, m in keys]
 
 

@@ -174,6 +174,10 @@ def test_bem_6_a_missed_report_in_is_overdue_at_that_minute(liaison: Liaison) ->
     row = next(d for d in liaison.store.deadlines(case) if d["name"] == "report_in")
     assert deadline_status(row, dt.datetime(2026, 11, 25, 16, 59)) == "pending"
     assert deadline_status(row, dt.datetime(2026, 11, 25, 17, 1)) == "missed"
+    move_clock(liaison, dt.datetime(2026, 11, 25, 17, 5))
+    liaison.advance(case, "report_in", "OF01", {"next_report_in_at": ["2026-11-25T17:30"]})
+    row = next(d for d in liaison.store.deadlines(case) if d["name"] == "report_in")
+    assert deadline_status(row, dt.datetime(2026, 11, 25, 17, 6)) == "late"
 
 
 def test_bem_6_reporting_in_sets_the_next_report_in_time(liaison: Liaison) -> None:
