@@ -17,10 +17,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from engine import batch, machine, service
 from engine import due as due_module
-from engine import machine, service
 from engine.errors import DefinitionError, InputError, LiaisonError
 from engine.fields import parse_assignments
 from engine.school import find_root, load_profile, open_school
@@ -43,6 +50,8 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="A field: key=va
 AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened (ISO date/time); "
                                            "default now.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+PdfOpt = Annotated[bool, typer.Option("--pdf", help="Also write a PDF of each letter, for "
+                                      "printing (needs LibreOffice).")]
 
 
 @contextmanager
@@ -77,13 +86,15 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     out.print(table)
 
 
-def _print_outcome(outcome: Outcome, as_json: bool) -> None:
+def _print_outcome(outcome: Outcome, as_json: bool, pdfs: list[str] | None = None) -> None:
     if as_json:
-        _print_json(outcome.as_json())
+        _print_json({**outcome.as_json(), **({"pdfs": pdfs} if pdfs is not None else {})})
         return
     out.print(f"{outcome.case} ({outcome.workflow}) is now [bold]{outcome.state}[/bold]")
     for d in outcome.documents:
         out.print(f"  wrote {d.path}  for {d.recipient}")
+    for pdf in pdfs or []:
+        out.print(f"  wrote {pdf}")
     for deadline in outcome.deadlines:
         out.print(f"  deadline {deadline['name']}: {deadline['due']}")
     for s in outcome.skipped:
@@ -208,12 +219,16 @@ def open_case(workflow: str, student: Annotated[str, typer.Option("--student")],
 
 @app.command()
 def advance(case: str, event: str, actor: AsOpt, values: SetOpt = None, at: AtOpt = None,
-            school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
-    """Fire EVENT on CASE: check, record, set deadlines, write the letters."""
+            school: SchoolOpt = None, as_json: JsonOpt = False, pdf: PdfOpt = False) -> None:
+    """Fire EVENT on CASE: check, record, set deadlines, write the letters (with --pdf, and
+    a PDF of each for printing)."""
     given = parse_assignments(values or [])
+    if pdf:
+        batch.pdf_tool()  # no LibreOffice: say how to install it before anything is done
     with liaison(school) as engine:
         outcome = engine.advance(case, event, actor, given, _when(at))
-    _print_outcome(outcome, as_json)
+        pdfs = batch.print_copies(engine, batch.written(outcome)) if pdf else None
+    _print_outcome(outcome, as_json, pdfs)
 
 
 @app.command()
@@ -291,6 +306,89 @@ def history(case: str, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt 
     _table(f"History of {case}", ["#", "event", "from", "to", "by", "when", "recorded"],
            [[r["seq"], r["event"], r["from"], r["to"], f"{r['actor']} {r['actor_name']}",
              r["occurred_at"], r["recorded_at"]] for r in rows])
+
+
+# ---------------------------------------------------------------------- letters
+
+letters_app = typer.Typer(no_args_is_help=True, help="Letters home in batches (NSW-4, NSW-6): "
+                          "list the templates, preview a letter, send a batch.")
+app.add_typer(letters_app, name="letters")
+
+
+@letters_app.command("list")
+def letters_list(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """The letter templates, how each is sent and the fields it needs (--set NAME=...)."""
+    rows = batch.templates(open_school(find_root(school)))
+    if as_json:
+        _print_json(rows)
+        return
+    _table("Letter templates", ["template", "sent", "fields (... a list: repeat --set)"],
+           [[r["template"], "in a batch" if r["batch"] else f"by {', '.join(r['workflows'])}",
+             ", ".join(f + ("..." if f in r["lists"] else "") for f in r["fields"])]
+            for r in rows])
+
+
+@letters_app.command("preview")
+def letters_preview(template: str, student: Annotated[str, typer.Option("--student")],
+                    actor: AsOpt, values: SetOpt = None, school: SchoolOpt = None) -> None:
+    """Write one letter of TEMPLATE for a student to a temporary file and print its path;
+    nothing is recorded."""
+    with liaison(school) as engine:
+        shown = batch.preview(engine, template, student, actor, parse_assignments(values or []))
+    out.print(f"preview of the letter to {shown.recipient} (1 of {shown.letters}); nothing "
+              "was recorded:")
+    sys.stdout.write(f"{shown.path}\n")
+
+
+@letters_app.command("batch")
+def letters_batch(
+        template: str, actor: AsOpt,
+        students: Annotated[Path | None, typer.Option(
+            "--students", help="A CSV list of students: an 'id' column, and any columns the "
+            "letter reads for each student (e.g. achievement).")] = None,
+        year: Annotated[int | None, typer.Option("--year", help="Every student of this year "
+                                                 "group.")] = None,
+        form: Annotated[str | None, typer.Option("--form", help="Every student of this "
+                                                 "form.")] = None,
+        values: SetOpt = None,
+        name: Annotated[str | None, typer.Option(
+            "--batch", help="Name the batch, to send the same letter again (a reminder); by "
+            "default a re-run continues the batch and skips what is made.")] = None,
+        pdf: PdfOpt = False, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """One letter of TEMPLATE to each contact of each student who may receive letters (each
+    parent separately where they asked, PWP-3.6), each recorded with its hash. Run the same
+    command again to finish an interrupted batch."""
+    given = parse_assignments(values or [])
+    with liaison(school) as engine, _progress(show=not as_json) as progress:
+        summary = batch.send(engine, template, actor, batch.Selection(students, year, form),
+                             given, name, pdf, progress)
+    if as_json:
+        _print_json(summary.as_json())
+        return
+    out.print(f"made {summary.made} letters of batch {summary.batch} for {summary.students} "
+              f"students, in {summary.folder}")
+    if summary.already_made:
+        out.print(f"  skipped {summary.already_made} letters made before in this batch")
+    if summary.barred:
+        out.print(f"  skipped {len(summary.barred)} contacts barred from correspondence: "
+                  + ", ".join(f"{b['contact']} ({b['student']})" for b in summary.barred))
+    if summary.no_contact:
+        out.print(f"  skipped {len(summary.no_contact)} students with no contact who may "
+                  f"receive letters: {', '.join(summary.no_contact)}")
+    if pdf:
+        out.print(f"  wrote {summary.pdfs} PDFs")
+
+
+@contextmanager
+def _progress(show: bool) -> Iterator[batch.Progress | None]:
+    """A progress bar on a terminal (not when output goes to a file or a program)."""
+    if not (show and out.is_terminal):
+        yield None
+        return
+    with Progress(TextColumn("letters"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("students"), TimeRemainingColumn(), console=out) as bar:
+        task = bar.add_task("batch", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 # ---------------------------------------------------------------------- dates
@@ -479,13 +577,15 @@ def _print_report(result: Any) -> None:
     months = result.months
     _table(f"Indicators {result.start} to {result.end}", ["indicator", "clause", *months, "total"],
            [[i["title"], i["clause"], *[i["by_month"].get(m, 0) for m in months],
-             i["total"] if i["recorded"] else f"not recorded: no workflow '{i['workflow']}'"]
-            for i in result.indicators])
+             i["total"] if i["recorded"] else "-"] for i in result.indicators])
+    for i in result.indicators:
+        if not i["recorded"]:
+            out.print(f"  not recorded: {i['title']} (no workflow '{i['workflow']}')")
     _table("Outcomes by workflow", ["workflow", "outcome", "month", "count"],
            [[e["workflow"], e["outcome"], e["month"], e["count"]] for e in result.events])
-    _table("Deadlines", ["workflow", "month", "met", "missed", "pending", "cancelled"],
-           [[d["workflow"], d["month"], d["met"], d["missed"], d["pending"], d["cancelled"]]
-            for d in result.deadlines])
+    _table("Deadlines", ["workflow", "month", "met", "late", "missed", "pending", "cancelled"],
+           [[d["workflow"], d["month"], d["met"], d["late"], d["missed"], d["pending"],
+             d["cancelled"]] for d in result.deadlines])
     _table("Lone visits (BEM-7)", ["case", "student", "visitor", "reason", "set out"],
            [[v["case"], v["student"], v["visitor"], v["reason"], v["set_out_at"]]
             for v in result.visits])

@@ -49,7 +49,8 @@ from engine._template_check import WIDE_FORMAT, Usage, analyse
 from engine.errors import FieldError, LetterError, ToolMissing
 from engine.text import clean_text
 
-__all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "render", "template_fields", "to_pdf"]
+__all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "pdf_tool", "render", "template_fields",
+           "template_lists", "to_pdf"]
 
 # The top-level names of a letter's context, for check_template when it is not given them.
 # engine.context.TOP_LEVEL is the authority (the service passes it); this is its copy.
@@ -64,7 +65,9 @@ _TEMPLATE_ERRORS = (TemplateError, etree.XMLSyntaxError, TypeError, ValueError, 
                     ArithmeticError)
 # docxtpl's escapes for a literal "{{", "}}", "{%" or "%}", undone in the whole output.
 _BRACE_ESCAPE = re.compile(r"\{_[{%]|[}%]_\}")
-_PDF_TIMEOUT = 600  # seconds for one LibreOffice run over a whole batch
+_PDF_TIMEOUT = 600  # seconds for one LibreOffice run, and 2 s more a letter
+# Letters per LibreOffice run: a whole batch, but a command line well under the system's limit.
+_PDF_RUN = 2_000
 
 
 class _Node(dict):  # type: ignore[type-arg]
@@ -131,7 +134,7 @@ class _Template:
     problems: list[str]  # everything wrong but names outside the context
 
 
-_CACHE: dict[Path, tuple[tuple[int, int], _Template]] = {}
+_CACHE: dict[str, tuple[tuple[int, int, int, int], _Template]] = {}
 
 
 def render(template: Path, context: Mapping[str, Any]) -> bytes:
@@ -167,6 +170,13 @@ def template_fields(template: Path) -> set[str]:
     return {path.split("[]")[0] for u in usage for path in u.paths}
 
 
+def template_lists(template: Path) -> set[str]:
+    """The dotted context paths the template reads as lists (loops, ``join``...), e.g.
+    ``{"recipient.address_lines"}``: a subset of template_fields."""
+    usage = _load(template).usage.values()
+    return {path.split("[]")[0] for u in usage for path in u.paths if "[]" in path}
+
+
 def check_template(template: Path, allowed_names: Iterable[str] | None = None) -> list[str]:
     """Every problem of ``template``, one line each, naming the file and the part.
 
@@ -197,26 +207,52 @@ def docx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def to_pdf(docx_paths: list[Path], outdir: Path) -> list[Path]:
-    """Convert the letters to PDFs in ``outdir`` with one LibreOffice run; return their paths."""
+def pdf_tool() -> str:
+    """The LibreOffice program that makes PDFs; ToolMissing, saying how to install it, if
+    there is none (checked before a command writes anything)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        raise ToolMissing("LibreOffice is not installed: apt-get install libreoffice-writer-nogui")
-    pdfs = [outdir / f"{path.stem}.pdf" for path in docx_paths]
-    if len(set(pdfs)) < len(pdfs):
+        raise ToolMissing("LibreOffice is not installed, so no PDF can be made: install it "
+                          "(Debian, Ubuntu: apt-get install libreoffice-writer-nogui; "
+                          "elsewhere: https://www.libreoffice.org/download/) and run the "
+                          "command again")
+    return soffice
+
+
+def to_pdf(docx_paths: list[Path], outdir: Path | None = None) -> list[Path]:
+    """Convert the letters to PDFs, in ``outdir`` or else each next to its .docx; return
+    their paths. One LibreOffice run converts up to _PDF_RUN letters (a whole batch)."""
+    soffice = pdf_tool()
+    if not docx_paths:
+        return []
+    targets = [(outdir or path.parent) / f"{path.stem}.pdf" for path in docx_paths]
+    if len({p.name for p in targets}) < len(targets):
         raise LetterError("two letters of the batch have the same name: their PDFs would clash")
-    outdir.mkdir(parents=True, exist_ok=True)
+    if outdir is not None:
+        outdir.mkdir(parents=True, exist_ok=True)
+    for start in range(0, len(docx_paths), _PDF_RUN):
+        some = docx_paths[start:start + _PDF_RUN]
+        with tempfile.TemporaryDirectory(prefix="liaison-pdf-") as work:
+            made = _soffice(soffice, some, Path(work))
+            for pdf, target in zip(made, targets[start:start + _PDF_RUN], strict=True):
+                shutil.move(pdf, target)  # a rename when on the same disk
+    return targets
+
+
+def _soffice(soffice: str, docx_paths: list[Path], work: Path) -> list[Path]:
+    """One LibreOffice run converting every letter into ``work``."""
+    pdfs = [work / f"{path.stem}.pdf" for path in docx_paths]
+    timeout = _PDF_TIMEOUT + 2 * len(docx_paths)
     # Starting soffice costs ~1 s and a letter ~0.1 s, so the whole batch goes in one call.
     # Its own profile folder keeps it from handing the work to a LibreOffice already open.
-    with tempfile.TemporaryDirectory(prefix="liaison-soffice-") as profile:
-        command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
-                   "--convert-to", "pdf", "--outdir", str(outdir), *map(str, docx_paths)]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=_PDF_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise LetterError(f"LibreOffice took over {_PDF_TIMEOUT} s to convert "
-                              f"{len(docx_paths)} letters") from exc
+    command = [soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless",
+               "--convert-to", "pdf", "--outdir", str(work), *map(str, docx_paths)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise LetterError(f"LibreOffice took over {timeout} s to convert "
+                          f"{len(docx_paths)} letters") from exc
     unmade = [p.name for p in pdfs if not p.is_file()]
     if done.returncode or unmade:
         said = (done.stderr or done.stdout).strip().splitlines()
@@ -229,20 +265,26 @@ def to_pdf(docx_paths: list[Path], outdir: Path) -> list[Path]:
 
 
 def _load(template: Path) -> _Template:
-    resolved = Path(template).resolve()
+    # An absolute path is string work; resolving one costs a system call per part, which
+    # was ~9 % of a fast render. The stat follows links: a file replaced, edited or linked
+    # anew has another (device, inode, mtime, size), and is read and compiled again.
+    key = os.path.abspath(template)
     try:
-        stat = os.stat(resolved)
-        cached = _CACHE.get(resolved)
-        if cached and cached[0] == (stat.st_mtime_ns, stat.st_size):
+        cached = _CACHE.get(key)
+        if cached and cached[0] == _version(os.stat(key)):
             return cached[1]
-        with open(resolved, "rb") as fh:
-            stat = os.fstat(fh.fileno())  # of the bytes read, should the file change meanwhile
+        with open(key, "rb") as fh:
+            version = _version(os.fstat(fh.fileno()))  # of the bytes read
             data = fh.read()
     except OSError as exc:
         raise LetterError(f"{template}: cannot read the letter template: {exc.strerror}") from exc
     tpl = _compile(str(template), data)
-    _CACHE[resolved] = ((stat.st_mtime_ns, stat.st_size), tpl)
+    _CACHE[key] = (version, tpl)
     return tpl
+
+
+def _version(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 def _compile(name: str, data: bytes) -> _Template:

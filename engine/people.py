@@ -127,6 +127,25 @@ def read_contacts(path: Path, known_students: Collection[str]) -> list[Contact]:
     return contacts
 
 
+
+def read_student_list(path: Path,
+                      known_students: Collection[str]) -> list[tuple[str, dict[str, str]]]:
+    """A list of students for batch letters: an ``id`` column of known students (as in the
+    students export), one row each, and any other columns as that student's own values
+    (an achievement for a praise letter). Raise ImportRowError listing every problem."""
+    first = next(_records(_read_text(path), str(path), []), None)
+    header = [_clean(name) for name in first[1]] if first else []
+    rows, problems = _read_rows(path, tuple(dict.fromkeys(header + ["id"])))
+    known = frozenset(known_students)
+    out = []
+    for row in rows:
+        student = row.text("id")
+        if row.ok("id") and student and student not in known:
+            row.problem("id", f"unknown student {_quote(student)}; import the students first")
+        out.append((student, {k: v for k, v in row.cells.items() if k != "id"}))
+    _raise_if(problems)
+    return out
+
 def _student(row: _Row) -> Student:
     return Student(
         id=row.text("id"),

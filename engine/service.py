@@ -112,9 +112,17 @@ class Liaison:
         return self.store.upsert_contacts(rows, dataclasses.asdict)
 
     def student(self, student_id: str) -> Student:
-        row = self.store.student(student_id)
-        return Student(**{k: row[k] for k in ("id", "first_name", "last_name", "year", "form",
-                                               "house")})
+        return _student(self.store.student(student_id))
+
+    def families(self, student_ids: list[str]) -> list[tuple[Student, list[Contact]]]:
+        """Students with their contacts, read together (a batch of letters reads hundreds)."""
+        rows = self.store.students_by_id(student_ids)
+        contacts = self.store.contacts_of_students(student_ids)
+        missing = [s for s in student_ids if s not in rows]
+        if missing:
+            raise NotFound(f"no student '{missing[0]}' (import students first)")
+        return [(_student(rows[s]), [Contact(**c) for c in contacts.get(s, [])])
+                for s in student_ids]
 
     def contacts(self, student_id: str) -> list[Contact]:
         return [Contact(**c) for c in self.store.contacts_of(student_id)]
@@ -206,6 +214,13 @@ class Liaison:
                            "path": d["path"], "sha256": d["sha256"]}
                           for d in self.store.documents(case_id=case.id)],
         }
+
+    def banned_contacts(self) -> set[str]:
+        """Every contact with a site ban in force: a batch of letters asks once, then
+        ``ban_context`` only for them."""
+        return {c.contact_id for w in self.school.workflows.values()
+                for state in w.flagged("site_ban")
+                for c in self.store.cases(workflow=w.name, state=state) if c.contact_id}
 
     def bans(self, contact_id: str | None) -> list[CaseRow]:
         """Site bans in force against this contact, from any of their cases."""
@@ -600,6 +615,11 @@ def _refused_before_input(event: Event, facts: rules.Facts) -> bool:
     own = {f.name for f in event.fields}
     judged = [(g.name, g.arg) for g in event.guards if not rules.reads(g.name, g.arg) & own]
     return bool(rules.refusals(judged, facts))
+
+
+def _student(row: Mapping[str, Any]) -> Student:
+    return Student(**{k: row[k] for k in ("id", "first_name", "last_name", "year", "form",
+                                          "house")})
 
 
 def _ban_details(values: Mapping[str, Any]) -> dict[str, str]:

@@ -349,6 +349,22 @@ class Store:
         with self.reading() as conn:
             return [json.loads(d) for d in conn.scalars(query.order_by(contacts.c.id))]
 
+    def students_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Students by id, in one query (a batch of letters reads hundreds at a time)."""
+        query = select(students).where(students.c.id.in_(list(ids)))
+        with self.reading() as conn:
+            return {r.id: dict(r._mapping) for r in conn.execute(query)}
+
+    def contacts_of_students(self, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Each student's contacts in import order (as contacts_of), in one query."""
+        query = (select(contacts.c.student_id, contacts.c.data)
+                 .where(contacts.c.student_id.in_(list(ids))).order_by(contacts.c.id))
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self.reading() as conn:
+            for student_id, data in conn.execute(query):
+                out.setdefault(student_id, []).append(json.loads(data))
+        return out
+
     def all_student_ids(self) -> set[str]:
         with self.reading() as conn:
             return set(conn.scalars(select(students.c.id)))
@@ -438,10 +454,11 @@ class Store:
         """Documents made outside a case (batch letters), all in one transaction;
         ConflictError if another run recorded one of their batch keys first."""
         try:
+            rows = [{"created_at": doc.created_at or _now(), "case_id": None, **_doc_values(doc)}
+                    for doc in docs]
             with self.writing() as conn:
-                for doc in docs:
-                    conn.execute(insert(documents).values(created_at=doc.created_at or _now(),
-                                                          **_doc_values(doc)))
+                if rows:  # one statement for the lot: a batch records hundreds at a time
+                    conn.execute(insert(documents), rows)
         except IntegrityError as exc:
             raise ConflictError("someone else is sending the same batch of letters: let "
                                 "their run finish, then run yours again (it skips what is "

@@ -1,0 +1,381 @@
+"""Batch letters home (NSW-4, NSW-6): one template, many students, one letter to each
+eligible contact of each student.
+
+Letters home about attendance, permission for visits, special events (NSW-4) and
+successes and achievements (NSW-6) go to a year group, a form or a list of students. Each
+student's contacts are addressed as a case letter's ``to: contacts`` are: one joint letter
+to the parents who share correspondence, a letter of their own to each parent who asked
+in writing for one (PWP-3.6), none to a contact barred from correspondence (counted in the
+summary), and a site ban in force on a contact is given to the template as ``ban``.
+
+**The batch id** names a batch, is printed on each letter as its reference and starts
+every letter's batch key (``batch:student:recipient``, unique in the store). Unless staff
+name the batch (``--batch NAME``), it is the template's name and a hash of the values
+given to every letter (``--set``): running the same command again, even the next morning
+after a crash, is the same batch and makes only the letters still missing. The date and
+the selection are left out on purpose: the letters already made keep their date, and a
+second selection overlapping the first (Year 9, then form 9P) sends nobody the same letter
+twice. The values of a student list (a praise letter's achievement) are left out too, so
+a row corrected after a failure still continues the batch. A deliberate second sending
+(a reminder) is named: ``--batch reminder``.
+
+**All or nothing per student**, and fast: a student's letters are all rendered before any
+is written; files are written as students go, made durable together (one fsync pass) and
+recorded in one transaction per GROUP of students, so a student's letters are
+all recorded or none are. If a letter cannot be made, the students before it are recorded
+and the batch stops, naming the student: fix it and run the same command again. A crash
+leaves only files that no row names, which ``liaison doctor`` removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import context as ctx
+from engine import files, letters
+from engine.errors import (
+    DefinitionError,
+    InputError,
+    LetterError,
+    LiaisonError,
+    NotFound,
+    PermissionDenied,
+)
+from engine.letters import pdf_tool
+from engine.people import Contact, Student, read_student_list
+from engine.school import School, Staff
+from engine.service import LEADERS, Liaison, Outcome
+from engine.store import DocumentRow
+from engine.text import clean_text
+
+# Who may send a batch: the office sends letters home for the school, and leaders (the
+# senior team, heads of year and house) own what goes to a whole year group or form.
+# Teachers and tutors ask one of them; any member of staff may preview a letter.
+SENDERS = LEADERS | {"head_of_year", "head_of_house", "learning_director", "pastoral_lead"}
+# A batch letter's context is a case letter's without the case.
+NAMES = tuple(name for name in ctx.TOP_LEVEL if name not in ("case", "entries"))
+FOLDER = f"{files.DOCUMENTS}/batches"  # then one folder per batch id
+GROUP = 100  # students read together, their letters made durable and recorded at once
+_BATCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+Progress = Callable[[int, int], None]  # (students done, students in all)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Whom a batch is for: a CSV list of students, a year group or a form (one of them)."""
+
+    students: Path | None = None
+    year: int | None = None
+    form: str | None = None
+
+
+@dataclass
+class Summary:
+    """What a batch did: printed at the end, as JSON with --json."""
+
+    batch: str
+    template: str
+    folder: str
+    students: int = 0  # selected
+    made: int = 0  # letters made and recorded by this run
+    already_made: int = 0  # letters of the batch made by an earlier run
+    barred: list[dict[str, str]] = field(default_factory=list)  # student, contact
+    no_contact: list[str] = field(default_factory=list)  # students nobody may be written to
+    pdfs: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"batch": self.batch, "template": self.template, "folder": self.folder,
+                "students": self.students, "made": self.made,
+                "skipped": {"already_made": self.already_made, "barred": len(self.barred),
+                            "no_contact": len(self.no_contact)},
+                "barred": self.barred, "no_contact": self.no_contact, "pdfs": self.pdfs}
+
+
+@dataclass(frozen=True)
+class Preview:
+    path: Path
+    recipient: str
+    letters: int  # how many the student's contacts would get
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
+         given: Mapping[str, list[str]], name: str | None = None, pdf: bool = False,
+         progress: Progress | None = None) -> Summary:
+    """Make and record the batch's letters still missing; everything is checked first."""
+    actor = engine.school.member(actor_id)
+    if not actor.roles & SENDERS:
+        raise PermissionDenied(f"{actor.id} ({actor.name}) may not send batch letters: only "
+                               f"{', '.join(sorted(SENDERS))}")
+    path = batch_template(engine.school, template)
+    if pdf:
+        pdf_tool()
+    students = _students(engine, selection)
+    columns = {column for _, own in students for column in own}
+    shared = _shared_values(path, given, columns)
+    run = _Run(engine, path, batch_id(path, shared, name), actor, shared)
+    run.summary.students = len(students)
+    try:
+        for start in range(0, len(students), GROUP):
+            run.group(students[start:start + GROUP], progress)
+    finally:
+        run.discard()
+    if pdf:
+        run.summary.pdfs = len(print_copies(engine, run.without_pdf()))
+    return run.summary
+
+
+def preview(engine: Liaison, template: str, student_id: str, actor_id: str,
+            given: Mapping[str, list[str]]) -> Preview:
+    """One letter of the batch, to the student's first addressee, in a temporary folder;
+    nothing is recorded."""
+    actor = engine.school.member(actor_id)
+    path = batch_template(engine.school, template)
+    shared = _shared_values(path, given, set())
+    run = _Run(engine, path, batch_id(path, shared, None), actor, shared)
+    student = engine.student(student_id)
+    chosen = ctx.recipients("contacts", engine.contacts(student.id), None, [])
+    if not chosen.to:
+        raise InputError(f"student {student.id} has no contact who may receive letters")
+    data = letters.render(path, run.context(student, chosen.to[0], {}))
+    out = Path(tempfile.mkdtemp(prefix="liaison-preview-")) / f"{path.stem}-{student.id}.docx"
+    out.write_bytes(data)
+    return Preview(out, chosen.to[0].name, len(chosen.to))
+
+
+def templates(school: School) -> list[dict[str, Any]]:
+    """Every letter template: the fields it needs and whether it is a batch letter or a
+    workflow's (sent by advancing a case)."""
+    out = []
+    for path in sorted(school.letters_dir.glob("*.docx")):
+        used = _workflows_using(school, path.name)
+        out.append({"template": path.name, "fields": sorted(needed_fields(path)),
+                    "lists": sorted(_list_fields(path)), "batch": not used,
+                    "workflows": used})
+    return out
+
+
+def print_copies(engine: Liaison, documents: list[str]) -> list[str]:
+    """A PDF next to each letter written (paths under the school), for printing, from one
+    LibreOffice run; the letters stay recorded if it fails."""
+    root = engine.school.root
+    try:
+        made = letters.to_pdf([root / d for d in documents])
+    except LetterError as exc:
+        raise LetterError(f"the letters were written and recorded, but no PDF was made: "
+                          f"{exc}") from exc
+    return [p.relative_to(root).as_posix() for p in made]
+
+
+def written(outcome: Outcome) -> list[str]:
+    """The letters an advance wrote, with those of the cases it opened."""
+    return [d.path for d in outcome.documents] + [p for o in outcome.opened for p in written(o)]
+
+
+# ---------------------------------------------------------------------- checks
+
+
+def batch_template(school: School, name: str) -> Path:
+    """The template file of a batch letter, checked; nothing is written if it is wrong."""
+    file = name if name.endswith(".docx") else f"{name}.docx"
+    path = school.letters_dir / file
+    if "/" in file or "\\" in file or not path.is_file():
+        known = ", ".join(t["template"] for t in templates(school) if t["batch"]) or "none"
+        raise NotFound(f"no letter template '{file}' in {school.letters_dir} (batch letters: "
+                       f"{known})")
+    used = _workflows_using(school, file)
+    if used:
+        raise InputError(f"{file} is a letter of the {', '.join(used)} workflow: it goes out "
+                         "when a case is advanced, not in a batch")
+    problems = letters.check_template(path, NAMES)
+    if problems:
+        raise DefinitionError(problems)
+    return path
+
+
+def needed_fields(path: Path) -> set[str]:
+    """The ``fields.NAME`` a template reads: each must be given (``--set`` or a column)."""
+    return {p.split(".")[1] for p in letters.template_fields(path) if p.startswith("fields.")}
+
+
+def _list_fields(path: Path) -> set[str]:
+    return {p.split(".")[1] for p in letters.template_lists(path) if p.startswith("fields.")}
+
+
+def _workflows_using(school: School, template: str) -> list[str]:
+    return sorted({w.name for w in school.workflows.values()
+                   for e in (w.opening, *w.events.values()) for d in e.documents
+                   if d.template == template})
+
+
+def _shared_values(path: Path, given: Mapping[str, list[str]],
+                   columns: set[str]) -> dict[str, Any]:
+    """The --set values as the template reads them; missing or unused ones refused."""
+    needed, lists = needed_fields(path), _list_fields(path)
+    missing = sorted(needed - set(given) - columns)
+    if missing:
+        raise InputError(f"{path.name} needs {', '.join(missing)}: give "
+                         f"{' '.join(f'--set {m}=...' for m in missing)}")
+    unused = sorted(set(given) - needed)
+    if unused:
+        raise InputError(f"{path.name} does not use {', '.join(unused)} (it uses: "
+                         f"{', '.join(sorted(needed)) or 'no fields'})")
+    out: dict[str, Any] = {}
+    for key, values in given.items():
+        clean = [clean_text(v, f"--set {key}", letters.VALUE_MAX_LENGTH) for v in values]
+        if key not in lists and len(clean) > 1:
+            raise InputError(f"--set {key} is given {len(clean)} times; {path.name} prints "
+                             "one value")
+        out[key] = [v for v in clean if v] if key in lists else clean[0]
+    return out
+
+
+def batch_id(path: Path, shared: Mapping[str, Any], name: str | None) -> str:
+    """The batch's id: the template's name and the staff's name for the batch, or else a
+    hash of the values every letter is given (see the module docstring)."""
+    if name is not None:
+        if not _BATCH_NAME.fullmatch(name):
+            raise InputError(f"--batch '{name}': use up to 40 letters, digits, '.', '_' or "
+                             "'-', starting with a letter or digit")
+        return f"{path.stem}-{name}"
+    said = json.dumps([path.name, shared], sort_keys=True, ensure_ascii=False)
+    return f"{path.stem}-{hashlib.sha256(said.encode()).hexdigest()[:8]}"
+
+
+def _students(engine: Liaison, selection: Selection) -> list[tuple[str, dict[str, str]]]:
+    """The students selected, each with their own values (from a student list)."""
+    chosen = [s for s in (selection.students, selection.year, selection.form) if s is not None]
+    if len(chosen) != 1:
+        raise InputError("say whom the letters are for: one of --students FILE.csv, "
+                         "--year N or --form F")
+    if selection.students is not None:
+        return read_student_list(selection.students, engine.store.all_student_ids())
+    ids = engine.store.student_ids(year=selection.year, form=selection.form)
+    if not ids:
+        which = f"Year {selection.year}" if selection.year is not None else \
+            f"form {selection.form}"
+        raise InputError(f"no students in {which} (import students first?)")
+    return [(student, {}) for student in ids]
+
+
+# ---------------------------------------------------------------------- the run
+
+
+class _Run:
+    """One batch being made: its letters written but not yet recorded, and its summary."""
+
+    def __init__(self, engine: Liaison, path: Path, batch: str, actor: Staff,
+                 shared: dict[str, Any]) -> None:
+        self.engine, self.path, self.actor, self.shared = engine, path, actor, shared
+        self.root = engine.school.root
+        self.folder = self.root / FOLDER / batch
+        self.lists = _list_fields(path)
+        self.needed = needed_fields(path)
+        self.today = engine.clock().date()
+        self.letterhead = engine.letterhead()
+        self.banned = engine.banned_contacts()
+        self.pending: list[DocumentRow] = []
+        self.done = 0  # students
+        self.summary = Summary(batch, path.name, self.folder.relative_to(self.root).as_posix())
+
+    def group(self, group: list[tuple[str, dict[str, str]]],
+              progress: Progress | None = None) -> None:
+        """Make the missing letters of a group of students and record them together; a
+        student's letters are all rendered before any is written."""
+        families = self.engine.families([student for student, _ in group])
+        chosen = [ctx.recipients("contacts", contacts, None, []) for _, contacts in families]
+        keys = {(s.id, r.id): f"{self.summary.batch}:{s.id}:{r.id}"
+                for (s, _), c in zip(families, chosen, strict=True) for r in c.to}
+        done = self.engine.store.batch_keys(keys.values())
+        for (student, contacts), (_, own), to in zip(families, group, chosen, strict=True):
+            self._skipped(student, contacts, to, done, keys)
+            missing = [r for r in to.to if keys[(student.id, r.id)] not in done]
+            try:
+                made = [(r, letters.render(self.path, self.context(student, r, own)))
+                        for r in missing]
+            except LiaisonError as exc:
+                self.flush()  # the students before this one are done: keep them
+                raise _stopped(exc, student.id, self.summary.made) from exc
+            for recipient, data in made:
+                self._write(student, recipient, keys[(student.id, recipient.id)], data)
+            self.done += 1
+            if progress:
+                progress(self.done, self.summary.students)
+        self.flush()
+
+    def _skipped(self, student: Student, contacts: list[Contact], to: ctx.Recipients,
+                 done: set[str], keys: Mapping[tuple[str, str | None], str]) -> None:
+        self.summary.barred += [{"student": student.id, "contact": cid}
+                                for cid, _why in to.skipped]
+        if not to.to:
+            self.summary.no_contact.append(student.id)
+        self.summary.already_made += sum(keys[(student.id, r.id)] in done for r in to.to)
+
+    def _write(self, student: Student, recipient: ctx.Recipient, key: str, data: bytes) -> None:
+        name = files.safe(f"{student.id}-{recipient.id}-{secrets.token_hex(4)}") + ".docx"
+        written = files.write_unsynced(self.root, self.folder / name, data)
+        self.pending.append(DocumentRow(
+            template=self.path.name, recipient_id=recipient.id, recipient_name=recipient.name,
+            path=written.path, sha256=written.sha256, size=written.size, student_id=student.id,
+            batch_key=key, created_at=self.engine.clock().isoformat(timespec="seconds")))
+
+    def context(self, student: Student, recipient: ctx.Recipient,
+                own: Mapping[str, str]) -> dict[str, Any]:
+        values = dict(self.shared)
+        for key in self.needed & set(own):
+            values[key] = ([own[key]] if own[key] else []) if key in self.lists else own[key]
+        me = (self.actor.name, self.actor.title)
+        return ctx.letter_context(
+            letterhead=self.letterhead, when=self.today, case={"id": self.summary.batch},
+            recipient=recipient, student=student, fields=values, signatory=me, actor=me,
+            ban=self.engine.ban_context(recipient) if self.banned & set(recipient.contact_ids)
+            else None)
+
+    def flush(self) -> None:
+        """Make the written letters durable, then record them in one transaction."""
+        if not self.pending:
+            return
+        paths = [d.path for d in self.pending]
+        try:
+            files.sync(self.root, paths)
+            self.engine.store.record_documents(self.pending)
+        except BaseException:
+            files.remove(self.root, paths)
+            self.pending = []
+            raise
+        self.summary.made += len(self.pending)
+        self.pending = []
+
+    def discard(self) -> None:
+        """Remove letters written but not recorded (the run stopped between two flushes)."""
+        files.remove(self.root, [d.path for d in self.pending])
+        self.pending = []
+
+    def without_pdf(self) -> list[str]:
+        """The batch's recorded letters that have no PDF yet (made now or by a run before)."""
+        recorded = self.engine.store.document_paths()
+        return [rel for p in sorted(self.folder.glob("*.docx"))
+                if (rel := p.relative_to(self.root).as_posix()) in recorded
+                and not p.with_suffix(".pdf").exists()]
+
+
+def _stopped(exc: LiaisonError, student: str, made: int) -> LiaisonError:
+    """The error of the student whose letter could not be made, saying what to do next."""
+    note = (f"; the batch stopped at student {student}: {made} letters for the students "
+            "before were made and recorded. Fix this and run the same command again: the "
+            "letters already made are skipped")
+    if isinstance(exc, DefinitionError):
+        return DefinitionError([*exc.problems[:-1], exc.problems[-1] + note])
+    return type(exc)(f"student {student}: {exc}{note}")
+
