@@ -422,6 +422,32 @@ def test_hsp_5_a_letter_to_a_banned_parent_gives_the_permitted_route(liaison: Li
     assert "please do not come to the school site" not in text
 
 
+INVITING = ("please contact the School Office", "report to Reception", "telephone us",
+            "call the school")
+
+
+@pytest.mark.parametrize("steps", [
+    pytest.param([("request_meeting", "OF01")], marks=pytest.mark.xfail(
+        strict=True, reason="conduct_meeting_request.docx asks a banned parent to report to "
+        "Reception and, if the time does not suit, to contact the School Office")),
+    [("request_meeting", "OF01"), ("record_meeting", "HY09")],
+    [("repeat_incident", "HY09")],
+    [("resolve", "HY09")],
+], ids=lambda steps: steps[-1][0])
+def test_hsp_5_no_letter_invites_a_banned_parent_in_or_to_call(
+        liaison: Liaison, steps: list[tuple[str, str]]) -> None:
+    """HSP-5: while the ban is in force, every letter of another case to that parent gives
+    the permitted route, and none invites them in or to call."""
+    _ban_case_and_second_case(liaison)
+    second = liaison.store.cases()[-1].id
+    made = walk(liaison, second, steps)
+    (letter,) = [d for d in made.documents if d.recipient == "Mrs Zoë O'Brien"]
+    text = letter_text(liaison.school.root, letter.path)
+    assert "You may write to the school by letter to the School Office." in text
+    for phrase in INVITING:
+        assert phrase not in text, phrase
+
+
 def test_hsp_5_the_other_parent_is_not_barred_by_a_ban_on_one(liaison: Liaison) -> None:
     """A ban is on the parent concerned, not the family: a case about the other parent of
     the same student shows no ban and invites contact as usual."""
