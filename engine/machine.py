@@ -13,6 +13,7 @@ memory per case and slows as it grows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -104,5 +105,8 @@ def diagram(workflow: Workflow) -> str:
     model = _Case({}, None)
     machine = _build(workflow, first, model, with_guards=False, machine_class=GraphMachine,
                      graph_engine="mermaid", title=workflow.title, show_conditions=False)
-    graph = machine.get_graph().draw(None)  # type: ignore[attr-defined]
-    return str(graph).strip() + "\n"
+    graph = str(machine.get_graph().draw(None)).strip() + "\n"  # type: ignore[attr-defined]
+    # transitions writes the title as bare front matter ("---\nTitle\n---"); Mermaid reads
+    # front matter as YAML settings and wants the key: "title: ...".
+    return graph.replace(f"---\n{workflow.title}\n---",
+                         f"---\ntitle: {json.dumps(workflow.title, ensure_ascii=False)}\n---", 1)

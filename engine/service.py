@@ -133,7 +133,9 @@ class Liaison:
         """Restricted cases (CLA-3) are visible only to the named roles and, where the
         workflow says so, to the member of staff who opened them."""
         workflow = self.school.workflows.get(case.workflow)
-        if workflow is None or not workflow.restricted:
+        if workflow is None:  # its file was removed: the case keeps what it was stored with
+            return not case.restricted
+        if not workflow.restricted:
             return True
         if who.roles & workflow.visible_roles:
             return True
@@ -170,7 +172,8 @@ class Liaison:
         student = self.student(student_id)
         latest: dict[str, CaseRow] = {}
         for case in self.cases(actor_id, student=student.id):
-            latest[case.workflow] = case  # cases come oldest first
+            if case.workflow in self.school.workflows:  # not one whose file was removed
+                latest[case.workflow] = case  # cases come oldest first
         return {
             "student": dataclasses.asdict(student),
             "contacts": [dataclasses.asdict(c) for c in self.contacts(student.id)],
@@ -446,7 +449,8 @@ class Liaison:
         student = plan.case.student_id
         family = {c["id"] for c in self.store.contacts_of(student)}
         others = {c.id: c for c in self.store.cases(student_id=student)
-                  if c.id != plan.case.id and self.can_see(c, plan.actor)}
+                  if c.id != plan.case.id and c.workflow in self.school.workflows
+                  and self.can_see(c, plan.actor)}
         recent = coordination.since(plan.occurred)
         sent = [coordination.SentLetter(d["case_id"] or "", self._title(others.get(d["case_id"])),
                                         d["template"], d["recipient_name"], d["created_at"])
@@ -635,7 +639,8 @@ def staff_json(school: School) -> list[dict[str, Any]]:
 
 
 def check(root: Path) -> tuple[School, list[str]]:
-    """Validate a school in full (templates included); return it with any warnings."""
+    """Validate a school in full (templates included); return it with any warnings: each
+    workflow whose policy's review date has passed (CLA-4)."""
     school = open_school(root, template_fields=letters.template_fields)
     problems: list[str] = []
     for path in sorted(school.letters_dir.glob("*.docx")):
