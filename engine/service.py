@@ -20,6 +20,7 @@ from engine import context as ctx
 from engine import coordination, files, letters, machine, rules
 from engine.definitions import DeadlineSpec, DocumentSpec, Entries, Event, Field, Workflow
 from engine.errors import (
+    ConflictError,
     DefinitionError,
     FieldError,
     InputError,
@@ -33,6 +34,7 @@ from engine.school import School, Staff, open_school
 from engine.store import CaseRow, Change, DeadlineRow, DocumentRow, EventRow, Store
 
 Clock = Callable[[], dt.datetime]
+NUMBER_RETRIES = 5
 LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head", "senior_leader",
                      "vp_pastoral", "vp_teaching_learning"})
 # Who may mark a case as a child-protection matter (PWP-4.3): the senior leaders, among
@@ -254,10 +256,19 @@ class Liaison:
             raise FieldError(f"open {workflow.name}: {'; '.join(refused)}")
         self._one_per_student(workflow, student.id, actor)
         target = self._first_state(workflow, values)
-        draft = dataclasses.replace(draft, state=target,
-                                    id=self.store.next_case_id(workflow.prefix, occurred.year))
-        plan = _Plan(draft, workflow.opening, target, values, values, occurred, actor)
-        return self._commit(workflow, plan, new_case=True)
+        for attempt in range(NUMBER_RETRIES):
+            # The number is taken in the commit itself (no gaps); when two members of staff
+            # open cases at once, the loser renders again under the next number.
+            draft = dataclasses.replace(draft, state=target,
+                                        id=self.store.next_case_id(workflow.prefix,
+                                                                   occurred.year))
+            plan = _Plan(draft, workflow.opening, target, values, values, occurred, actor)
+            try:
+                return self._commit(workflow, plan, new_case=True)
+            except ConflictError:
+                if attempt == NUMBER_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def advance(self, case_id: str, event_name: str, actor_id: str,
                 given: Mapping[str, list[str]], at: dt.datetime | None = None) -> Outcome:
