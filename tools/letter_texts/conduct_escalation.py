@@ -9,10 +9,18 @@ TEMPLATES: dict[str, list[str]] = {
         "Following the incident on {{ fields.incident_date }}, I would like to meet you to "
         "talk about what happened, to restore our working relationship and to agree a way "
         "forward together for {{ student.first_name }}.",
+        # A parent under a site ban is not invited onto the site or to call (HSP-5): the
+        # meeting is held elsewhere and arranged in writing by the permitted route.
+        "{%p if ban %}",
+        "As a ban from the school site is in force, the meeting on {{ fields.meeting_at }} "
+        "with {{ fields.with_staff }} will be held away from the school site, at a place we "
+        "will confirm in writing.",
+        "{%p else %}",
         "I am writing to confirm the meeting on {{ fields.meeting_at }} at the school with "
         "{{ fields.with_staff }}. Please report to Reception when you arrive.",
         "If this time is not convenient, please contact the School Office so that we can "
         "arrange another.",
+        "{%p endif %}",
     ),
     "conduct_meeting_ended.docx": record(
         "Record of a meeting ended because of the parent's conduct",
