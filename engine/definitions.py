@@ -14,6 +14,7 @@ The schema (see docs/workflows.md for the long form)::
     prefix: CON                         # case ids: CON-2026-0001
     clauses: [HSP-2, HSP-3]
     visible_to: {roles: [headteacher], opener: true}   # optional: a restricted workflow
+    one_per_student: true               # optional: one open case per student (a log)
     open:    {roles: [...], to: STATE, fields: {...}, documents: [...], deadlines: [...]}
     states:  {NAME: {title, terminal, holder, flags, deadlines}}
     events:  {NAME: {title, from, to, roles, fields, requires, documents, meets, clauses}}

@@ -95,7 +95,12 @@ def build(workflows: Mapping[str, Workflow], events: list[dict[str, Any]],
           end: dt.date, now: dt.datetime) -> Report:
     """The report over ``events`` and ``deadlines`` (already limited to visible cases)."""
     out = Report(start.isoformat(), end.isoformat(), months(start, end))
-    out.indicators = [_indicator(i, workflows, events) for i in INDICATORS]
+    by_event: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in events:
+        by_event.setdefault((e["workflow"], e["event"]), []).append(e)
+    out.indicators = [_indicator(i, workflows, [e for name in i.events
+                                                for e in by_event.get((i.workflow, name), [])])
+                      for i in INDICATORS]
     tally = Counter((e["workflow"], e["event"], e["occurred_at"][:7]) for e in events)
     out.events = [{"workflow": w, "outcome": ev, "month": m, "count": n}
                   for (w, ev, m), n in sorted(tally.items())]

@@ -37,11 +37,11 @@ def _agreed(engine: Liaison) -> str:
     return case
 
 
-def _on_visit(engine: Liaison) -> str:
+def _on_visit(engine: Liaison, **itinerary: list[str]) -> str:
     case = _agreed(engine)
     engine.advance(case, "arrange_visit", "FT01", ARRANGE)
     move_clock(engine, VISIT_DAY)
-    engine.advance(case, "set_out", "FT01", SET_OUT)
+    engine.advance(case, "set_out", "FT01", {**SET_OUT, **itinerary})
     return case
 
 
@@ -202,10 +202,7 @@ def test_bem_6_leaving_the_last_visit_is_reported_and_the_return_watched(
 
 def test_bem_6_going_home_after_the_last_visit_sets_no_return_to_base(
         liaison: Liaison) -> None:
-    case = _agreed(liaison)
-    liaison.advance(case, "arrange_visit", "FT01", ARRANGE)
-    move_clock(liaison, VISIT_DAY)
-    liaison.advance(case, "set_out", "FT01", {**SET_OUT, "after_visit": ["go_home"]})
+    case = _on_visit(liaison, after_visit=["go_home"])
     move_clock(liaison, dt.datetime(2026, 11, 25, 17, 10))
     liaison.advance(case, "left_last_visit", "FT01", {})
     assert [d[0] for d in _deadlines(liaison, case)] == ["visit", "report_in"]

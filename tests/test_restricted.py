@@ -100,9 +100,10 @@ def test_cla_3_every_command_on_the_case_answers_as_if_it_did_not_exist(
 
 @pytest.mark.parametrize("who", HIDDEN)
 def test_cla_3_listings_leave_it_out(disclosed: Callable[..., Run], who: str) -> None:
-    cases = disclosed("cases", "--as", who, "--json").json()
-    assert CASE not in [c["case"] for c in cases]
-    assert "CON-2026-0001" in [c["case"] for c in cases]
+    for args in ([], ["--student", "S1001"]):
+        cases = disclosed("cases", "--as", who, *args, "--json").json()
+        assert CASE not in [c["case"] for c in cases]
+        assert "CON-2026-0001" in [c["case"] for c in cases]
     assert [c["case"] for c in disclosed("cases", "--as", who, "--workflow", "external_contact",
                                          "--json").json()] == (
         ["EXT-2026-0002"] if who == "ST01" else [])
