@@ -171,6 +171,38 @@ def case_files(school: Path) -> dict[str, str]:
             if p.is_file() and not p.name.startswith("liaison.sqlite3")}
 
 
+# A workflow made for a test: opened straight into its one (terminal) state, writing the
+# documents given. The conduct workflow writes only to the parent concerned; tests of other
+# recipients (each parent, the family, the file) or of failures use one of these.
+ONE_STEP = """\
+workflow: {name}
+title: {title}
+prefix: {prefix}
+open:
+  roles: [office]
+  to: sent
+  fields:
+    incident_date: date
+    outcome: text
+  documents:
+{documents}
+states:
+  sent: {{title: Sent, terminal: true}}
+events: {{}}
+"""
+
+
+def one_step_workflow(school: Path, name: str, title: str, documents: list[str]) -> None:
+    """Write workflows/NAME.yaml; ``documents`` are "TEMPLATE to RECIPIENT" pairs."""
+    lines = "\n".join(f"    - {{template: {t}, to: {to}}}"
+                      for t, _, to in (d.partition(" to ") for d in documents))
+    text = ONE_STEP.format(name=name, title=title, prefix=name[:3].upper(), documents=lines)
+    (school / "workflows" / f"{name}.yaml").write_text(text, encoding="utf-8")
+
+
+ONE_STEP_FIELDS = {"incident_date": ["2026-11-20"], "outcome": ["A fresh start"]}
+
+
 @dataclass
 class Run:
     """One run of the CLI: its exit status and what it printed."""

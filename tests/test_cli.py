@@ -294,3 +294,44 @@ def test_the_school_is_found_from_the_option_the_environment_or_here(
     other = tmp_path / "other"
     other.mkdir()
     assert cli("staff", "--json", "--school", other).code == 1  # the option wins
+
+
+RETIRED = """\
+workflow: retired
+title: A workflow the school later removes
+prefix: RET
+{visible}
+open:
+  roles: [office]
+  to: logged
+  fields:
+    summary: text
+states:
+  logged: {{title: Logged}}
+  closed: {{title: Closed, terminal: true}}
+events:
+  close: {{from: [logged], to: closed, roles: [office]}}
+"""
+
+
+@pytest.mark.parametrize("restricted", [False, True], ids=["open", "restricted"])
+def test_cases_of_a_removed_workflow_break_nothing_else(
+        school_cli: Cli, school: Path, restricted: bool) -> None:
+    """A school deletes a workflow file that has cases: other cases of the same student
+    still open and show, the student's record still reads; a restricted one (CLA-3) stays
+    hidden from everyone but its roles, as it was stored."""
+    path = school / "workflows" / "retired.yaml"
+    visible = "visible_to: {roles: [headteacher]}" if restricted else ""
+    path.write_text(RETIRED.format(visible=visible), encoding="utf-8")
+    old = school_cli("open", "retired", "--student", "S1004", "--as", "OF01",
+                     "--set", "summary=x", "--json")
+    assert old.code == 0, old.err
+    path.unlink()
+    opened = school_cli(*OPEN, "--json")
+    assert opened.code == 0, opened.err
+    assert school_cli("show", opened.json()["case"], "--as", "OF01").code == 0
+    assert school_cli("student", "S1004", "--as", "HT01", "--json").code == 0
+    listed = {c["case"] for c in school_cli("cases", "--as", "OF01", "--json").json()}
+    assert (old.json()["case"] in listed) is not restricted
+    line = _one_error_line(school_cli("show", old.json()["case"], "--as", "HT01"))
+    assert line.startswith("error: no ")

@@ -17,10 +17,12 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import (
+    ONE_STEP_FIELDS,
     Run,
     case_files,
     case_in,
     letter_text,
+    one_step_workflow,
     open_conduct,
     snapshot,
     walk,
@@ -89,42 +91,22 @@ def test_pwp_5_6_a_polish_speaking_parent_is_offered_an_interpreter(liaison: Lia
 
 # --------------------------------------------------------------------------- recipients
 
-# A small workflow of our own: the conduct workflow only writes to the parent concerned,
-# so separate and joint correspondence is proven with one that writes to the family.
-FAMILY_WORKFLOW = """\
-workflow: family_letter
-title: A letter to the family
-prefix: FAM
-open:
-  roles: [office]
-  to: sent
-  fields:
-    incident_date: date
-    outcome: text
-  documents:
-    - {template: conduct_resolution.docx, to: TO}
-states:
-  sent: {title: Sent, terminal: true}
-events: {}
-"""
-
-
 Family = Callable[[str, str], tuple[Liaison, Outcome]]
 
 
 @pytest.fixture
 def family(liaison: Liaison) -> Iterator[Family]:
-    """Open a `family_letter` case writing to ``to`` (contacts | each_contact)."""
+    """Open a `family_letter` case writing to ``to`` (contacts | each_contact): the conduct
+    workflow writes only to the parent concerned, so the family is written to by this one."""
     opened: list[Liaison] = []
 
     def open_for(student: str, to: str) -> tuple[Liaison, Outcome]:
         root = liaison.school.root
-        (root / "workflows" / "family_letter.yaml").write_text(
-            FAMILY_WORKFLOW.replace("TO", to), encoding="utf-8")
+        one_step_workflow(root, "family_letter", "A letter to the family",
+                          [f"conduct_resolution.docx to {to}"])
         engine = Liaison.at(root, clock=liaison.clock)
         opened.append(engine)
-        given = {"incident_date": ["2026-11-20"], "outcome": ["A fresh start"]}
-        return engine, engine.open("family_letter", student, "OF01", given)
+        return engine, engine.open("family_letter", student, "OF01", ONE_STEP_FIELDS)
 
     yield open_for
     for engine in opened:
