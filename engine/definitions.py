@@ -516,6 +516,15 @@ TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "vi
 
 def parse(path: Path) -> Workflow:
     """Read one workflow file; raise DefinitionError with every problem found."""
+    workflow, problems = _parse(path)
+    if problems:
+        raise DefinitionError(problems)
+    return workflow
+
+
+def _parse(path: Path) -> tuple[Workflow, list[str]]:
+    """The workflow as far as it could be read (bad values replaced by defaults), and the
+    problems found reading it."""
     raw = load_yaml(path)
     r = _Reader(path)
     top = r.mapping(raw, "", TOP_KEYS, ("workflow", "title", "prefix", "open", "states", "events"))
@@ -538,9 +547,7 @@ def parse(path: Path) -> Workflow:
         path=path,
         key_lines=tuple(getattr(top, "key_lines", {}).items()),
     )
-    if r.problems:
-        raise DefinitionError(r.problems)
-    return workflow
+    return workflow, r.problems
 
 
 # --------------------------------------------------------------------------- validation
@@ -787,9 +794,13 @@ def _check_entries(c: _Check, entries: Entries, where: str, line: int) -> None:
 
 def load(path: Path, roles: Iterable[str], letters_dir: Path,
          template_fields: Callable[[Path], set[str]] | None = None) -> Workflow:
-    """Parse and validate one workflow; raise DefinitionError listing every problem."""
-    workflow = parse(path)
-    problems = validate(workflow, roles, letters_dir, template_fields)
+    """Parse and validate one workflow; raise DefinitionError listing every problem.
+
+    The graph is checked even when some values were bad (each replaced by a default), so
+    an author sees an unknown state and a bad date in one pass, not one per run."""
+    workflow, problems = _parse(path)
+    problems += [p for p in validate(workflow, roles, letters_dir, template_fields)
+                 if p not in problems]
     if problems:
         raise DefinitionError(problems)
     return workflow

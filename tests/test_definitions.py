@@ -161,13 +161,11 @@ def test_every_problem_is_collected_before_any_machine_is_built(tmp_path: Path) 
     broken = (FULL.replace("to: meeting\n    roles: [head_of_year", "to: meting\n    roles: [hoy")
               .replace("template: letter.docx, to: each_contact", "template: gone.docx, to: each")
               .replace("summary: text", "summary: txt"))
+    # A bad value does not hide the graph's problems: all come out in one pass.
     problems = _problems(_workflow(tmp_path, broken))
-    assert [p.split(": ", 1)[1] for p in problems] == [
-        "open.fields.summary.type: unknown type 'txt' (expected one of: "
-        + ", ".join(FIELD_TYPES) + ")"]
-    fixed = broken.replace("summary: txt", "summary: text")
-    problems = _problems(_workflow(tmp_path, fixed))
     messages = [p.split(": ", 1)[1] for p in problems]
+    assert messages[0] == ("open.fields.summary.type: unknown type 'txt' (expected one of: "
+                           + ", ".join(FIELD_TYPES) + ")")
     assert "events.arrange.roles: unknown role 'hoy'" in messages
     assert "events.arrange.to: unknown state 'meting'" in messages
     assert "events.arrange.documents.gone.docx.to: unknown recipient 'each'" in messages
