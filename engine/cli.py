@@ -41,7 +41,8 @@ calendar_app = typer.Typer(help="The school's calendar: school days, holidays, c
                            "counting school days.")
 app.add_typer(calendar_app, name="calendar")
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is not cut to 80 columns: paths in a table must stay whole to be copied.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 SchoolOpt = Annotated[Path | None, typer.Option("--school", envvar="LIAISON_SCHOOL",
                                                 help="The school directory (default: here).")]
 AsOpt = Annotated[str, typer.Option("--as", help="Your staff id (see 'liaison staff').")]

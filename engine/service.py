@@ -154,8 +154,10 @@ class Liaison:
     def cases(self, actor_id: str, workflow: str | None = None,
               state: str | None = None, student: str | None = None) -> list[CaseRow]:
         who = self.school.member(actor_id)
-        if workflow is not None:
-            self.school.workflow(workflow)
+        chosen = [self.school.workflow(workflow)] if workflow else self.school.workflows.values()
+        if state is not None and not any(state in w.states for w in chosen):
+            raise NotFound(f"no state '{state}' in "
+                           + (f"workflow '{workflow}'" if workflow else "any workflow"))
         return [c for c in self.store.cases(workflow=workflow, state=state, student_id=student)
                 if self.can_see(c, who)]
 
