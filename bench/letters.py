@@ -1,20 +1,38 @@
-"""Benchmark: milliseconds per letter, plain docxtpl against engine.letters.render.
+"""Benchmark: milliseconds per letter, plain docxtpl against the engine, and batch letters.
 
-    python bench/letters.py [--n 200]
+    python bench/letters.py [--n 200] [--batch 1000] [--memory 1000 10000] [--no-memory]
 
-For each template in letters/ (or a sample built here if there is none) it renders the
-same context ``n`` times each way, in the same run, and prints the medians and their
-ratio. Not a test: the figures depend on the machine (see bench/README.md).
+In one run, for each template in letters/ (or a sample built here if there is none):
+
+- (a) plain docxtpl: a fresh ``DocxTemplate(path)``, ``render``, ``save``;
+- (b) the engine's renderer, ``engine.letters.render``;
+- (c) the engine's full batch (``engine.batch.send``: students read, letters rendered,
+  written, made durable and recorded in the store), for the templates a batch sends.
+
+(a) and (b) are the median of ``n`` renders of one context; (c) is a batch of about ``n``
+letters to a year group of a synthetic school, three times, as milliseconds per letter
+(the total over the letters made: a batch pays its fsyncs and commits per group, so a
+per-letter median would hide them), the median of the three. It prints the ratios a/b and
+a/c, then the letters per second of a ``--batch``-letter batch, then the peak memory of a
+batch of each ``--memory`` size, each measured in a fresh process (tracemalloc, started
+just before the batch; and, in another process without tracemalloc, the peak RSS). Not a
+test: the figures depend on the machine (see bench/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import io
+import json
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,10 +45,20 @@ from docxtpl import DocxTemplate  # noqa: E402
 from jinja2 import StrictUndefined  # noqa: E402
 from jinja2.sandbox import ImmutableSandboxedEnvironment  # noqa: E402
 
-from engine import letters  # noqa: E402
+from engine import batch, letters  # noqa: E402
+from engine.service import Liaison  # noqa: E402
+from engine.shipped import copy_school  # noqa: E402
 
 SAMPLE_VALUES = ["Mrs Amira Haddad", "14 Orchard Road", "Zoë O'Brien & Sons", "9X", "Year 9",
                  "Tuesday 1 December 2026", "CON-2026-0001", "by email to office@school.example"]
+CONTACT_COLUMNS = ("id,student_id,title,first_name,last_name,relationship,address_line1,"
+                   "address_line2,town,postcode,email,phone,language,separate_correspondence,"
+                   "correspondence")
+# Every 20 students of the synthetic school: 10 pairs of parents sharing a letter, 5 pairs
+# who asked for a letter each (PWP-3.6), 1 pair of whom one is barred from correspondence,
+# 4 lone parents: 25 letters (5 letters to 4 students); 1 in 7 parents needs an interpreter.
+MIX = ["joint"] * 10 + ["separate"] * 5 + ["barred"] + ["single"] * 4
+LETTERS_PER_20 = 25
 
 
 def context_for(template: Path) -> dict[str, Any]:
@@ -89,24 +117,176 @@ def sample_template(folder: Path) -> Path:
     return path
 
 
+# ---------------------------------------------------------------------- batches
+
+
+def make_school(folder: Path, letter_count: int) -> Liaison:
+    """The shipped school with a Year 9 of synthetic students whose contacts (MIX) get
+    ``letter_count`` letters, rounded up to a whole MIX."""
+    copy_school(folder)
+    students = -(-letter_count // LETTERS_PER_20) * 20
+    rows = [CONTACT_COLUMNS.split(",")]
+    for i in range(students):
+        kind, sid = MIX[i % len(MIX)], f"B{i:05d}"
+        language = "Polish" if i % 7 == 0 else "English"
+        parents = [("Mrs", "Anna", "a"), ("Mr", "Piotr", "b")][:1 if kind == "single" else 2]
+        for n, (title, first, suffix) in enumerate(parents):
+            rows.append([f"P{i:05d}{suffix}", sid, title, first, "Kowalski & Sons", "Parent",
+                         f"{i} Orchard Road", "", "Millbrook", "MB4 7QT", "", "", language,
+                         "yes" if kind == "separate" else "no",
+                         "none" if kind == "barred" and n == 1 else "all"])
+    _write_csv(folder / "bench_contacts.csv", rows)
+    _write_csv(folder / "bench_students.csv",
+               [["id", "first_name", "last_name", "year", "form", "house"]]
+               + [[f"B{i:05d}", "Zoë", "O'Brien", "9", f"9{'ABCD'[i % 4]}", "Kestrel"]
+                  for i in range(students)])
+    engine = Liaison.at(folder)
+    engine.import_students(folder / "bench_students.csv")
+    engine.import_contacts(folder / "bench_contacts.csv")
+    return engine
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def batch_values(template: Path) -> dict[str, list[str]]:
+    """A value for every field the template needs (two for a list)."""
+    lists = {p.split(".")[1] for p in letters.template_lists(template) if p.startswith("fields.")}
+    return {name: [f"{name} {n}" for n in ((1, 2) if name in lists else (1,))]
+            for name in sorted(batch.needed_fields(template))}
+
+
+def run_batch(engine: Liaison, template: Path, name: str) -> tuple[int, float]:
+    """One whole batch to Year 9: (letters made, seconds)."""
+    start = time.perf_counter()
+    summary = batch.send(engine, template.name, "OF01", batch.Selection(year=9),
+                         batch_values(template), name=name)
+    return summary.made, time.perf_counter() - start
+
+
+def batch_ms(engine: Liaison, template: Path, runs: int = 3) -> float:
+    """(c): ms per letter of a whole batch, the median of ``runs`` batches."""
+    per_letter = []
+    for i in range(runs):
+        made, seconds = run_batch(engine, template, f"c{i}")
+        per_letter.append(seconds / made * 1000)
+    return statistics.median(per_letter)
+
+
+def memory_child(folder: Path, traced: bool) -> None:
+    """In a fresh process: the peak memory of one batch to the school at ``folder``: what
+    Python allocates (tracemalloc, started just before the batch) or, without tracemalloc
+    (its own tables grow with the blocks it follows), the process's peak RSS."""
+    engine = Liaison.at(folder)
+    template = engine.school.letters_dir / "options_evening.docx"
+    if traced:
+        tracemalloc.start()
+    made, _ = run_batch(engine, template, "memory")
+    if traced:
+        peak = tracemalloc.get_traced_memory()[1]
+    else:
+        peak = peak_rss()
+    print(json.dumps({"letters": made, "peak": peak}))
+
+
+def peak_rss() -> int:
+    """This process's peak RSS in bytes. Linux's VmHWM, not ru_maxrss: that one survives
+    fork and exec, so a child would report the parent's peak (here, making the school)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def memory(sizes: list[int]) -> None:
+    """Each size's school is made here; each batch runs alone in a fresh process."""
+    peaks: list[dict[str, int]] = []
+    print(f"\n{'batch memory':>14} {'letters':>8} {'traced peak MB':>15} {'peak RSS MB':>12}")
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="liaison-bench-") as tmp:
+            make_school(Path(tmp) / "school", size).close()
+            peaks.append({})
+            for kind in ("traced", "rss"):
+                # a copy each time, so that both runs make the whole batch
+                shutil.copytree(Path(tmp) / "school", Path(tmp) / kind)
+                done = subprocess.run([sys.executable, __file__, "--memory-child",
+                                       str(Path(tmp) / kind), *(["--traced"] * (kind == "traced"))],
+                                      capture_output=True, text=True, check=True)
+                result = json.loads(done.stdout.splitlines()[-1])
+                peaks[-1].update({kind: result["peak"], "letters": result["letters"]})
+        print(f"{'':>14} {peaks[-1]['letters']:8d} {peaks[-1]['traced'] / 2**20:15.2f} "
+              f"{peaks[-1]['rss'] / 2**20:12.1f}")
+    for key, label in (("traced", "traced"), ("rss", "RSS")):
+        ratio = peaks[-1][key] / peaks[0][key]
+        print(f"{'':>14} {label} peak, {peaks[-1]['letters']:,} letters / "
+              f"{peaks[0]['letters']:,}: {ratio:.2f}x (target at most 1.5x)")
+
+
+# ---------------------------------------------------------------------- main
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="letters per measurement")
-    n = parser.parse_args().n
-    with tempfile.TemporaryDirectory() as tmp:
+    parser.add_argument("--batch", type=int, default=1000, help="letters of the timed batch")
+    parser.add_argument("--memory", type=int, nargs="+", default=[1000, 10000],
+                        help="batch sizes whose peak memory is measured")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
+    parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.traced)
+        return
+    with tempfile.TemporaryDirectory(prefix="liaison-bench-") as tmp:
         templates = sorted((ROOT / "letters").glob("*.docx")) or [sample_template(Path(tmp))]
-        print(f"{'template':40} {'docxtpl ms':>11} {'render ms':>10} {'ratio':>7}")
-        ratios = []
-        for template in templates:
-            context = context_for(template)
-            plain = median_ms(lambda t=template, c=context: plain_docxtpl(t, c), n)
-            fast = median_ms(lambda t=template, c=context: letters.render(t, c), n)
-            ratios.append(plain / fast)
-            print(f"{template.name:40} {plain:11.2f} {fast:10.3f} {plain / fast:6.1f}x")
-            # TODO(c): "full batch including the store": render and store a batch of
-            # letters through the batch command (files written, fsync, rows committed) and
-            # report ms per letter here once that command exists.
-        print(f"{'median ratio':40} {'':11} {'':10} {statistics.median(ratios):6.1f}x")
+        engine = make_school(Path(tmp) / "school", args.n)
+        try:
+            per_template(engine, templates, args.n)
+            whole_batch(Path(tmp) / "big", args.batch)
+        finally:
+            engine.close()
+    if not args.no_memory:
+        memory(args.memory)
+
+
+def per_template(engine: Liaison, templates: list[Path], n: int) -> None:
+    sent = {t["template"] for t in batch.templates(engine.school) if t["batch"]}
+    print(f"{'template':36} {'(a) docxtpl':>11} {'(b) render':>10} {'(c) batch':>10} "
+          f"{'a/b':>7} {'a/c':>7}   (median ms per letter)")
+    ab, ac = [], []
+    for template in templates:
+        context = context_for(template)
+        plain = median_ms(lambda t=template, c=context: plain_docxtpl(t, c), n)
+        fast = median_ms(lambda t=template, c=context: letters.render(t, c), n)
+        ab.append(plain / fast)
+        whole = "" if template.name not in sent else batch_ms(engine, template)
+        if whole:
+            ac.append(plain / whole)
+        print(f"{template.name:36} {plain:11.2f} {fast:10.3f} "
+              f"{f'{whole:10.3f}' if whole else '         -'} {plain / fast:6.1f}x "
+              f"{f'{plain / whole:6.1f}x' if whole else '      -'}")
+    print(f"{'median':36} {'':11} {'':10} {'':10} {statistics.median(ab):6.1f}x "
+          f"{statistics.median(ac) if ac else 0:6.1f}x")
+    print("(c) only for templates a batch sends; the others go out when a case is advanced")
+
+
+def whole_batch(folder: Path, size: int) -> None:
+    """The letters per second of a ``size``-letter batch, stored and recorded (median of 3)."""
+    engine = make_school(folder, size)
+    try:
+        template = engine.school.letters_dir / "options_evening.docx"
+        runs = [run_batch(engine, template, f"whole{i}") for i in range(3)]
+    finally:
+        engine.close()
+    made, seconds = sorted(runs, key=lambda r: r[1])[1]
+    print(f"\nbatch of {made:,} letters (options_evening.docx), stored and recorded: "
+          f"{seconds:.2f} s, {made / seconds:,.0f} letters/s (median of 3; target < 3 s); "
+          f"all runs: {', '.join(f'{s:.2f} s' for _, s in runs)}")
 
 
 if __name__ == "__main__":

@@ -121,14 +121,14 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
     path = batch_template(engine.school, template)
     if pdf:
         pdf_tool()
-    students = _students(engine, selection)
-    columns = {column for _, own in students for column in own}
+    students, own = _students(engine, selection)
+    columns = {column for values in own.values() for column in values}
     shared = _shared_values(path, given, columns)
     run = _Run(engine, path, batch_id(path, shared, name), actor, shared)
     run.summary.students = len(students)
     try:
         for start in range(0, len(students), GROUP):
-            run.group(students[start:start + GROUP], progress)
+            run.group(students[start:start + GROUP], own, progress)
     finally:
         run.discard()
     if pdf:
@@ -253,20 +253,22 @@ def batch_id(path: Path, shared: Mapping[str, Any], name: str | None) -> str:
     return f"{path.stem}-{hashlib.sha256(said.encode()).hexdigest()[:8]}"
 
 
-def _students(engine: Liaison, selection: Selection) -> list[tuple[str, dict[str, str]]]:
-    """The students selected, each with their own values (from a student list)."""
+def _students(engine: Liaison,
+              selection: Selection) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The students selected, and the values of their own a student list gives."""
     chosen = [s for s in (selection.students, selection.year, selection.form) if s is not None]
     if len(chosen) != 1:
         raise InputError("say whom the letters are for: one of --students FILE.csv, "
                          "--year N or --form F")
     if selection.students is not None:
-        return read_student_list(selection.students, engine.store.all_student_ids())
+        listed = read_student_list(selection.students, engine.store.all_student_ids())
+        return [student for student, _ in listed], dict(listed)
     ids = engine.store.student_ids(year=selection.year, form=selection.form)
     if not ids:
         which = f"Year {selection.year}" if selection.year is not None else \
             f"form {selection.form}"
         raise InputError(f"no students in {which} (import students first?)")
-    return [(student, {}) for student in ids]
+    return ids, {}
 
 
 # ---------------------------------------------------------------------- the run
@@ -289,20 +291,21 @@ class _Run:
         self.done = 0  # students
         self.summary = Summary(batch, path.name, self.folder.relative_to(self.root).as_posix())
 
-    def group(self, group: list[tuple[str, dict[str, str]]],
+    def group(self, group: list[str], own: Mapping[str, Mapping[str, str]],
               progress: Progress | None = None) -> None:
         """Make the missing letters of a group of students and record them together; a
         student's letters are all rendered before any is written."""
-        families = self.engine.families([student for student, _ in group])
+        families = self.engine.families(group)
         chosen = [ctx.recipients("contacts", contacts, None, []) for _, contacts in families]
         keys = {(s.id, r.id): f"{self.summary.batch}:{s.id}:{r.id}"
                 for (s, _), c in zip(families, chosen, strict=True) for r in c.to}
         done = self.engine.store.batch_keys(keys.values())
-        for (student, contacts), (_, own), to in zip(families, group, chosen, strict=True):
+        for (student, contacts), to in zip(families, chosen, strict=True):
             self._skipped(student, contacts, to, done, keys)
             missing = [r for r in to.to if keys[(student.id, r.id)] not in done]
             try:
-                made = [(r, letters.render(self.path, self.context(student, r, own)))
+                values = own.get(student.id, {})
+                made = [(r, letters.render(self.path, self.context(student, r, values)))
                         for r in missing]
             except LiaisonError as exc:
                 self.flush()  # the students before this one are done: keep them
@@ -323,8 +326,12 @@ class _Run:
         self.summary.already_made += sum(keys[(student.id, r.id)] in done for r in to.to)
 
     def _write(self, student: Student, recipient: ctx.Recipient, key: str, data: bytes) -> None:
+        # A path as text: pathlib interns every part of every path it parses, which grows
+        # with the batch (~190 bytes a letter).
         name = files.safe(f"{student.id}-{recipient.id}-{secrets.token_hex(4)}") + ".docx"
-        written = files.write_unsynced(self.root, self.folder / name, data)
+        if not self.pending:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        written = files.write_unsynced(self.root, f"{self.summary.folder}/{name}", data)
         self.pending.append(DocumentRow(
             template=self.path.name, recipient_id=recipient.id, recipient_name=recipient.name,
             path=written.path, sha256=written.sha256, size=written.size, student_id=student.id,
