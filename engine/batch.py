@@ -124,15 +124,19 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
     students, own = _students(engine, selection)
     columns = {column for values in own.values() for column in values}
     shared = _shared_values(path, given, columns)
+    _no_gaps(path, own, shared, selection.students)
     run = _Run(engine, path, batch_id(path, shared, name), actor, shared)
     run.summary.students = len(students)
+    if progress:
+        progress(0, len(students))
     try:
         for start in range(0, len(students), GROUP):
             run.group(students[start:start + GROUP], own, progress)
     finally:
         run.discard()
     if pdf:
-        run.summary.pdfs = len(print_copies(engine, run.without_pdf()))
+        run.summary.pdfs = len(print_copies(engine, run.without_pdf(), again=(
+            "; run the same command again to make them (the letters are not made twice)")))
     return run.summary
 
 
@@ -166,7 +170,7 @@ def templates(school: School) -> list[dict[str, Any]]:
     return out
 
 
-def print_copies(engine: Liaison, documents: list[str]) -> list[str]:
+def print_copies(engine: Liaison, documents: list[str], again: str = "") -> list[str]:
     """A PDF next to each letter written (paths under the school), for printing, from one
     LibreOffice run; the letters stay recorded if it fails."""
     root = engine.school.root
@@ -174,7 +178,7 @@ def print_copies(engine: Liaison, documents: list[str]) -> list[str]:
         made = letters.to_pdf([root / d for d in documents])
     except LetterError as exc:
         raise LetterError(f"the letters were written and recorded, but no PDF was made: "
-                          f"{exc}") from exc
+                          f"{exc}{again}") from exc
     return [p.relative_to(root).as_posix() for p in made]
 
 
@@ -196,8 +200,9 @@ def batch_template(school: School, name: str) -> Path:
                        f"{known})")
     used = _workflows_using(school, file)
     if used:
-        raise InputError(f"{file} is a letter of the {', '.join(used)} workflow: it goes out "
-                         "when a case is advanced, not in a batch")
+        raise InputError(f"{file} is a letter of the {', '.join(used)} workflow"
+                         f"{'s' if len(used) > 1 else ''}: it goes out when a case is "
+                         "advanced, not in a batch")
     problems = letters.check_template(path, NAMES)
     if problems:
         raise DefinitionError(problems)
@@ -238,7 +243,25 @@ def _shared_values(path: Path, given: Mapping[str, list[str]],
             raise InputError(f"--set {key} is given {len(clean)} times; {path.name} prints "
                              "one value")
         out[key] = [v for v in clean if v] if key in lists else clean[0]
+        if out[key] == "" and key in _printed(path):
+            raise InputError(f"--set {key} is blank, and {path.name} prints it")
     return out
+
+
+def _no_gaps(path: Path, own: Mapping[str, Mapping[str, str]], shared: Mapping[str, Any],
+             listed: Path | None) -> None:
+    """A blank cell of the student list is the --set value, or blank: refused if the
+    letter prints it."""
+    printed = _printed(path) - set(shared)
+    blank = [f"{student} ({column})" for student, values in own.items()
+             for column, value in values.items() if not value and column in printed]
+    if blank:
+        raise InputError(f"{listed}: blank where {path.name} prints the value, with no "
+                         f"--set to fall back on: {', '.join(blank)}")
+
+
+def _printed(path: Path) -> set[str]:
+    return {p.split(".")[1] for p in letters.printed_fields(path) if p.startswith("fields.")}
 
 
 def batch_id(path: Path, shared: Mapping[str, Any], name: str | None) -> str:
@@ -341,7 +364,10 @@ class _Run:
                 own: Mapping[str, str]) -> dict[str, Any]:
         values = dict(self.shared)
         for key in self.needed & set(own):
-            values[key] = ([own[key]] if own[key] else []) if key in self.lists else own[key]
+            if own[key]:
+                values[key] = [own[key]] if key in self.lists else own[key]
+            else:
+                values.setdefault(key, [] if key in self.lists else "")
         me = (self.actor.name, self.actor.title)
         return ctx.letter_context(
             letterhead=self.letterhead, when=self.today, case={"id": self.summary.batch},

@@ -49,8 +49,8 @@ from engine._template_check import WIDE_FORMAT, Usage, analyse
 from engine.errors import FieldError, LetterError, ToolMissing
 from engine.text import clean_text
 
-__all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "pdf_tool", "render", "template_fields",
-           "template_lists", "to_pdf"]
+__all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "pdf_tool", "printed_fields", "render",
+           "template_fields", "template_lists", "to_pdf"]
 
 # The top-level names of a letter's context, for check_template when it is not given them.
 # engine.context.TOP_LEVEL is the authority (the service passes it); this is its copy.
@@ -175,6 +175,12 @@ def template_lists(template: Path) -> set[str]:
     ``{"recipient.address_lines"}``: a subset of template_fields."""
     usage = _load(template).usage.values()
     return {path.split("[]")[0] for u in usage for path in u.paths if "[]" in path}
+
+
+def printed_fields(template: Path) -> set[str]:
+    """The dotted context paths the template always prints plainly (``{{ a.b }}`` outside
+    any condition or loop): a blank one leaves a gap in the letter."""
+    return {path for u in _load(template).usage.values() for path in u.printed}
 
 
 def check_template(template: Path, allowed_names: Iterable[str] | None = None) -> list[str]:

@@ -339,7 +339,7 @@ def test_groups_larger_than_one_transaction_are_all_recorded(
     summary = batch.send(liaison, "options_evening", "HY09", batch.Selection(year=12), given,
                          progress=lambda done, total: seen.append((done, total)))
     assert summary.made == count
-    assert seen == [(n, count) for n in range(1, count + 1)]
+    assert seen == [(n, count) for n in range(count + 1)]
     assert len({r["batch_key"] for r in batch_rows(liaison)}) == count
     first = letter_text(school, str(batch_rows(liaison)[0]["path"]))
     assert first.startswith("Monday 23 November 2026\n\nMs Jo Lee\n1 High St\n")
@@ -472,6 +472,8 @@ def test_every_batch_template_renders_with_its_fields(
       "start_time=6\x07pm"],
      "error: --set start_time: character U+0007 at position 2 is not allowed (control "
      "character)"),
+    (["options_evening", "--as", "OF01", "--year", "9", *OPTIONS[:-2], "--set", "return_by="],
+     "error: --set return_by is blank, and options_evening.docx prints it"),
     (["options_evening", "--as", "OF01", *OPTIONS],
      "error: say whom the letters are for: one of --students FILE.csv, --year N or --form F"),
     (["options_evening", "--as", "OF01", "--year", "9", "--form", "9P", *OPTIONS],
@@ -527,6 +529,23 @@ def test_a_student_list_without_an_id_column_is_refused(
                      listed, "--set", "period=this term")
     assert run.code == 1
     assert f"{listed}:1: column 'id': missing from the header" in run.err
+
+
+def test_a_blank_cell_is_the_set_value_or_refused_if_the_letter_prints_it(
+        school_cli: Cli, liaison: Liaison, school: Path, tmp_path: Path) -> None:
+    """NSW-4: an attendance letter never says "attendance ... is ." to a parent."""
+    listed = student_list(tmp_path, "id,attendance\nS1004,\nS1008,91.0%\nS1014,\n")
+    args = ["letters", "batch", "attendance_concern", "--as", "OF01", "--students", listed,
+            "--set", "period=this term"]
+    refused = school_cli(*args)
+    assert refused.err == (f"error: {listed}: blank where attendance_concern.docx prints the "
+                           "value, with no --set to fall back on: S1004 (attendance), "
+                           "S1014 (attendance)\n")
+    assert batch_rows(liaison) == []
+    assert school_cli(*args, "--set", "attendance=below 90%").code == 0
+    texts = letters_by_key(liaison, school)
+    assert "Liam's attendance this term is below 90%." in texts["S1004:C2006"]
+    assert "Kwame's attendance this term is 91.0%." in texts["S1008:C2013"]
 
 
 def test_a_field_neither_set_nor_in_the_list_is_named(school_cli: Cli, tmp_path: Path) -> None:
