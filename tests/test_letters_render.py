@@ -414,6 +414,35 @@ def test_cache_follows_the_file(tmp_path: Path) -> None:
     assert letters.template_fields(path) == {"reference"}
 
 
+def test_cache_sees_a_file_replaced_with_the_same_size_and_time(tmp_path: Path) -> None:
+    """Saved elsewhere and moved into place (as Word and sync tools do), with the old
+    modification time: another inode, so the template is read again."""
+    path = one_paragraph(tmp_path, "First {{ reference }}", "letter.docx")
+    assert "First R1" in letters.docx_text(letters.render(path, {"reference": "R1"}))
+    other = one_paragraph(tmp_path, "Other {{ reference }}", "other.docx")
+    stat = path.stat()
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    other.replace(path)
+    assert "Other R1" in letters.docx_text(letters.render(path, {"reference": "R1"}))
+
+
+def test_one_cache_entry_serves_a_relative_and_an_absolute_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = one_paragraph(tmp_path, "Dear {{ name }}")
+    monkeypatch.chdir(tmp_path)
+    assert letters._load(Path("t.docx")) is letters._load(path)
+
+
+def test_template_lists_and_printed_fields(samples: dict[str, Path]) -> None:
+    """What batch letters check up front: the fields read as lists, and those always
+    printed (a blank one would leave a gap)."""
+    assert letters.template_lists(samples["basic"]) == {"recipient.address_lines",
+                                                         "fields.attendees"}
+    printed = letters.printed_fields(samples["basic"])
+    assert {"recipient.name", "reference", "signatory.name"} <= printed
+    assert "recipient.address_lines" not in printed  # read in a loop
+
+
 def test_missing_template(tmp_path: Path) -> None:
     with pytest.raises(LetterError, match="cannot read the letter template"):
         letters.render(tmp_path / "nope.docx", {})
@@ -668,6 +697,30 @@ def test_to_pdf_without_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolMissing, match="apt-get install libreoffice-writer-nogui"):
         letters.to_pdf([tmp_path / "a.docx"], tmp_path)
+    with pytest.raises(ToolMissing, match="https://www.libreoffice.org/download/"):
+        letters.pdf_tool()
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
+                    reason="LibreOffice is not installed")
+def test_to_pdf_next_to_each_letter_from_one_run(tmp_path: Path,
+                                                  samples: dict[str, Path]) -> None:
+    paths = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        paths.append(tmp_path / folder / f"{folder}-letter.docx")
+        paths[-1].write_bytes(letters.render(samples["basic"], basic_context()))
+    pdfs = letters.to_pdf(paths)
+    assert pdfs == [tmp_path / "a" / "a-letter.pdf", tmp_path / "b" / "b-letter.pdf"]
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
+    assert letters.to_pdf([]) == []
+
+
+def test_to_pdf_refuses_two_letters_of_one_name(tmp_path: Path) -> None:
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        pytest.skip("LibreOffice is not installed")
+    with pytest.raises(LetterError, match="two letters of the batch have the same name"):
+        letters.to_pdf([tmp_path / "a" / "x.docx", tmp_path / "b" / "x.docx"], tmp_path)
 
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
