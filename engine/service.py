@@ -285,7 +285,7 @@ class Liaison:
         actor = self._allowed(workflow, event, actor_id)
         if workflow.states[case.state].terminal:
             raise TransitionNotAllowed(f"{case.id} is {case.state}: nothing more can be done")
-        occurred = self._occurred(at)
+        occurred = self._occurred(at, case)
         new = parse_fields(event.fields, given, self._people(case.student_id),
                            f"{case.id} {event.name}")
         values = {**case.fields, **new}
@@ -352,14 +352,21 @@ class Liaison:
                      f"{case.id} {event.name}: open {other.name}")
         return other.name, given
 
-    def _occurred(self, at: dt.datetime | None) -> dt.datetime:
+    def _occurred(self, at: dt.datetime | None, case: CaseRow | None = None) -> dt.datetime:
         """When it happened: now, or earlier (staff record calls after the fact); never
-        later, since a future time would set deadlines and date letters wrongly."""
+        later, since a future time would set deadlines and date letters wrongly, and never
+        before the case's last event, so the audit trail reads in the order things happened."""
         now = self.clock()
         if at is not None and at > now + dt.timedelta(minutes=5):
             raise InputError(f"--at {at.isoformat(timespec='minutes')} is in the future "
                              f"(now is {now.isoformat(timespec='minutes')})")
-        return at or now
+        moment = at or now
+        last = self.store.last_occurred(case.id) if case else None
+        if last and moment < dt.datetime.fromisoformat(last):
+            raise InputError(f"{case.id if case else ''}: --at "
+                             f"{moment.isoformat(timespec='minutes')} is before the case's "
+                             f"last event ({last})")
+        return moment
 
     def mark_child_protection(self, case_id: str, actor_id: str, reason: str,
                               at: dt.datetime | None = None) -> Outcome:
@@ -373,7 +380,7 @@ class Liaison:
                                    f"protection: only {', '.join(sorted(SAFEGUARDING))}")
         if case.child_protection:
             raise TransitionNotAllowed(f"{case.id} is already marked child protection")
-        occurred = self._occurred(at)
+        occurred = self._occurred(at, case)
         given = parse_fields([Field("reason", "text", "Why")], {"reason": [reason]},
                              self._people(case.student_id), f"{case.id} mark")
         event = EventRow(case_id=case.id, event="mark_child_protection", from_state=case.state,

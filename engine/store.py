@@ -511,6 +511,12 @@ class Store:
                         if c.state in states]
         return out
 
+    def last_occurred(self, case_id: str) -> str | None:
+        """When the case's latest event happened (ISO), if it has one."""
+        with self.reading() as conn:
+            return conn.scalar(select(func.max(events.c.occurred_at))
+                               .where(events.c.case_id == case_id))
+
     def events(self, case_id: str) -> list[EventRow]:
         query = select(events).where(events.c.case_id == case_id).order_by(events.c.seq)
         with self.reading() as conn:

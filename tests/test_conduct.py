@@ -473,3 +473,19 @@ def test_deadlines_and_history_record_who_did_what_when(liaison: Liaison) -> Non
         "contact_route": "by letter to the School Office", "reasons": "Repeated abuse of staff",
         "representations_by": "2026-12-14"}
     assert liaison.store.case(case).holder == "role:headteacher"
+
+
+def test_an_event_may_not_be_dated_before_the_cases_last_event(liaison: Liaison) -> None:
+    """The audit trail reads in the order things happened: `--at` earlier than the case's
+    last event is refused and nothing is written; in the future it is refused too."""
+    from engine.errors import InputError
+
+    case = open_conduct(liaison).case
+    before = snapshot(liaison)
+    with pytest.raises(InputError, match="before the case's last event"):
+        liaison.advance(case, "repeat_incident", "HY09", CONDUCT_FIELDS["repeat_incident"],
+                        at=NOW - dt.timedelta(days=1))
+    with pytest.raises(InputError, match="is in the future"):
+        liaison.advance(case, "repeat_incident", "HY09", CONDUCT_FIELDS["repeat_incident"],
+                        at=NOW + dt.timedelta(hours=1))
+    assert snapshot(liaison) == before
