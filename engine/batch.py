@@ -50,7 +50,7 @@ from engine.errors import (
     PermissionDenied,
 )
 from engine.letters import pdf_tool
-from engine.people import Contact, Student, read_student_list
+from engine.people import Student, read_student_list
 from engine.school import School, Staff
 from engine.service import LEADERS, Liaison, Outcome
 from engine.store import DocumentRow
@@ -323,8 +323,8 @@ class _Run:
         keys = {(s.id, r.id): f"{self.summary.batch}:{s.id}:{r.id}"
                 for (s, _), c in zip(families, chosen, strict=True) for r in c.to}
         done = self.engine.store.batch_keys(keys.values())
-        for (student, contacts), to in zip(families, chosen, strict=True):
-            self._skipped(student, contacts, to, done, keys)
+        for (student, _), to in zip(families, chosen, strict=True):
+            self._skipped(student, to, done, keys)
             missing = [r for r in to.to if keys[(student.id, r.id)] not in done]
             try:
                 values = own.get(student.id, {})
@@ -340,8 +340,9 @@ class _Run:
                 progress(self.done, self.summary.students)
         self.flush()
 
-    def _skipped(self, student: Student, contacts: list[Contact], to: ctx.Recipients,
-                 done: set[str], keys: Mapping[tuple[str, str | None], str]) -> None:
+    def _skipped(self, student: Student, to: ctx.Recipients, done: set[str],
+                 keys: Mapping[tuple[str, str | None], str]) -> None:
+        """Count what this student's contacts do not get now, and why."""
         self.summary.barred += [{"student": student.id, "contact": cid}
                                 for cid, _why in to.skipped]
         if not to.to:
