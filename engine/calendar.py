@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import holidays
 
 from engine.errors import DefinitionError, InputError
 from engine.yamlfile import line_of
+
+T = TypeVar("T")
 
 #: The nations a school can be in, and the ``holidays`` subdivision of each.
 NATIONS: dict[str, str] = {
@@ -444,30 +446,27 @@ def _text(value: Any, where: _Where, key: str, problems: _Problems) -> str | Non
 
 
 def _date(value: Any, where: _Where, key: str, problems: _Problems) -> date | None:
-    text = _text(value, where, key, problems)
-    if text is None:
-        return None
-    try:
-        if not _DATE_FORMAT.fullmatch(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.add(line_of(value, where.at(key)), f"{where.path}.{key}",
-                     f"not a date (YYYY-MM-DD): '{text}'")
-        return None
+    return _parsed(value, where, key, problems, _DATE_FORMAT, date.fromisoformat,
+                   "not a date (YYYY-MM-DD)")
 
 
 def _time(value: Any, where: _Where, key: str, problems: _Problems) -> time | None:
+    return _parsed(value, where, key, problems, _TIME_FORMAT, time.fromisoformat,
+                   "not a time (HH:MM)")
+
+
+def _parsed(value: Any, where: _Where, key: str, problems: _Problems,
+            pattern: re.Pattern[str], parse: Callable[[str], T], what: str) -> T | None:
+    """``value`` converted by ``parse`` when it matches ``pattern`` exactly, else a problem."""
     text = _text(value, where, key, problems)
     if text is None:
         return None
     try:
-        if not _TIME_FORMAT.fullmatch(text):
+        if not pattern.fullmatch(text):
             raise ValueError(text)
-        return time.fromisoformat(text)
+        return parse(text)
     except ValueError:
-        problems.add(line_of(value, where.at(key)), f"{where.path}.{key}",
-                     f"not a time (HH:MM): '{text}'")
+        problems.add(line_of(value, where.at(key)), f"{where.path}.{key}", f"{what}: '{text}'")
         return None
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from engine.definitions import Field, Workflow
 from engine.people import Contact, Student
+from engine.school import Profile
 
 
 @dataclass(frozen=True)
@@ -148,22 +149,7 @@ def student_context(s: Student) -> dict[str, Any]:
             "year": str(s.year), "form": s.form, "house": s.house}
 
 
-@dataclass(frozen=True)
-class Letterhead:
-    name: str
-    address_lines: tuple[str, ...]
-    phone: str = ""
-    email: str = ""
-    website: str = ""
-    local_authority: str = ""
-
-    def as_context(self) -> dict[str, Any]:
-        return {"name": self.name, "address_lines": list(self.address_lines),
-                "phone": self.phone, "email": self.email, "website": self.website,
-                "local_authority": self.local_authority}
-
-
-def letter_context(*, letterhead: Letterhead, when: dt.date, case: Mapping[str, str],
+def letter_context(*, letterhead: Profile, when: dt.date, case: Mapping[str, str],
                    recipient: Recipient, student: Student, fields: Mapping[str, Any],
                    signatory: tuple[str, str], actor: tuple[str, str],
                    ban: Mapping[str, str] | None,

@@ -47,6 +47,12 @@ class Profile:
     website: str = ""
     local_authority: str = ""
 
+    def as_context(self) -> dict[str, object]:
+        """The letterhead as a letter template reads it (``school.*``)."""
+        return {"name": self.name, "address_lines": list(self.address),
+                "phone": self.phone, "email": self.email, "website": self.website,
+                "local_authority": self.local_authority}
+
 
 @dataclass
 class School:

@@ -30,7 +30,7 @@ from engine.errors import (
 )
 from engine.fields import People, parse_fields
 from engine.people import Contact, Student, read_contacts, read_students
-from engine.school import School, Staff, open_school
+from engine.school import Profile, School, Staff, open_school
 from engine.store import CaseRow, Change, DeadlineRow, DocumentRow, EventRow, Store
 
 Clock = Callable[[], dt.datetime]
@@ -593,9 +593,8 @@ class Liaison:
                                        for f in given}})
         return out
 
-    def letterhead(self) -> ctx.Letterhead:
-        p = self.school.profile
-        return ctx.Letterhead(p.name, p.address, p.phone, p.email, p.website, p.local_authority)
+    def letterhead(self) -> Profile:
+        return self.school.profile
 
     def _staff_recipients(self, to: str, actor: Staff) -> list[ctx.Recipient]:
         if to == "line_manager":  # PWP-5.4a: reported to the actor's line manager
