@@ -21,13 +21,6 @@ from engine.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
-# Commands the README did not yet describe when this test was written: each is reported
-# as an expected failure until the README names it (then strict xfail fails: remove it here).
-README_TODO: set[str] = {"due", "mark", "documents", "student", "report", "calendar",
-                         "calendar add-days", "letters batch", "letters list",
-                         "letters preview"}
-
-
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
     """(path, command) for every command; typer vendors click, so groups are duck-typed."""
     for name, command in sorted(group.commands.items()):
@@ -71,11 +64,7 @@ def _in_readme(name: str) -> bool:
     return re.search(rf"liaison {re.escape(name)}(?![\w-])", text) is not None
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="README does not describe it "
-                                            "yet (README_TODO)"))
-    if n in README_TODO else n
-    for n in sorted(COMMANDS)])
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_appears_in_the_readme(name: str) -> None:
     assert _in_readme(name), f"README.md does not mention 'liaison {name}'"
 
