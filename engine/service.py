@@ -5,45 +5,45 @@ Each change is one atomic advance (DESIGN.md): check who may do what, decide the
 one transaction writes the event, documents, deadlines and new state. A refused event
 changes nothing; a crash before the commit leaves only files no row names, which
 ``doctor`` removes; a row never names a missing file.
+
+The reading use cases (``show``, ``cases``, a student's record, the documents listing, site
+bans) are ``engine.records.Records``, which ``Liaison`` extends; the letters of an advance
+are built and rendered by ``engine.compose``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import compose, coordination, files, letters, machine, rules
 from engine import context as ctx
-from engine import coordination, files, letters, machine, rules
-from engine.definitions import DeadlineSpec, DocumentSpec, Entries, Event, Field, Workflow
+from engine.compose import Plan
+from engine.definitions import DeadlineSpec, Event, Field, Workflow
 from engine.errors import (
     ConflictError,
     DefinitionError,
     FieldError,
     InputError,
-    NotFound,
     PermissionDenied,
     TransitionNotAllowed,
 )
 from engine.fields import People, parse_fields
-from engine.people import Contact, Student, read_contacts, read_students
-from engine.school import Profile, School, Staff, open_school
+from engine.people import read_contacts, read_students
+from engine.records import Clock, Records, system_clock
+from engine.school import School, Staff, open_school
 from engine.store import CaseRow, Change, DeadlineRow, DocumentRow, EventRow, Store
 
-Clock = Callable[[], dt.datetime]
 NUMBER_RETRIES = 5
 LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head", "senior_leader",
                      "vp_pastoral", "vp_teaching_learning"})
 # Who may mark a case as a child-protection matter (PWP-4.3): the senior leaders, among
 # whom a school's designated safeguarding lead sits.
 SAFEGUARDING = frozenset({"headteacher", "deputy_head", "assistant_head", "senior_leader"})
-
-
-def system_clock() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -73,36 +73,14 @@ class Outcome:
         return dataclasses.asdict(self)
 
 
-@dataclass
-class _Plan:
-    """Everything an accepted event will write, computed before anything is written."""
-
-    case: CaseRow
-    event: Event
-    target: str
-    values: dict[str, Any]
-    given: dict[str, Any]
-    occurred: dt.datetime
-    actor: Staff
-    rendered: list[tuple[DocumentSpec, ctx.Recipient, bytes]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-
-
-class Liaison:
-    """One school directory and its case store."""
-
-    def __init__(self, school: School, store: Store, clock: Clock = system_clock) -> None:
-        self.school = school
-        self.store = store
-        self.clock = clock
+class Liaison(Records):
+    """One school directory and its case store: the reading use cases of ``Records`` and
+    the ones that change the store."""
 
     @classmethod
     def at(cls, root: Path, clock: Clock = system_clock) -> Liaison:
         school = open_school(root)
         return cls(school, Store(school.database), clock)
-
-    def close(self) -> None:
-        self.store.close()
 
     # ------------------------------------------------------------------ people
 
@@ -113,83 +91,7 @@ class Liaison:
         rows = read_contacts(path, self.store.all_student_ids())
         return self.store.upsert_contacts(rows, dataclasses.asdict)
 
-    def student(self, student_id: str) -> Student:
-        return _student(self.store.student(student_id))
-
-    def families(self, student_ids: list[str]) -> list[tuple[Student, list[Contact]]]:
-        """Students with their contacts, read together (a batch of letters reads hundreds)."""
-        rows = self.store.students_by_id(student_ids)
-        contacts = self.store.contacts_of_students(student_ids)
-        missing = [s for s in student_ids if s not in rows]
-        if missing:
-            raise NotFound(f"no student '{missing[0]}' (import students first)")
-        return [(_student(rows[s]), [Contact(**c) for c in contacts.get(s, [])])
-                for s in student_ids]
-
-    def contacts(self, student_id: str) -> list[Contact]:
-        return [Contact(**c) for c in self.store.contacts_of(student_id)]
-
-    # ------------------------------------------------------------------ reading
-
-    def can_see(self, case: CaseRow, who: Staff) -> bool:
-        """Restricted cases (CLA-3) are visible only to the named roles and, where the
-        workflow says so, to the member of staff who opened them."""
-        workflow = self.school.workflows.get(case.workflow)
-        if workflow is None:  # its file was removed: the case keeps what it was stored with
-            return not case.restricted
-        if not workflow.restricted:
-            return True
-        if who.roles & workflow.visible_roles:
-            return True
-        return workflow.visible_to_opener and case.opened_by == who.id
-
-    def case(self, case_id: str, actor_id: str) -> CaseRow:
-        """A case this member of staff may see; an invisible case is 'not found'."""
-        who = self.school.member(actor_id)
-        case = self.store.case(case_id)
-        if not self.can_see(case, who):
-            raise NotFound(f"no case '{case_id}'")
-        return case
-
-    def cases(self, actor_id: str, workflow: str | None = None,
-              state: str | None = None, student: str | None = None) -> list[CaseRow]:
-        who = self.school.member(actor_id)
-        chosen = [self.school.workflow(workflow)] if workflow else self.school.workflows.values()
-        if state is not None and not any(state in w.states for w in chosen):
-            raise NotFound(f"no state '{state}' in "
-                           + (f"workflow '{workflow}'" if workflow else "any workflow"))
-        return [c for c in self.store.cases(workflow=workflow, state=state, student_id=student)
-                if self.can_see(c, who)]
-
-    def documents(self, actor_id: str, student: str | None = None,
-                  case: str | None = None) -> list[dict[str, Any]]:
-        """The documents listing: those of cases this member of staff may see (CLA-3)."""
-        if case is not None:
-            self.case(case, actor_id)
-        seen = {c.id for c in self.cases(actor_id, student=student)}
-        return [d for d in self.store.documents(case_id=case, student_id=student)
-                if d["case_id"] is None or d["case_id"] in seen]
-
-    def student_record(self, student_id: str, actor_id: str) -> dict[str, Any]:
-        """A student, their contacts, and where each workflow stands for them: the latest
-        case of each (a signed Home–School Agreement shows here, NSW-1)."""
-        student = self.student(student_id)
-        latest: dict[str, CaseRow] = {}
-        for case in self.cases(actor_id, student=student.id):
-            if case.workflow in self.school.workflows:  # not one whose file was removed
-                latest[case.workflow] = case  # cases come oldest first
-        return {
-            "student": dataclasses.asdict(student),
-            "contacts": [dataclasses.asdict(c) for c in self.contacts(student.id)],
-            "status": [{"workflow": name, "title": self.school.workflows[name].title,
-                        "case": c.id, "state": c.state,
-                        "state_title": self.school.workflows[name].states[c.state].title,
-                        "opened_at": c.opened_at, "closed_at": c.closed_at}
-                       for name, c in sorted(latest.items())],
-        }
-
-    def history(self, case_id: str, actor_id: str) -> list[EventRow]:
-        return self.store.events(self.case(case_id, actor_id).id)
+    # ------------------------------------------------------------------ what may be done
 
     def actions(self, case_id: str, actor_id: str) -> list[Event]:
         """The events this member of staff may fire on the case now."""
@@ -200,41 +102,6 @@ class Liaison:
         facts = self._facts(case, case.fields, self.clock(), who)
         return [e for e in (workflow.events[n] for n in names)
                 if who.roles & e.roles and not _refused_before_input(e, facts)]
-
-    def view(self, case_id: str, actor_id: str) -> dict[str, Any]:
-        """Everything ``show`` prints about a case, as plain data."""
-        case = self.case(case_id, actor_id)
-        workflow = self.school.workflow(case.workflow)
-        state = workflow.states[case.state]
-        return {
-            "case": case.id, "workflow": case.workflow, "title": workflow.title,
-            "state": case.state, "state_title": state.title, "student": case.student_id,
-            "contact": case.contact_id, "holder": case.holder, "version": case.version,
-            "opened_at": case.opened_at, "opened_by": case.opened_by,
-            "closed_at": case.closed_at, "child_protection": case.child_protection,
-            "fields": case.fields,
-            "bans": [{"case": b.id, **_ban_details(b.fields)} for b in self.bans(case.contact_id)],
-            "deadlines": [{"name": d["name"], "due": d["due_at"] or d["due_on"],
-                           "status": d["status"], "clause": d["clause"], "met_at": d["met_at"]}
-                          for d in self.store.deadlines(case.id)],
-            "documents": [{"template": d["template"], "recipient": d["recipient_name"],
-                           "path": d["path"], "sha256": d["sha256"]}
-                          for d in self.store.documents(case_id=case.id)],
-        }
-
-    def banned_contacts(self) -> set[str]:
-        """Every contact with a site ban in force: a batch of letters asks once, then
-        ``ban_context`` only for them."""
-        return {c.contact_id for w in self.school.workflows.values()
-                for state in w.flagged("site_ban")
-                for c in self.store.cases(workflow=w.name, state=state) if c.contact_id}
-
-    def bans(self, contact_id: str | None) -> list[CaseRow]:
-        """Site bans in force against this contact, from any of their cases."""
-        if not contact_id:
-            return []
-        flagged = {w.name: w.flagged("site_ban") for w in self.school.workflows.values()}
-        return self.store.cases_in(flagged, contact_id)
 
     # ------------------------------------------------------------------ changing
 
@@ -264,7 +131,7 @@ class Liaison:
             draft = dataclasses.replace(draft, state=target,
                                         id=self.store.next_case_id(workflow.prefix,
                                                                    occurred.year))
-            plan = _Plan(draft, workflow.opening, target, values, values, occurred, actor)
+            plan = Plan(draft, workflow.opening, target, values, values, occurred, actor)
             try:
                 return self._commit(workflow, plan, new_case=True)
             except ConflictError:
@@ -297,7 +164,7 @@ class Liaison:
         new = self._assign(workflow, event, target, new, f"{case.id} {event.name}")
         values = {**case.fields, **new}
         follow_on = self._follow_on(event, case, new, occurred, actor)
-        plan = _Plan(case, event, target, values, new, occurred, actor)
+        plan = Plan(case, event, target, values, new, occurred, actor)
         outcome = self._commit(workflow, plan, new_case=False)
         if follow_on:
             # Its own transaction, after this one: checked in full above, so it fails
@@ -431,13 +298,13 @@ class Liaison:
                            actor.roles if actor else frozenset(), state.holder if state else None,
                            actor.id if actor else "")
 
-    def _commit(self, workflow: Workflow, plan: _Plan, new_case: bool) -> Outcome:
+    def _commit(self, workflow: Workflow, plan: Plan, new_case: bool) -> Outcome:
         if plan.case.child_protection and any(d.to in ctx.TO_PARENTS
                                               for d in plan.event.documents):
             raise TransitionNotAllowed(f"{plan.case.id}: the case is marked child protection "
                                        "(PWP-4.3): no letter about it may go to a parent")
         warnings = self._coordination(plan, new_case)
-        self._render(workflow, plan)
+        plan.rendered, plan.skipped = compose.documents(self, workflow, plan)
         seq = 1 if new_case else len(self.store.events(plan.case.id)) + 1
         written = files.write_documents(self.school.root, plan.case.id, seq, plan.event.name,
                                         [(d.template, r.id, data) for d, r, data in plan.rendered])
@@ -459,7 +326,7 @@ class Liaison:
             skipped=plan.skipped, warnings=warnings,
         )
 
-    def _coordination(self, plan: _Plan, new_case: bool) -> list[str]:
+    def _coordination(self, plan: Plan, new_case: bool) -> list[str]:
         """BEM-5: opening a case, or sending a letter home, while the family has a recent
         letter or a home visit pending from another case warns and names that case."""
         home = [d for d in plan.event.documents if d.to in ctx.TO_PARENTS
@@ -488,7 +355,7 @@ class Liaison:
     def _state_title(self, case: CaseRow) -> str:
         return self.school.workflows[case.workflow].states[case.state].title
 
-    def _holder(self, workflow: Workflow, plan: _Plan) -> str | None:
+    def _holder(self, workflow: Workflow, plan: Plan) -> str | None:
         """A staff id or "role:NAME": whom the due list shows the case to. A state's role
         takes the case on entry; a note (no change of state) leaves it where it is."""
         if plan.event.assigns and plan.values.get(plan.event.assigns):
@@ -497,7 +364,7 @@ class Liaison:
         entered = plan.target != plan.case.state or plan.event is workflow.opening
         return f"role:{role}" if role and entered else plan.case.holder
 
-    def _change(self, workflow: Workflow, plan: _Plan, written: list[files.Written]) -> Change:
+    def _change(self, workflow: Workflow, plan: Plan, written: list[files.Written]) -> Change:
         entered = plan.target != plan.case.state or plan.event is workflow.opening
         specs = list(plan.event.deadlines)
         if entered:
@@ -518,7 +385,7 @@ class Liaison:
                       meets=list(plan.event.meets), cancels=list(plan.event.cancels),
                       closes=workflow.states[plan.target].terminal)
 
-    def _deadline(self, spec: DeadlineSpec, plan: _Plan) -> DeadlineRow:
+    def _deadline(self, spec: DeadlineSpec, plan: Plan) -> DeadlineRow:
         """When a deadline falls: N school days after receipt, N minutes on, or at a field."""
         start = plan.occurred
         if spec.start:
@@ -543,87 +410,10 @@ class Liaison:
 
     # ------------------------------------------------------------------ letters
 
-    def _render(self, workflow: Workflow, plan: _Plan) -> None:
-        """Render every document of the event to bytes (nothing written yet)."""
-        specs = [d for d in plan.event.documents if not d.when or d.when.holds(plan.values)]
-        if not specs:
-            return
-        student = self.student(plan.case.student_id)
-        contacts = self.contacts(student.id)
-        names = {s.id: s.name for s in self.school.staff.values()}
-        names.update({c.id: c.full_name for c in contacts})
-        names[student.id] = student.full_name
-        shown = ctx.shown_fields(workflow, plan.values, names)
-        state = workflow.states[plan.target]
-        case_info = {"id": plan.case.id, "title": workflow.title, "state": state.name,
-                     "state_title": state.title,
-                     "opened_by": names.get(plan.case.opened_by, plan.case.opened_by)}
-        for spec in specs:
-            chosen = ctx.recipients(spec.to, contacts, plan.values.get("contact"),
-                                    self._staff_recipients(spec.to, plan.actor))
-            plan.skipped += [{"template": spec.template, "contact": cid, "why": why}
-                             for cid, why in chosen.skipped]
-            if spec.to == "line_manager" and not chosen.to:
-                plan.skipped.append({"template": spec.template, "contact": plan.actor.id,
-                                     "why": "no line manager in school.yaml"})
-            entries = self._entries(workflow, plan, spec.entries, names) if spec.entries else []
-            for recipient in chosen.to:
-                context = ctx.letter_context(
-                    letterhead=self.letterhead(), when=plan.occurred.date(), case=case_info,
-                    recipient=recipient, student=student, fields=shown,
-                    signatory=self._signatory(spec, plan.actor), actor=(plan.actor.name,
-                                                                        plan.actor.title),
-                    ban=self.ban_context(recipient, plan), entries=entries)
-                data = letters.render(self.school.letters_dir / spec.template, context)
-                plan.rendered.append((spec, recipient, data))
-
-    def _entries(self, workflow: Workflow, plan: _Plan, spec: Entries,
-                 names: Mapping[str, str]) -> list[dict[str, Any]]:
-        """The case's earlier events a document lists, oldest first, between the dates in
-        two of its fields (a School–Home Contact Sheet: date, reported by, NSW-2)."""
-        first, last = plan.values[spec.start], plan.values[spec.end]
-        out = []
-        for e in self.store.events(plan.case.id):
-            if e.event in spec.events and first <= e.occurred_at[:10] <= last:
-                given = workflow.events[e.event].fields
-                out.append({"date": ctx.long_date(dt.date.fromisoformat(e.occurred_at[:10])),
-                            "time": e.occurred_at[11:16], "by": e.actor_name,
-                            "title": workflow.events[e.event].title,
-                            "fields": {f.name: ctx.show_value(f, e.fields.get(f.name), names)
-                                       for f in given}})
-        return out
-
-    def letterhead(self) -> Profile:
-        return self.school.profile
-
-    def _staff_recipients(self, to: str, actor: Staff) -> list[ctx.Recipient]:
-        if to == "line_manager":  # PWP-5.4a: reported to the actor's line manager
-            staff = [self.school.staff[actor.line_manager]] if actor.line_manager else []
-        elif to.startswith("role:"):
-            staff = self.school.holders_of(to[5:])
-        else:
-            return []
-        return [ctx.Recipient(id=s.id, name=s.name, salutation=f"Dear {s.name}",
-                              address_lines=(s.title, *self.school.profile.address[:1]))
-                for s in staff]
-
-    def _signatory(self, spec: DocumentSpec, actor: Staff) -> tuple[str, str]:
-        return (actor.name, actor.title)
-
     def ban_context(self, recipient: ctx.Recipient,
-                    plan: _Plan | None = None) -> dict[str, str] | None:
-        """A site ban in force on an addressee: the letter gives the permitted contact route
-        instead of inviting them in or to call. The case being advanced (``plan``) counts
-        as it will be after the event (a ban being issued is in force; one being lifted is
-        not); a letter outside a case (batch letters) sees the bans as they stand."""
-        banning = self.school.workflows[plan.case.workflow].flagged("site_ban") if plan else ()
-        for cid in recipient.contact_ids:
-            if plan and cid == plan.values.get("contact") and plan.target in banning:
-                return _ban_details(plan.values)
-            for case in self.bans(cid):
-                if plan is None or case.id != plan.case.id:
-                    return _ban_details(case.fields)
-        return None
+                    plan: Plan | None = None) -> dict[str, str] | None:
+        """A site ban in force on an addressee, as a letter states it: ``compose.ban_context``."""
+        return compose.ban_context(self, recipient, plan)
 
     # ------------------------------------------------------------------ doctor
 
@@ -639,18 +429,6 @@ def _refused_before_input(event: Event, facts: rules.Facts) -> bool:
     judged = [(g.name, g.arg) for g in event.guards if not rules.reads(g.name, g.arg) & own]
     return bool(rules.refusals(judged, facts))
 
-
-def _student(row: Mapping[str, Any]) -> Student:
-    return Student(**{k: row[k] for k in ("id", "first_name", "last_name", "year", "form",
-                                          "house")})
-
-
-def _ban_details(values: Mapping[str, Any]) -> dict[str, str]:
-    return {"contact_route": str(values.get("contact_route", "")),
-            "review_on": ctx.long_date(dt.date.fromisoformat(values["review_on"]))
-            if values.get("review_on") else "",
-            "ban_from": ctx.long_date(dt.date.fromisoformat(values["ban_from"]))
-            if values.get("ban_from") else ""}
 
 
 def staff_json(school: School) -> list[dict[str, Any]]:
