@@ -15,18 +15,9 @@ from pathlib import Path
 import pytest
 
 from engine import letters, machine, rules
-from engine.definitions import (
-    ANY,
-    FIELD_TYPES,
-    ROLES,
-    Workflow,
-    available_fields,
-    gathered,
-    load,
-    parse,
-    validate,
-)
+from engine.definitions import ANY, FIELD_TYPES, ROLES, Workflow, load, parse
 from engine.errors import DefinitionError, TransitionNotAllowed
+from engine.validation import available_fields, gathered, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "workflows").glob("*.yaml"))

@@ -1,0 +1,270 @@
+"""Validation: the checks a parsed workflow must pass that its YAML shape alone cannot show.
+
+``definitions.load`` parses a workflow file, then calls ``validate``, which collects every
+problem in one pass, each as ``FILE:LINE: path.to.key: what is wrong``: names and the case
+prefix, clause IDs, roles, states that are unknown, unreachable or never terminal, deadlines
+and conditions on unknown fields, follow-on cases, recipients, missing letter templates, and
+a letter that reads a field not gathered on every path to it (``gathered`` and
+``available_fields``: a must-analysis over the state graph). It reads the letters folder
+only to see that each template exists (and, given ``template_fields``, what it reads).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import rules
+from engine.definitions import (
+    ANY,
+    CLAUSE_RE,
+    OCCURRED,
+    RECIPIENTS,
+    DeadlineSpec,
+    DocumentSpec,
+    Entries,
+    Event,
+    Field,
+    Workflow,
+)
+
+
+@dataclass
+class _Check:
+    workflow: Workflow
+    roles: frozenset[str]
+    letters_dir: Path
+    template_fields: Callable[[Path], set[str]] | None
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, line: int, where: str, message: str) -> None:
+        self.problems.append(f"{self.workflow.path}:{line or 1}: {where}: {message}")
+
+
+def validate(workflow: Workflow, roles: Iterable[str], letters_dir: Path,
+             template_fields: Callable[[Path], set[str]] | None = None) -> list[str]:
+    """Every problem in a parsed workflow that the YAML shape alone cannot show."""
+    check = _Check(workflow, frozenset(roles), letters_dir, template_fields)
+    _check_names(check)
+    _check_states(check)
+    _check_events(check)
+    _check_reachable(check)
+    _check_letters(check)
+    return check.problems
+
+
+def _check_names(c: _Check) -> None:
+    w = c.workflow
+    if w.path.stem != w.name:
+        c.add(w.line_of("workflow"), "workflow",
+              f"'{w.name}' must match the file name '{w.path.stem}'")
+    if not re.fullmatch(r"[A-Z]{2,5}", w.prefix):
+        c.add(w.line_of("prefix"), "prefix", f"'{w.prefix}' must be 2 to 5 capital letters")
+    for clause in w.clauses:
+        if not CLAUSE_RE.match(clause):
+            c.add(w.line_of("clauses"), "clauses", f"'{clause}' is not a clause ID from CLAUSES.md")
+    for role in w.visible_roles - c.roles:
+        c.add(w.line_of("visible_to"), "visible_to.roles", f"unknown role '{role}'")
+    types: dict[str, Field] = {}
+    for event in (w.opening, *w.events.values()):
+        for f in event.fields:
+            first = types.setdefault(f.name, f)
+            if (first.type, first.choices) != (f.type, f.choices):
+                c.add(event.line, f"{_where(event)}.fields.{f.name}",
+                      f"declared as '{f.type}' here but '{first.type}' elsewhere")
+
+
+def _where(event: Event) -> str:
+    return "open" if event.name == "open" else f"events.{event.name}"
+
+
+def _check_states(c: _Check) -> None:
+    w = c.workflow
+    if not any(s.terminal for s in w.states.values()):
+        c.add(w.line_of("states"), "states", "no state is terminal: a case could never be closed")
+    for state in w.states.values():
+        if state.holder and state.holder not in c.roles:
+            c.add(state.line, f"states.{state.name}.holder", f"unknown role '{state.holder}'")
+        _check_deadlines(c, state.deadlines, f"states.{state.name}", state.line)
+
+
+def _check_events(c: _Check) -> None:
+    w = c.workflow
+    deadline_names = {d.name for d in _all_deadlines(w)}
+    for event in (w.opening, *w.events.values()):
+        where = _where(event)
+        for role in sorted(event.roles - c.roles):
+            c.add(event.line_of("roles"), f"{where}.roles", f"unknown role '{role}'")
+        if not event.roles:
+            c.add(event.line_of("roles"), f"{where}.roles", "no role may fire this event")
+        for source in event.sources:
+            if source.state != ANY and source.state not in w.states:
+                c.add(event.line_of("from"), f"{where}.from", f"unknown state '{source.state}'")
+        for target in event.targets:
+            if target.state is not None and target.state not in w.states:
+                c.add(event.line_of("to"), f"{where}.to", f"unknown state '{target.state}'")
+            if target.source and target.source not in _expand(w, event):
+                c.add(event.line_of("to"), f"{where}.to", f"'{target.source}' is not one of "
+                      "the states this event fires from")
+        _check_assigns(c, event)
+        _check_follow_on(c, event)
+        for name in (*event.meets, *event.cancels):
+            if name not in deadline_names:
+                c.add(event.line_of("meets"), f"{where}.meets", f"unknown deadline '{name}'")
+        for guard in event.guards:
+            for problem in rules.check_guard(guard.name, guard.arg, w.field_types()):
+                c.add(guard.line, f"{where}.requires.{guard.name}", problem)
+        _check_deadlines(c, event.deadlines, where, event.line)
+        _check_when_fields(c, event)
+
+
+def _check_assigns(c: _Check, event: Event) -> None:
+    if event.assigns and event.assigns not in {f.name for f in event.fields if f.type == "staff"}:
+        c.add(event.line, f"{_where(event)}.assigns",
+              f"'{event.assigns}' is not a staff field of this event")
+
+
+def _check_follow_on(c: _Check, event: Event) -> None:
+    """The fields a follow-on case is opened with must exist here; that they fit the
+    other workflow is checked when the school is loaded (engine.service.check)."""
+    if event.opens is None:
+        return
+    known = c.workflow.field_types()
+    for target, source in event.opens.fields:
+        if source not in known and source not in OCCURRED:
+            c.add(event.opens.line, f"{_where(event)}.opens.fields.{target}",
+                  f"'{source}' is neither a field of this workflow nor one of: "
+                  f"{', '.join(OCCURRED)}")
+    for name, _values in event.opens.when.equals:
+        if name not in known:
+            c.add(event.opens.line, f"{_where(event)}.opens.when", f"unknown field '{name}'")
+
+
+def _check_when_fields(c: _Check, event: Event) -> None:
+    known = c.workflow.field_types()
+    whens = [s.when for s in event.sources] + [t.when for t in event.targets]
+    whens += [d.when for d in event.documents] + [d.when for d in event.deadlines]
+    for when in whens:
+        for name, _values in when.equals:
+            if name not in known:
+                c.add(event.line, f"{_where(event)}", f"condition on unknown field '{name}'")
+
+
+def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line: int) -> None:
+    known = c.workflow.field_types()
+    for spec in specs:
+        here = spec.line or line
+        for ref in (spec.at, spec.start):
+            if ref and ref not in known:
+                c.add(here, f"{where}.deadlines.{spec.name}", f"unknown field '{ref}'")
+            elif ref and known[ref].type not in ("date", "datetime"):
+                c.add(here, f"{where}.deadlines.{spec.name}", f"field '{ref}' is not a date")
+        if spec.clause and not CLAUSE_RE.match(spec.clause):
+            c.add(here, f"{where}.deadlines.{spec.name}.clause", f"'{spec.clause}' is no clause ID")
+
+
+def _all_deadlines(w: Workflow) -> list[DeadlineSpec]:
+    out = [d for s in w.states.values() for d in s.deadlines]
+    return out + [d for e in (w.opening, *w.events.values()) for d in e.deadlines]
+
+
+def _expand(w: Workflow, event: Event) -> tuple[str, ...]:
+    """The states an event may fire from, with ``any`` meaning every open state."""
+    if any(s.state == ANY for s in event.sources):
+        return tuple(n for n, s in w.states.items() if not s.terminal)
+    return event.source_states
+
+
+def _check_reachable(c: _Check) -> None:
+    w = c.workflow
+    seen = {t.state for t in w.opening.targets if t.state}
+    frontier = list(seen)
+    while frontier:
+        state = frontier.pop()
+        for event in w.events.values():
+            if state in _expand(w, event):
+                for t in event.targets:
+                    if t.state and t.state not in seen:
+                        seen.add(t.state)
+                        frontier.append(t.state)
+    for name, declared in w.states.items():
+        if name not in seen:
+            c.add(declared.line, f"states.{name}", "unreachable: no event leads here")
+
+
+def gathered(w: Workflow) -> dict[str, set[str]]:
+    """For each state, the fields certainly gathered on every path to it (a must-analysis)."""
+    everything = set(w.field_types())
+    out = {name: set(everything) for name in w.states}
+    opened = {f.name for f in w.opening.fields if not f.optional}
+    for t in w.opening.targets:
+        if t.state in out:
+            out[t.state] = set(opened)
+    changed = True
+    while changed:
+        changed = False
+        for event in w.events.values():
+            given = {f.name for f in event.fields if not f.optional}
+            for source in _expand(w, event):
+                for t in event.targets:
+                    dest = t.state or source
+                    if dest not in out or source not in out:
+                        continue
+                    new = out[dest] & (out[source] | given)
+                    if new != out[dest]:
+                        out[dest], changed = new, True
+    return out
+
+
+def available_fields(w: Workflow, event: Event) -> set[str]:
+    """The fields a document made by ``event`` may read: gathered, given now, or optional."""
+    optional = {f.name for f in w.field_types().values() if f.optional}
+    now = {f.name for f in event.fields}
+    if event is w.opening:
+        return now | optional
+    before = gathered(w)
+    sources = _expand(w, event)
+    common = set.intersection(*(before[s] for s in sources)) if sources else set()
+    return common | now | optional
+
+
+def _check_letters(c: _Check) -> None:
+    w = c.workflow
+    for event in (w.opening, *w.events.values()):
+        for doc in event.documents:
+            _check_document(c, event, doc)
+
+
+def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
+    where = f"{_where(event)}.documents.{doc.template}"
+    if doc.to not in RECIPIENTS and not (doc.to.startswith("role:") and doc.to[5:] in c.roles):
+        c.add(doc.line, f"{where}.to", f"unknown recipient '{doc.to}'")
+    if doc.to in ("contact",) and "contact" not in c.workflow.field_types():
+        c.add(doc.line, f"{where}.to", "the workflow gathers no 'contact' field")
+    if doc.entries:
+        _check_entries(c, doc.entries, f"{where}.entries", doc.line)
+    path = c.letters_dir / doc.template
+    if not path.is_file():
+        c.add(doc.line, f"{where}.template", f"letter template not found: {path}")
+        return
+    if c.template_fields is None:
+        return
+    available = available_fields(c.workflow, event)
+    for ref in sorted(c.template_fields(path)):
+        top, _, rest = ref.partition(".")
+        name = rest.partition(".")[0]
+        if top == "fields" and name and name not in available:
+            c.add(doc.line, f"{where}", f"the letter reads field '{name}', which is not "
+                  "gathered on every path to this event")
+
+
+def _check_entries(c: _Check, entries: Entries, where: str, line: int) -> None:
+    known = c.workflow.field_types()
+    for name in entries.events:
+        if name not in c.workflow.events:
+            c.add(line, f"{where}.events", f"unknown event '{name}'")
+    for ref in (entries.start, entries.end):
+        if ref not in known or known[ref].type != "date":
+            c.add(line, where, f"'{ref}' is not a date field of this workflow")
