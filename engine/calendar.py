@@ -500,25 +500,29 @@ def _term(value: Any, path: str, line: int, problems: _Problems) -> Any:
     where = _mapping(value, path, line, _TERM_KEYS, problems)
     if where is None:
         return None
-    name = _text(value.get("name"), where, "name", problems)
-    start = _date(value.get("start"), where, "start", problems)
-    end = _date(value.get("end"), where, "end", problems)
+    span = _span(value, where, problems)
     breaks, all_read = _items(value.get("breaks"), where, "breaks", _break, problems)
-    if name is None or start is None or end is None or not all_read:
+    if span is None or not all_read:
         return None
-    return Term(name, start, end, tuple(b for b, _ in breaks)), where, [w for _, w in breaks]
+    return Term(*span, tuple(b for b, _ in breaks)), where, [w for _, w in breaks]
 
 
 def _break(value: Any, path: str, line: int, problems: _Problems) -> Any:
     where = _mapping(value, path, line, _BREAK_KEYS, problems)
     if where is None:
         return None
+    span = _span(value, where, problems)
+    return None if span is None else (Break(*span), where)
+
+
+def _span(value: Any, where: _Where, problems: _Problems) -> tuple[str, date, date] | None:
+    """The name, start and end of a term or a break, or None when one is missing or bad."""
     name = _text(value.get("name"), where, "name", problems)
     start = _date(value.get("start"), where, "start", problems)
     end = _date(value.get("end"), where, "end", problems)
     if name is None or start is None or end is None:
         return None
-    return Break(name, start, end), where
+    return name, start, end
 
 
 def _closure(value: Any, path: str, line: int, problems: _Problems) -> Any:
