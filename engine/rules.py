@@ -46,6 +46,19 @@ def not_before(arg: str, facts: Facts) -> str | None:
     return None
 
 
+def not_after(arg: str, facts: Facts) -> str | None:
+    """The moment in field ``arg`` may not be later than the event itself: a parent's email
+    cannot arrive after it is logged (a mistyped year would set every deadline wrongly)."""
+    value = facts.fields.get(arg)
+    if isinstance(value, str) and value:
+        moment = dt.datetime.fromisoformat(value)
+        if moment > facts.occurred_at:
+            return (f"{arg.replace('_', ' ')} {moment.isoformat(timespec='minutes')} is after "
+                    f"the time this is recorded as happening "
+                    f"({facts.occurred_at.isoformat(timespec='minutes')})")
+    return None
+
+
 ATTENDEE_KINDS = ("parent", "student", "senior_leader")
 
 
@@ -121,6 +134,7 @@ def in_order(arg: list[str], facts: Facts) -> str | None:
 
 GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
     "not_before": not_before,
+    "not_after": not_after,
     "attendees_include": attendees_include,
     "staff_role": staff_role,
     "at_step_or_above": at_step_or_above,
@@ -132,7 +146,7 @@ GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
 
 def check_guard(name: str, arg: Any, fields: Mapping[str, Any]) -> list[str]:
     """Problems with a rule's argument, given the workflow's fields (name -> Field)."""
-    if name == "not_before":
+    if name in ("not_before", "not_after"):
         if not isinstance(arg, str) or arg not in fields:
             return [f"'{arg}' is not a field of this workflow"]
         if fields[arg].type not in ("date", "datetime"):
@@ -179,7 +193,7 @@ def _check_required_when(arg: Any, fields: Mapping[str, Any]) -> list[str]:
 def reads(name: str, arg: Any) -> set[str]:
     """The case fields a rule looks at, so ``actions`` can judge the rules that need no
     new input (``not_before: representations_by``) before anyone fills in a form."""
-    if name == "not_before":
+    if name in ("not_before", "not_after"):
         return {str(arg)}
     if name == "staff_role" and isinstance(arg, dict):
         return {str(arg.get("field"))}

@@ -476,3 +476,15 @@ def test_one_command_reports_the_call_and_opens_the_conduct_case(
     assert f"{case} (query_routing) is now with_form_teacher" in run.out
     assert "and opened:" in run.out
     assert "CON-2026-0001 (conduct_escalation) is now incident_reported" in run.out
+
+
+def test_pwp_5_2_a_query_cannot_arrive_after_it_is_logged(liaison: Liaison) -> None:
+    """PWP-5.2, 5.3: deadlines count from receipt, so a receipt time later than the moment
+    the query is logged (a mistyped year) is refused and nothing is written."""
+    from engine.errors import FieldError
+
+    before = snapshot(liaison)
+    late = (liaison.clock() + dt.timedelta(days=365)).isoformat(timespec="minutes")
+    with pytest.raises(FieldError, match="received at .* is after the time"):
+        open_query(liaison, received_at=late)
+    assert snapshot(liaison) == before
