@@ -285,13 +285,15 @@ class Liaison(Records):
                 return target.state
         raise FieldError(f"open {workflow.name}: no first state fits these fields")
 
+    def _contact_ids(self, student_id: str) -> frozenset[str]:
+        return frozenset(c["id"] for c in self.store.contacts_of(student_id))
+
     def _people(self, student_id: str) -> People:
-        contact_ids = [c["id"] for c in self.store.contacts_of(student_id)]
-        return People(student_id, contact_ids, list(self.school.staff))
+        return People(student_id, self._contact_ids(student_id), list(self.school.staff))
 
     def _facts(self, case: CaseRow, values: Mapping[str, Any], occurred: dt.datetime,
                actor: Staff | None = None) -> rules.Facts:
-        contact_ids = frozenset(c["id"] for c in self.store.contacts_of(case.student_id))
+        contact_ids = self._contact_ids(case.student_id)
         roles = {s.id: s.roles for s in self.school.staff.values()}
         state = self.school.workflows[case.workflow].states.get(case.state)
         return rules.Facts(values, occurred, case.student_id, contact_ids, roles,
@@ -334,7 +336,7 @@ class Liaison(Records):
         if not new_case and not home:
             return []
         student = plan.case.student_id
-        family = {c["id"] for c in self.store.contacts_of(student)}
+        family = self._contact_ids(student)
         others = {c.id: c for c in self.store.cases(student_id=student)
                   if c.id != plan.case.id and c.workflow in self.school.workflows
                   and self.can_see(c, plan.actor)}
