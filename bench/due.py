@@ -40,10 +40,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.due import due_list, holders_for, week_end  # noqa: E402
-from engine.service import Liaison  # noqa: E402
-from engine.shipped import copy_school  # noqa: E402
-from engine.store import Store  # noqa: E402
+from engine.service.due import due_list, holders_for, week_end  # noqa: E402
+from engine.service.liaison import Liaison  # noqa: E402
+from engine.service.shipped import copy_school  # noqa: E402
+from engine.store.database import Store  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)  # a Monday in term
 OPEN = ("CREATE INDEX ix_deadlines_open ON deadlines (due_on, case_id, name) "

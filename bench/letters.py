@@ -5,7 +5,7 @@
 In one run, for each template in letters/ (or a sample built here if there is none):
 
 - (a) plain docxtpl: a fresh ``DocxTemplate(path)``, ``render``, ``save``;
-- (b) the engine's renderer, ``engine.letters.render``;
+- (b) the engine's renderer, ``engine.letters.renderer``;
 - (c) the engine's full batch (``engine.batch.send``: students read, letters rendered,
   written, made durable and recorded in the store), for the templates a batch sends.
 
@@ -45,9 +45,10 @@ from docxtpl import DocxTemplate  # noqa: E402
 from jinja2 import StrictUndefined  # noqa: E402
 from jinja2.sandbox import ImmutableSandboxedEnvironment  # noqa: E402
 
-from engine import batch, letters  # noqa: E402
-from engine.service import Liaison  # noqa: E402
-from engine.shipped import copy_school  # noqa: E402
+from engine.letters import renderer as letters  # noqa: E402
+from engine.service import batch  # noqa: E402
+from engine.service.liaison import Liaison  # noqa: E402
+from engine.service.shipped import copy_school  # noqa: E402
 
 SAMPLE_VALUES = ["Mrs Amira Haddad", "14 Orchard Road", "Zoë O'Brien & Sons", "9X", "Year 9",
                  "Tuesday 1 December 2026", "CON-2026-0001", "by email to office@school.example"]

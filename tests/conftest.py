@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from engine import cli as cli_module
-from engine.letters import docx_text
-from engine.service import Liaison, Outcome
-from engine.shipped import copy_school
+from engine.cli import app as cli_module
+from engine.letters.renderer import docx_text
+from engine.service.liaison import Liaison, Outcome
+from engine.service.shipped import copy_school
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -34,7 +34,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import DatabaseError
 
 from engine.errors import LetterError
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 CRASHED = 3
 

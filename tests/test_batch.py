@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from conftest import Run, case_files, case_in, letter_text
 
-from engine import batch
-from engine.context import long_date
+from engine.core.context import long_date
 from engine.errors import ConflictError
-from engine.service import Liaison
-from engine.store import DocumentRow
+from engine.service import batch
+from engine.service.liaison import Liaison
+from engine.store.database import DocumentRow
 
 Cli = Callable[..., Run]
 OPTIONS = ["--set", "evening_date=Thursday 4 February 2027", "--set", "start_time=6.00pm",

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.calendar import (
+from engine.core.calendar import (
     BANK_HOLIDAY,
     CLOSURE,
     HALF_TERM,
@@ -29,8 +29,8 @@ from engine.calendar import (
     Term,
     calendar_from_config,
 )
+from engine.core.yamlfile import load, loads
 from engine.errors import DefinitionError, InputError
-from engine.yamlfile import load, loads
 
 ROOT = Path(__file__).resolve().parent.parent
 

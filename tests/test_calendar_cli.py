@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from engine.shipped import copy_school
+from engine.service.shipped import copy_school
 
 Cli = Callable[..., Any]
 

@@ -17,9 +17,9 @@ import docx
 import pytest
 from conftest import Run
 
-from engine import letters
 from engine.errors import LetterError
-from engine.shipped import copy_school
+from engine.letters import renderer as letters
+from engine.service.shipped import copy_school
 
 BROKEN = sorted((Path(__file__).resolve().parent / "broken").glob("*.yaml"))
 EXPECT = re.compile(r"^# expect: (\d+(?::\d+)?): (.*)$", re.MULTILINE)

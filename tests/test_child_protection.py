@@ -11,7 +11,7 @@ import pytest
 from conftest import OPENING, Run, snapshot
 
 from engine.errors import FieldError, PermissionDenied, TransitionNotAllowed
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 MEETING = {"meeting_at": ["2026-11-23T15:30"], "with_staff": ["HY09"]}
 REASON = "Disclosure by the student to the designated safeguarding lead"

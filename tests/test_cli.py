@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import Run, case_files, snapshot
 
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 Cli = Callable[..., Run]
 OPEN = ["open", "conduct_escalation", "--student", "S1004", "--as", "HY09",

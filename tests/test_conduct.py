@@ -26,9 +26,9 @@ from conftest import (
     walk,
 )
 
-from engine.definitions import parse
+from engine.core.definitions import parse
 from engine.errors import FieldError, PermissionDenied, TransitionNotAllowed
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 TESTS = Path(__file__).resolve().parent
 WORKFLOW = TESTS.parent / "workflows" / "conduct_escalation.yaml"

@@ -29,7 +29,7 @@ from conftest import (
 )
 
 from engine.errors import FieldError
-from engine.service import Liaison, Outcome
+from engine.service.liaison import Liaison, Outcome
 
 LETTERHEAD = ("Hillcrest Academy", "Orchard Lane, Millbrook, Westshire, MB4 7QT",
               "Telephone 01632 960410 · office@hillcrest-academy.example.org",

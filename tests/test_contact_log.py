@@ -9,7 +9,7 @@ import pytest
 from conftest import letter_text, move_clock, snapshot
 
 from engine.errors import TransitionNotAllowed
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 CALL = {"parent": ["C2001"], "method": ["telephone"], "initiated_by": ["school"],
         "nature": ["positive"], "summary": ["Ethan won the Year 9 maths challenge"]}
@@ -109,7 +109,7 @@ def test_nsw_2_the_range_must_run_forwards(liaison: Liaison) -> None:
 
 
 def test_nsw_6_positive_contacts_are_counted_in_the_report(liaison: Liaison) -> None:
-    from engine.report import report
+    from engine.service.report import report
 
     case = _log(liaison)
     _logged(liaison, case, dt.datetime(2026, 11, 20, 12, 30))

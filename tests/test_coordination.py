@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from conftest import OPENING, Run, move_clock
 
-from engine.coordination import LETTER_DAYS
-from engine.service import Liaison
+from engine.core.coordination import LETTER_DAYS
+from engine.service.liaison import Liaison
 
 MEETING = {"meeting_at": ["2026-11-26T15:30"], "with_staff": ["HY09"]}
 VISIT = {"contact": ["C2006"], "reason": ["curriculum"], "purpose": ["Year 7 reading"],

@@ -1,4 +1,5 @@
-"""Workflow definitions (engine.definitions) and the machine built from them (engine.machine).
+"""Workflow definitions (engine.core.definitions) and the machine built from them
+(engine.core.machine).
 
 Every shipped workflow loads and validates in full; the schema expresses what the issue
 asks (states with titles and a terminal flag; events from one or more states or any, with
@@ -14,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import letters, machine, rules
-from engine.definitions import ANY, FIELD_TYPES, ROLES, Workflow, load, parse
+from engine.core import machine, rules
+from engine.core.definitions import ANY, FIELD_TYPES, ROLES, Workflow, load, parse
+from engine.core.validation import available_fields, gathered, validate
 from engine.errors import DefinitionError, TransitionNotAllowed
-from engine.validation import available_fields, gathered, validate
+from engine.letters import renderer as letters
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "workflows").glob("*.yaml"))

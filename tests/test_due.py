@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import Clock, Run, move_clock
 
-from engine.due import holders_for, status_of, week_end
-from engine.service import Liaison
+from engine.service.due import holders_for, status_of, week_end
+from engine.service.liaison import Liaison
 
 # A restricted workflow (CLA-3) with a deadline in minutes, as a home visit's report-in
 # will have (BEM-6), and one in school days. Seen by the headteacher, the assistant head

@@ -7,7 +7,7 @@ import pytest
 from conftest import letter_text
 
 from engine.errors import PermissionDenied
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 DISCLOSURE = {"summary": ["I coach the under-12s football team that Ethan plays in"],
               "on_school_business": ["no"], "contact": ["C2001"]}

@@ -11,7 +11,7 @@ import pytest
 from conftest import Run, letter_text, move_clock
 
 from engine.errors import TransitionNotAllowed
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 REGISTRATION = dt.datetime(2026, 11, 23, 8, 50)
 NO_ANSWER = {"call_outcome": ["no_answer"]}

@@ -10,7 +10,7 @@ import pytest
 from conftest import Run, letter_text, move_clock
 
 from engine.errors import TransitionNotAllowed
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 PARENT = {"parent_signed_by": ["C2014"], "parent_signed_on": ["2026-11-25"]}
 PRINCIPAL = {"principal_signed_by": ["HT01"], "principal_signed_on": ["2026-11-26"]}

@@ -9,8 +9,8 @@ import pytest
 from conftest import letter_text, move_clock, snapshot
 
 from engine.errors import FieldError, TransitionNotAllowed
-from engine.report import deadline_status
-from engine.service import Liaison
+from engine.service.liaison import Liaison
+from engine.service.report import deadline_status
 
 PROPOSAL = {"contact": ["C2003"], "reason": ["attendance"],
             "purpose": ["Zuzanna has missed eleven days this half term"],

@@ -1,4 +1,4 @@
-"""engine.letters: the fast path against plain docxtpl, fallbacks, and the safety rules.
+"""engine.letters.renderer: the fast path against plain docxtpl, fallbacks, and the safety rules.
 
 Every template in letters/ and a few built here with python-docx are rendered with a
 context made from their own template_fields, full of awkward text, by both the fast path
@@ -33,9 +33,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 from markupsafe import Markup
 
-from engine import letters
-from engine.context import TOP_LEVEL
+from engine.core.context import TOP_LEVEL
 from engine.errors import FieldError, LetterError, ToolMissing
+from engine.letters import renderer as letters
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_TEMPLATES = sorted((ROOT / "letters").glob("*.docx"))

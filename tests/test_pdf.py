@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import Run, case_files
 
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 Cli = Callable[..., Run]
 needs_soffice = pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ImportRowError, InputError
-from engine.people import (
+from engine.core.people import (
     CONTACT_COLUMNS,
     STUDENT_COLUMNS,
     Contact,
@@ -19,6 +18,7 @@ from engine.people import (
     read_contacts,
     read_students,
 )
+from engine.errors import ImportRowError, InputError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 KNOWN = {"S1", "S2", "S3"}

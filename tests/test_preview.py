@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import Run, case_files
 
-from engine.context import long_date
-from engine.letters import docx_text
-from engine.service import Liaison
+from engine.core.context import long_date
+from engine.letters.renderer import docx_text
+from engine.service.liaison import Liaison
 
 Cli = Callable[..., Run]
 PRAISE = ["--set", "term=the Autumn term 2026",

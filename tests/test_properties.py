@@ -23,9 +23,9 @@ from conftest import NOW, move_clock, snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from engine.definitions import Event, Field
+from engine.core.definitions import Event, Field
 from engine.errors import LiaisonError
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 WORKFLOW = "conduct_escalation"
 FAMILIES = [("S1004", "C2006"), ("S1002", "C2003"), ("S1003", "C2005"), ("S1001", "C2001"),

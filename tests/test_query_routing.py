@@ -19,7 +19,7 @@ import pytest
 from conftest import NOW, Run, case_in, letter_text, move_clock, snapshot
 
 from engine.errors import FieldError, PermissionDenied, TransitionNotAllowed
-from engine.service import Liaison, Outcome
+from engine.service.liaison import Liaison, Outcome
 
 WORKFLOW = "query_routing"
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import letter_text, move_clock, snapshot
 
 from engine.errors import FieldError, PermissionDenied, TransitionNotAllowed
-from engine.service import Liaison, Outcome
+from engine.service.liaison import Liaison, Outcome
 
 EXCLUSION = {"exclusion_start": ["2026-11-23"], "exclusion_end": ["2026-11-25"],
              "reason": ["Fighting in the playground"]}

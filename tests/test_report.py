@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from conftest import CONDUCT_FIELDS, OPENING, Run, move_clock
 
-from engine.report import months, report
-from engine.service import Liaison
+from engine.service.liaison import Liaison
+from engine.service.report import months, report
 
 NOVEMBER, DECEMBER, JANUARY = "2026-11", "2026-12", "2027-01"
 FIRST, LAST = dt.date(2026, 11, 1), dt.date(2027, 1, 31)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import Run, move_clock
 
-from engine.cli import main as cli_main
-from engine.service import Liaison
-from engine.shipped import copy_school
+from engine.cli.app import main as cli_main
+from engine.service.liaison import Liaison
+from engine.service.shipped import copy_school
 
 DISCLOSURE = ["--set", "summary=I tutor Ethan's cousin at weekends",
               "--set", "on_school_business=no", "--set", "contact=C2001"]

@@ -1,4 +1,4 @@
-"""The case store (engine.store) with real SQLite files, real threads and real processes.
+"""The case store (engine.store.database) with real SQLite files, real threads and real processes.
 
 Optimistic locking (a second writer on the same case gets ConflictError and its files are
 removed), BEGIN IMMEDIATE for every write, exactly one winner of two racing advances, the
@@ -39,8 +39,8 @@ from conftest import (
 from sqlalchemy import event as sa_event
 
 from engine.errors import ConflictError, ImportRowError
-from engine.service import Liaison
-from engine.store import MIGRATIONS, Store
+from engine.service.liaison import Liaison
+from engine.store.database import MIGRATIONS, Store
 
 LATER = NOW + dt.timedelta(hours=1)
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.core.text import clean_text
 from engine.errors import FieldError
-from engine.text import clean_text
 
 WHERE = "field 'incident_summary'"
 

@@ -23,11 +23,11 @@ from conftest import Clock, snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from engine.definitions import Event, Field
+from engine.core.definitions import Event, Field
+from engine.core.school import open_school
 from engine.errors import LiaisonError
-from engine.school import open_school
-from engine.service import Liaison
-from engine.store import Store
+from engine.service.liaison import Liaison
+from engine.store.database import Store
 
 WORKFLOWS = ("readmission", "home_visit", "external_contact", "contact_log",
              "home_school_agreement", "first_day_absence")

@@ -1,4 +1,4 @@
-"""engine.yamlfile: YAML means what it says.
+"""engine.core.yamlfile: YAML means what it says.
 
 PyYAML's defaults keep the last of two duplicate keys, expand aliases, and read `on`, `no`,
 `012` and `12:30` as booleans and numbers. The strict loader keeps every scalar as the text
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from engine.core.yamlfile import MAX_DEPTH, Map, Seq, Text, line_of, load, loads
 from engine.errors import DefinitionError
-from engine.yamlfile import MAX_DEPTH, Map, Seq, Text, line_of, load, loads
 
 
 def _problems(text: str) -> list[str]:

@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import machine  # noqa: E402  (after the path is set, as in make_letters.py)
-from engine.definitions import Workflow  # noqa: E402
-from engine.school import open_school  # noqa: E402
+from engine.core import machine  # noqa: E402  (after the path is set, as in make_letters.py)
+from engine.core.definitions import Workflow  # noqa: E402
+from engine.core.school import open_school  # noqa: E402
 
 REGISTER = ROOT / "docs" / "CLAUSES.md"
 OUTPUT = ROOT / "docs" / "policy-coverage.md"
@@ -166,12 +166,13 @@ def engine_encodings(engine_dir: Path, known: Iterable[str]) -> dict[str, list[s
     """clause -> the engine's modules, classes and functions whose docstrings cite it (the
     CLI is a front end and is left out: the engine is where a rule is kept)."""
     out: dict[str, list[str]] = {}
-    for path in sorted(engine_dir.glob("*.py")):
-        if path.name == "cli.py" or path.name.startswith("cli_"):
+    for path in sorted(engine_dir.rglob("*.py")):
+        rel = path.relative_to(engine_dir).as_posix()
+        if rel.startswith("cli/"):
             continue
         for name, doc in _qualified(ast.parse(path.read_text(encoding="utf-8"))):
             text = "\n".join(line for line in doc.splitlines() if not line.startswith("    "))
-            label = f"`engine/{path.name}`" + (f" `{name}`" if name else "")
+            label = f"`engine/{rel}`" + (f" `{name}`" if name else "")
             for clause in cited(text, known):
                 out.setdefault(clause, []).append(label)
     return out

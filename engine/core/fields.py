@@ -10,9 +10,9 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from engine.definitions import Field
+from engine.core.definitions import Field
+from engine.core.text import clean_text
 from engine.errors import FieldError, InputError
-from engine.text import clean_text
 
 
 def parse_assignments(pairs: Iterable[str]) -> dict[str, list[str]]:

@@ -11,16 +11,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from engine.core.school import SCHOOL_FILE
 from engine.errors import InputError
-from engine.school import SCHOOL_FILE
-from engine.service import Liaison
+from engine.service.liaison import Liaison
 
 PARTS = ("school.yaml", "workflows", "letters", "samples")
 
 
 def source() -> Path:
     """Where the shipped school lives: the checkout's root, else the installed copy."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # engine/
     checkout = package.parent
     if (checkout / SCHOOL_FILE).is_file() and (checkout / "workflows").is_dir():
         return checkout

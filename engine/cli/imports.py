@@ -1,6 +1,6 @@
 """``liaison import``: load people from the MIS's CSV exports, thin over engine.service.
 
-engine.cli imports this module at its bottom; it uses engine.cli's shared helpers and
+engine.cli.app imports this module at its bottom; it uses engine.cli.app's shared helpers and
 registers its sub-app there.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from engine.cli import SchoolOpt, app, liaison, out
+from engine.cli.app import SchoolOpt, app, liaison, out
 
 import_app = typer.Typer(no_args_is_help=True, help="Load people from the MIS's CSV exports.")
 app.add_typer(import_app, name="import")

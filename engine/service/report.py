@@ -21,12 +21,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.definitions import Workflow
+from engine.core.definitions import Workflow
 from engine.errors import InputError
-from engine.store import CaseRow
+from engine.store.database import CaseRow
 
 if TYPE_CHECKING:  # the service imports nothing from here; this keeps it that way
-    from engine.service import Liaison
+    from engine.service.liaison import Liaison
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import context as ctx
-from engine import files, letters
+from engine.core import context as ctx
+from engine.core.people import Student, read_student_list
+from engine.core.school import School, Staff
+from engine.core.text import clean_text
 from engine.errors import (
     DefinitionError,
     InputError,
@@ -49,12 +51,11 @@ from engine.errors import (
     NotFound,
     PermissionDenied,
 )
-from engine.letters import pdf_tool
-from engine.people import Student, read_student_list
-from engine.school import School, Staff
-from engine.service import LEADERS, Liaison, Outcome
-from engine.store import DocumentRow
-from engine.text import clean_text
+from engine.letters import renderer as letters
+from engine.letters.renderer import pdf_tool
+from engine.service.liaison import LEADERS, Liaison, Outcome
+from engine.store import files
+from engine.store.database import DocumentRow
 
 # Who may send a batch: the office sends letters home for the school, and leaders (the
 # senior team, heads of year and house) own what goes to a whole year group or form.

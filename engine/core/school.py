@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import definitions
-from engine.calendar import SchoolCalendar, calendar_from_config
-from engine.definitions import ROLES, Workflow, _Reader
+from engine.core import definitions
+from engine.core.calendar import SchoolCalendar, calendar_from_config
+from engine.core.definitions import ROLES, Workflow, _Reader
+from engine.core.yamlfile import line_of
+from engine.core.yamlfile import load as load_yaml
 from engine.errors import DefinitionError, NotFound, PermissionDenied
-from engine.yamlfile import line_of
-from engine.yamlfile import load as load_yaml
 
 SCHOOL_FILE = "school.yaml"
 

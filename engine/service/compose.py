@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import context as ctx
-from engine import letters
-from engine.definitions import DocumentSpec, Entries, Event, Workflow
-from engine.people import Contact, Student
-from engine.records import Records, ban_details
-from engine.school import School, Staff
-from engine.store import CaseRow
+from engine.core import context as ctx
+from engine.core.definitions import DocumentSpec, Entries, Event, Workflow
+from engine.core.people import Contact, Student
+from engine.core.school import School, Staff
+from engine.letters import renderer as letters
+from engine.service.records import Records, ban_details
+from engine.store.database import CaseRow
 
 Rendered = tuple[DocumentSpec, ctx.Recipient, bytes]
 

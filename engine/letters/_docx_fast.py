@@ -1,5 +1,5 @@
-"""The docx side of engine.letters: a template compiled once and rendered without python-docx,
-and plain docxtpl (repaired) for what that fast path does not do.
+"""The docx side of engine.letters.renderer: a template compiled once and rendered without
+python-docx, and plain docxtpl (repaired) for what that fast path does not do.
 
 Plain docxtpl opens the package with python-docx, pre-processes and compiles every
 templated part, and saves the whole package again: ~25 ms a letter. Here the template's

@@ -5,7 +5,7 @@ A workflow file is the school's policy written as a state machine. Loading it co
 letters, fields a letter reads that were never gathered ...) and reports each as
 ``FILE:LINE: path.to.key: what is wrong``, so a policy author fixes them in one pass.
 This module holds the schema and reads the file; the checks that need the whole workflow
-(its graph, roles, fields and letters) are ``engine.validation``; ``load`` runs both.
+(its graph, roles, fields and letters) are ``engine.core.validation``; ``load`` runs both.
 
 The schema (see docs/workflows.md for the long form)::
 
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import rules
+from engine.core import rules
+from engine.core.yamlfile import Map, Seq, Text, line_of
+from engine.core.yamlfile import load as load_yaml
 from engine.errors import DefinitionError
-from engine.yamlfile import Map, Seq, Text, line_of
-from engine.yamlfile import load as load_yaml
 
 FIELD_TYPES = ("text", "date", "datetime", "staff", "contact", "list", "choice", "attendees")
 RECIPIENTS = ("contact", "contacts", "each_contact", "file", "line_manager")  # + "role:NAME"
@@ -141,7 +141,7 @@ class FollowOn:
 
 @dataclass(frozen=True)
 class Guard:
-    """A named rule from engine.rules with its argument, e.g. not_before: representations_by."""
+    """A named rule from engine.core.rules with its argument (not_before: representations_by)."""
 
     name: str
     arg: Any
@@ -558,7 +558,9 @@ def load(path: Path, roles: Iterable[str], letters_dir: Path,
 
     The graph is checked even when some values were bad (each replaced by a default), so
     an author sees an unknown state and a bad date in one pass, not one per run."""
-    from engine.validation import validate  # it reads this module's dataclasses: not at the top
+    from engine.core.validation import (
+        validate,  # it reads this module's dataclasses: not at the top
+    )
 
     workflow, problems = _parse(path)
     problems += [p for p in validate(workflow, roles, letters_dir, template_fields)

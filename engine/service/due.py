@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from engine.core.school import Staff
 from engine.errors import PermissionDenied
-from engine.school import Staff
-from engine.service import LEADERS, Liaison
-from engine.store import CaseRow
+from engine.service.liaison import LEADERS, Liaison
+from engine.store.database import CaseRow
 
 OVERDUE = "overdue"
 DUE_TODAY = "due_today"

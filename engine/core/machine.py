@@ -20,8 +20,8 @@ from typing import Any
 from transitions import Machine, MachineError
 from transitions.extensions.diagrams import GraphMachine
 
-from engine import rules
-from engine.definitions import ANY, Event, Workflow
+from engine.core import rules
+from engine.core.definitions import ANY, Event, Workflow
 from engine.errors import TransitionNotAllowed
 
 

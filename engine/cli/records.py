@@ -1,7 +1,7 @@
 """The commands over the record: the due list, marking a case, documents, a student's
-record and the indicators report; thin over engine.service, engine.due and engine.report.
+record and the indicators report; thin over engine.service (liaison, due, report).
 
-They are top-level commands of engine.cli's app: engine.cli imports this module at its
+They are top-level commands of engine.cli.app's app: engine.cli.app imports this module at its
 bottom, after its shared helpers, so they keep their place in ``liaison --help``.
 """
 
@@ -11,8 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from engine import due as due_module
-from engine.cli import (
+from engine.cli.app import (
     AsOpt,
     AtOpt,
     JsonOpt,
@@ -27,6 +26,7 @@ from engine.cli import (
     out,
 )
 from engine.errors import InputError
+from engine.service import due as due_module
 
 
 @app.command()
@@ -132,7 +132,7 @@ def report(actor: AsOpt,
     """Indicators by month (BEM-7, HSP-9): complaints about meetings, lone visits,
     disrespectful incidents, site bans, deadlines met and missed; every workflow's
     outcomes."""
-    from engine import report as indicators
+    from engine.service import report as indicators
 
     with liaison(school) as engine:
         today = engine.clock().date()

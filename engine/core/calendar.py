@@ -30,8 +30,8 @@ from typing import Any, TypeVar
 
 import holidays
 
+from engine.core.yamlfile import line_of
 from engine.errors import DefinitionError, InputError
-from engine.yamlfile import line_of
 
 T = TypeVar("T")
 
@@ -376,7 +376,7 @@ def calendar_from_config(config: Any, source: str) -> SchoolCalendar:
     """Build a SchoolCalendar from the ``calendar:`` mapping of school.yaml.
 
     ``config`` is the mapping under ``calendar:`` (not the whole file) as loaded by
-    ``engine.yamlfile``: every scalar a string that knows its line. ``source`` names the
+    ``engine.core.yamlfile``: every scalar a string that knows its line. ``source`` names the
     file in messages. Every problem found is collected and raised together as one
     DefinitionError, each line reading ``FILE:LINE: calendar.terms[2].end: what is wrong``.
     """

@@ -15,11 +15,11 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine import context as ctx
+from engine.core import context as ctx
+from engine.core.people import Contact, Student
+from engine.core.school import Profile, School, Staff
 from engine.errors import NotFound
-from engine.people import Contact, Student
-from engine.school import Profile, School, Staff
-from engine.store import CaseRow, EventRow, Store
+from engine.store.database import CaseRow, EventRow, Store
 
 Clock = Callable[[], dt.datetime]
 

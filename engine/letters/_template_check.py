@@ -1,6 +1,6 @@
 """What a letter template reads, and what is wrong with it: a walk over its Jinja AST.
 
-Private to ``engine.letters``: ``analyse`` gives, for one templated piece (a body, a
+Private to ``engine.letters.renderer``: ``analyse`` gives, for one templated piece (a body, a
 header...), the dotted context paths it reads, the values it prints plainly, the top-level
 names it uses and every problem found before it ever runs: private attributes (sandbox
 escapes), turning escaping off, including other templates, and constants that could

@@ -7,8 +7,8 @@ bug and keeps its traceback.
 This module holds the app, the options and helpers every command shares, the school and
 case commands, and ``main``/``entry``. The other commands import those helpers and are
 imported at the bottom, where each registers itself on the app in the order ``liaison
---help`` lists them: engine.cli_records (due, mark, documents, student, report), then the
-sub-apps engine.cli_import, engine.cli_calendar and engine.cli_letters.
+--help`` lists them: engine.cli.records (due, mark, documents, student, report), then the
+sub-apps engine.cli.imports, engine.cli.calendar and engine.cli_letters.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from engine import batch, machine, service
+from engine.core import machine
+from engine.core.fields import parse_assignments
+from engine.core.school import find_root, open_school
 from engine.errors import DefinitionError, InputError, LiaisonError
-from engine.fields import parse_assignments
-from engine.school import find_root, open_school
-from engine.service import Liaison, Outcome
+from engine.service import batch
+from engine.service import liaison as service
+from engine.service.liaison import Liaison, Outcome
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Liaison: cases and letters for a school's home-school policies.")
@@ -122,7 +124,7 @@ def _print_outcome(outcome: Outcome, as_json: bool, pdfs: list[str] | None = Non
 @app.command()
 def init(directory: Path) -> None:
     """Make a new school directory from the shipped defaults."""
-    from engine import shipped
+    from engine.service import shipped
 
     shipped.copy_school(directory)
     out.print(f"made {directory}: edit school.yaml, then 'liaison check --school {directory}'")
@@ -132,7 +134,7 @@ def init(directory: Path) -> None:
 def demo(directory: Annotated[Path, typer.Argument()] = Path("demo-school"),
          as_json: JsonOpt = False) -> None:
     """Run a conduct case on the demo school, from incident to site ban to resolution."""
-    from engine import shipped
+    from engine.service import shipped
 
     letters = shipped.run_demo(directory)
     if as_json:
@@ -333,8 +335,8 @@ def entry() -> None:
 # Last, because each of these imports the helpers above and registers its commands on the
 # app as it loads; this order is the order `liaison --help` lists them in.
 # isort: off
-from engine import cli_records  # noqa: E402, F401
-from engine import cli_import  # noqa: E402, F401
-from engine import cli_calendar  # noqa: E402, F401
-from engine import cli_letters  # noqa: E402, F401
+from engine.cli import records as cli_records  # noqa: E402, F401
+from engine.cli import imports as cli_import  # noqa: E402, F401
+from engine.cli import calendar as cli_calendar  # noqa: E402, F401
+from engine.cli import letters as cli_letters  # noqa: E402, F401
 # isort: on

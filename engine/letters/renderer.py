@@ -1,8 +1,8 @@
 """Letters: Word templates (docxtpl syntax) rendered to .docx bytes, safely and fast.
 
 The engine's only importer of docxtpl, python-docx and lxml (with its private helpers:
-``engine._docx_fast`` for the package, ``engine._template_check`` for what a template's
-Jinja reads). ``render`` writes nothing; the caller stores the bytes.
+``engine.letters._docx_fast`` for the package, ``engine.letters._template_check`` for what a
+template's Jinja reads). ``render`` writes nothing; the caller stores the bytes.
 
 Safety (DESIGN.md, "Safety notes"): templates run in Jinja's immutable sandbox with
 autoescape and strict undefined; every string of the context passes ``clean_text`` first;
@@ -44,10 +44,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from lxml import etree
 
-from engine import _docx_fast
-from engine._template_check import WIDE_FORMAT, Usage, analyse
+from engine.core.text import clean_text
 from engine.errors import FieldError, LetterError, ToolMissing
-from engine.text import clean_text
+from engine.letters import _docx_fast
+from engine.letters._template_check import WIDE_FORMAT, Usage, analyse
 
 __all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "pdf_tool", "printed_fields", "render",
            "template_fields", "template_lists", "to_pdf"]

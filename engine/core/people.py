@@ -19,8 +19,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.text import refusal
 from engine.errors import ImportRowError
-from engine.text import refusal
 
 STUDENT_COLUMNS = ("id", "first_name", "last_name", "year", "form", "house")
 CONTACT_COLUMNS = (

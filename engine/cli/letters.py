@@ -1,6 +1,6 @@
 """``liaison letters``: letters home in batches (NSW-4, NSW-6), thin over engine.batch.
 
-engine.cli imports this module at its bottom; it uses engine.cli's shared helpers and
+engine.cli.app imports this module at its bottom; it uses engine.cli.app's shared helpers and
 registers its sub-app there.
 """
 
@@ -21,8 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from engine import batch
-from engine.cli import (
+from engine.cli.app import (
     AsOpt,
     JsonOpt,
     PdfOpt,
@@ -34,8 +33,9 @@ from engine.cli import (
     liaison,
     out,
 )
-from engine.fields import parse_assignments
-from engine.school import find_root, open_school
+from engine.core.fields import parse_assignments
+from engine.core.school import find_root, open_school
+from engine.service import batch
 
 letters_app = typer.Typer(no_args_is_help=True, help="Letters home in batches (NSW-4, NSW-6): "
                           "list the templates, preview a letter, send a batch.")

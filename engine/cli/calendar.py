@@ -1,7 +1,7 @@
 """``liaison calendar``: the school's calendar and counting school days, thin over
-engine.calendar (through the school's profile).
+engine.core.calendar (through the school's profile).
 
-engine.cli imports this module at its bottom; it uses engine.cli's shared helpers and
+engine.cli.app imports this module at its bottom; it uses engine.cli.app's shared helpers and
 registers its sub-app there.
 """
 
@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from engine.cli import JsonOpt, SchoolOpt, _day, _moment, _print_json, _table, app, out
-from engine.school import find_root, load_profile
+from engine.cli.app import JsonOpt, SchoolOpt, _day, _moment, _print_json, _table, app, out
+from engine.core.school import find_root, load_profile
 
 calendar_app = typer.Typer(help="The school's calendar: school days, holidays, closures; "
                            "counting school days.")

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import rules
-from engine.definitions import (
+from engine.core import rules
+from engine.core.definitions import (
     ANY,
     CLAUSE_RE,
     OCCURRED,

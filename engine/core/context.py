@@ -26,9 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.definitions import Field, Workflow
-from engine.people import Contact, Student
-from engine.school import Profile
+from engine.core.definitions import Field, Workflow
+from engine.core.people import Contact, Student
+from engine.core.school import Profile
 
 
 @dataclass(frozen=True)

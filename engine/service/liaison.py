@@ -8,7 +8,7 @@ changes nothing; a crash before the commit leaves only files no row names, which
 
 The reading use cases (``show``, ``cases``, a student's record, the documents listing, site
 bans) are ``engine.records.Records``, which ``Liaison`` extends; the letters of an advance
-are built and rendered by ``engine.compose``.
+are built and rendered by ``engine.service.compose``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import compose, coordination, files, letters, machine, rules
-from engine import context as ctx
-from engine.compose import Plan
-from engine.definitions import DeadlineSpec, Event, Field, Workflow
+from engine.core import context as ctx
+from engine.core import coordination, machine, rules
+from engine.core.definitions import DeadlineSpec, Event, Field, Workflow
+from engine.core.fields import People, parse_fields
+from engine.core.people import read_contacts, read_students
+from engine.core.school import School, Staff, open_school
 from engine.errors import (
     ConflictError,
     DefinitionError,
@@ -32,11 +34,12 @@ from engine.errors import (
     PermissionDenied,
     TransitionNotAllowed,
 )
-from engine.fields import People, parse_fields
-from engine.people import read_contacts, read_students
-from engine.records import Clock, Records, system_clock
-from engine.school import School, Staff, open_school
-from engine.store import CaseRow, Change, DeadlineRow, DocumentRow, EventRow, Store
+from engine.letters import renderer as letters
+from engine.service import compose
+from engine.service.compose import Plan
+from engine.service.records import Clock, Records, system_clock
+from engine.store import files
+from engine.store.database import CaseRow, Change, DeadlineRow, DocumentRow, EventRow, Store
 
 NUMBER_RETRIES = 5
 LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head", "senior_leader",
