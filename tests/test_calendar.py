@@ -29,8 +29,9 @@ from engine.core.calendar import (
     Term,
     calendar_from_config,
 )
-from engine.core.yamlfile import load, loads
+from engine.core.yamlfile import loads
 from engine.errors import DefinitionError, InputError
+from engine.service.sources import read_yaml as load
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,9 +26,9 @@ from conftest import (
     walk,
 )
 
-from engine.core.definitions import parse
 from engine.errors import FieldError, PermissionDenied, TransitionNotAllowed
 from engine.service.liaison import Liaison
+from engine.service.sources import parse_workflow as parse
 
 TESTS = Path(__file__).resolve().parent
 WORKFLOW = TESTS.parent / "workflows" / "conduct_escalation.yaml"

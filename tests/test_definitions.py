@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from engine.core import machine, rules
-from engine.core.definitions import ANY, FIELD_TYPES, ROLES, Workflow, load, parse
+from engine.core.definitions import ANY, FIELD_TYPES, ROLES, Workflow
 from engine.core.validation import available_fields, gathered, validate
 from engine.errors import DefinitionError, TransitionNotAllowed
 from engine.letters import renderer as letters
+from engine.service.sources import letters_in, load_workflow
+from engine.service.sources import parse_workflow as parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "workflows").glob("*.yaml"))
@@ -90,6 +92,10 @@ def _workflow(tmp_path: Path, text: str = FULL, name: str = "full") -> Path:
     path = tmp_path / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def load(path: Path, roles: frozenset[str], folder: Path, fields=None) -> Workflow:  # type: ignore[no-untyped-def]
+    return load_workflow(path, roles, letters_in(folder, fields))
 
 
 def _load(path: Path) -> Workflow:
@@ -240,8 +246,8 @@ def test_fields_a_document_may_read(tmp_path: Path) -> None:
 
 def test_validate_returns_problems_without_raising(tmp_path: Path) -> None:
     w = parse(_workflow(tmp_path))
-    assert validate(w, ALL_ROLES, tmp_path / "letters") == []
-    assert validate(w, ALL_ROLES - {"head_of_year"}, tmp_path / "letters")
+    assert validate(w, ALL_ROLES, letters_in(tmp_path / "letters")) == []
+    assert validate(w, ALL_ROLES - {"head_of_year"}, letters_in(tmp_path / "letters"))
 
 
 def test_diagram_is_mermaid_from_the_definition(tmp_path: Path) -> None:

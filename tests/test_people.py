@@ -15,10 +15,9 @@ from engine.core.people import (
     STUDENT_COLUMNS,
     Contact,
     Student,
-    read_contacts,
-    read_students,
 )
 from engine.errors import ImportRowError, InputError
+from engine.service.sources import read_contacts, read_students
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 KNOWN = {"S1", "S2", "S3"}

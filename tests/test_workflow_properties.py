@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from engine.core.definitions import Event, Field
-from engine.core.school import open_school
 from engine.errors import LiaisonError
 from engine.service.liaison import Liaison
+from engine.service.sources import open_school
 from engine.store.database import Store
 
 WORKFLOWS = ("readmission", "home_visit", "external_contact", "contact_log",

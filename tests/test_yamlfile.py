@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.core.yamlfile import MAX_DEPTH, Map, Seq, Text, line_of, load, loads
+from engine.core.yamlfile import MAX_DEPTH, Map, Seq, Text, line_of, loads
 from engine.errors import DefinitionError
+from engine.service.sources import read_yaml as load
 
 
 def _problems(text: str) -> list[str]:

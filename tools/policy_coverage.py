@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.core import machine  # noqa: E402  (after the path is set, as in make_letters.py)
 from engine.core.definitions import Workflow  # noqa: E402
-from engine.core.school import open_school  # noqa: E402
+from engine.service.sources import open_school  # noqa: E402
 
 REGISTER = ROOT / "docs" / "CLAUSES.md"
 OUTPUT = ROOT / "docs" / "policy-coverage.md"

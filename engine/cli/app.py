@@ -27,11 +27,11 @@ from rich.table import Table
 
 from engine.core import machine
 from engine.core.fields import parse_assignments
-from engine.core.school import find_root, open_school
 from engine.errors import DefinitionError, InputError, LiaisonError
 from engine.service import batch
 from engine.service import liaison as service
 from engine.service.liaison import Liaison, Outcome
+from engine.service.sources import find_root, open_school
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Liaison: cases and letters for a school's home-school policies.")

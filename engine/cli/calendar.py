@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from engine.cli.app import JsonOpt, SchoolOpt, _day, _moment, _print_json, _table, app, out
-from engine.core.school import find_root, load_profile
+from engine.service.sources import find_root, load_profile
 
 calendar_app = typer.Typer(help="The school's calendar: school days, holidays, closures; "
                            "counting school days.")

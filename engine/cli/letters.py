@@ -34,8 +34,8 @@ from engine.cli.app import (
     out,
 )
 from engine.core.fields import parse_assignments
-from engine.core.school import find_root, open_school
 from engine.service import batch
+from engine.service.sources import find_root, open_school
 
 letters_app = typer.Typer(no_args_is_help=True, help="Letters home in batches (NSW-4, NSW-6): "
                           "list the templates, preview a letter, send a batch.")

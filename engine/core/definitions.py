@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.core import rules
-from engine.core.yamlfile import Map, Seq, Text, line_of
-from engine.core.yamlfile import load as load_yaml
+from engine.core.reader import Reader
+from engine.core.yamlfile import Map, Seq, Text, line_of, loads
 from engine.errors import DefinitionError
 
 FIELD_TYPES = ("text", "date", "datetime", "staff", "contact", "list", "choice", "attendees")
@@ -41,7 +41,6 @@ RECIPIENTS = ("contact", "contacts", "each_contact", "file", "line_manager")  # 
 OCCURRED = ("occurred_on", "occurred_at")  # the event's date / time, for a follow-on case
 FLAGS = ("site_ban", "open_visit")
 ANY = "any"
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CLAUSE_RE = re.compile(r"^(BEM|CLA|HSP|PWP|NSW)-[0-9][0-9a-z.]*$")
 
 ROLES = (
@@ -227,96 +226,14 @@ class Workflow:
 # --------------------------------------------------------------------------- parsing
 
 
-class _Reader:
-    """Walks the loaded YAML, converting values and collecting every problem."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.problems: list[str] = []
-
-    def problem(self, value: Any, where: str, message: str, line: int = 0) -> None:
-        self.problems.append(f"{self.path}:{line or line_of(value, 1)}: {where}: {message}")
-
-    def mapping(self, value: Any, where: str, allowed: Iterable[str] = (),
-                required: Iterable[str] = ()) -> Map:
-        if not isinstance(value, Map):
-            self.problem(value, where, "expected a mapping")
-            return Map()
-        allowed = set(allowed) | set(required)
-        for key in value:
-            if allowed and key not in allowed:
-                hint = ", ".join(sorted(allowed))
-                self.problem(value, f"{where}.{key}" if where else key,
-                             f"unknown key (expected one of: {hint})", value.key_lines[key])
-        for key in required:
-            if key not in value:
-                self.problem(value, where or "(top)", f"missing key '{key}'")
-        return value
-
-    def text(self, value: Any, where: str, default: str = "") -> str:
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            self.problem(value, where, "expected text")
-            return default
-        return str(value)
-
-    def name(self, value: Any, where: str) -> str:
-        out = self.text(value, where)
-        if out and not NAME_RE.match(out):
-            self.problem(value, where, f"'{out}' is not a name (lower case, digits, _)")
-        return out
-
-    def flag(self, value: Any, where: str) -> bool:
-        if value is None:
-            return False
-        if value not in ("true", "false"):
-            self.problem(value, where, f"expected true or false, got '{value}'")
-        return value == "true"
-
-    def number(self, value: Any, where: str) -> int | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.isdigit():
-            self.problem(value, where, f"expected a whole number, got '{value}'")
-            return None
-        return int(value)
-
-    def date(self, value: Any, where: str) -> dt.date | None:
-        if value is None:
-            return None
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.problem(value, where, f"not a date (YYYY-MM-DD): '{value}'")
-            return None
-
-    def texts(self, value: Any, where: str) -> list[str]:
-        if value is None:
-            return []
-        if isinstance(value, str):
-            return [str(value)]
-        if not isinstance(value, Seq):
-            self.problem(value, where, "expected a list")
-            return []
-        return [self.text(item, f"{where}[{i}]") for i, item in enumerate(value)]
-
-    def items(self, value: Any, where: str) -> list[tuple[str, Any, int]]:
-        """(key, value, line) of a mapping, or nothing if it is not one."""
-        if value is None:
-            return []
-        mapping = self.mapping(value, where)
-        return [(k, v, mapping.key_lines[k]) for k, v in mapping.items()]
-
-
-def _when(r: _Reader, value: Any, where: str) -> When:
+def _when(r: Reader, value: Any, where: str) -> When:
     pairs = []
     for key, allowed, _line in r.items(value, where):
         pairs.append((key, tuple(r.texts(allowed, f"{where}.{key}"))))
     return When(tuple(pairs))
 
 
-def _field(r: _Reader, name: str, value: Any, where: str) -> Field:
+def _field(r: Reader, name: str, value: Any, where: str) -> Field:
     if isinstance(value, str):  # short form: "meeting_at: datetime"
         value_map = Map({"type": value})
         value_map.line = line_of(value)
@@ -348,7 +265,7 @@ def _key(value: str, line: int) -> Text:
     return out
 
 
-def _documents(r: _Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
+def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
     out = []
     for i, item in enumerate(value or []):
         here = f"{where}[{i}]"
@@ -367,7 +284,7 @@ def _documents(r: _Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
     return tuple(out)
 
 
-def _entries(r: _Reader, value: Any, where: str) -> Entries | None:
+def _entries(r: Reader, value: Any, where: str) -> Entries | None:
     if value is None:
         return None
     spec = r.mapping(value, where, ("events", "from", "to"), ("events", "from", "to"))
@@ -376,7 +293,7 @@ def _entries(r: _Reader, value: Any, where: str) -> Entries | None:
                    end=r.text(spec.get("to"), f"{where}.to"))
 
 
-def _deadlines(r: _Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
+def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
     out = []
     keys = ("name", "title", "clause", "school_days", "minutes", "at", "by_time", "from", "when")
     for i, item in enumerate(value or []):
@@ -401,7 +318,7 @@ def _deadlines(r: _Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
     return tuple(out)
 
 
-def _time_of_day(r: _Reader, value: Any, where: str) -> str | None:
+def _time_of_day(r: Reader, value: Any, where: str) -> str | None:
     """A time of day such as 10:30 ("by the middle of the morning")."""
     text = r.text(value, where)
     if not text:
@@ -413,7 +330,7 @@ def _time_of_day(r: _Reader, value: Any, where: str) -> str | None:
         return None
 
 
-def _sources(r: _Reader, value: Any, where: str) -> tuple[Source, ...]:
+def _sources(r: Reader, value: Any, where: str) -> tuple[Source, ...]:
     if isinstance(value, str):
         return (Source(str(value)),)
     out = []
@@ -427,7 +344,7 @@ def _sources(r: _Reader, value: Any, where: str) -> tuple[Source, ...]:
     return tuple(out)
 
 
-def _targets(r: _Reader, value: Any, where: str) -> tuple[Target, ...]:
+def _targets(r: Reader, value: Any, where: str) -> tuple[Target, ...]:
     if value is None:
         return (Target(None),)
     if isinstance(value, str):
@@ -441,7 +358,7 @@ def _targets(r: _Reader, value: Any, where: str) -> tuple[Target, ...]:
     return tuple(out) or (Target(None),)
 
 
-def _follow_on(r: _Reader, value: Any, where: str) -> FollowOn | None:
+def _follow_on(r: Reader, value: Any, where: str) -> FollowOn | None:
     if value is None:
         return None
     spec = r.mapping(value, where, ("workflow", "when", "fields"), ("workflow", "fields"))
@@ -451,7 +368,7 @@ def _follow_on(r: _Reader, value: Any, where: str) -> FollowOn | None:
                     when=_when(r, spec.get("when"), f"{where}.when"), line=line_of(spec))
 
 
-def _guards(r: _Reader, value: Any, where: str) -> tuple[Guard, ...]:
+def _guards(r: Reader, value: Any, where: str) -> tuple[Guard, ...]:
     out = []
     for i, item in enumerate(value or []):
         for name, arg, line in r.items(item, f"{where}[{i}]"):
@@ -467,7 +384,7 @@ EVENT_KEYS = ("title", "from", "to", "roles", "fields", "requires", "documents",
               "meets", "clauses", "assigns", "opens", "cancels")
 
 
-def _event(r: _Reader, name: str, value: Any, where: str, opening: bool = False) -> Event:
+def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False) -> Event:
     keys = ("roles", "to", "fields", "documents", "deadlines", "requires", "clauses", "title")
     spec = r.mapping(value, where, keys if opening else EVENT_KEYS,
                      ("roles", "to") if opening else ("roles",))
@@ -495,7 +412,7 @@ def _event(r: _Reader, name: str, value: Any, where: str, opening: bool = False)
     )
 
 
-def _state(r: _Reader, name: str, value: Any, where: str) -> State:
+def _state(r: Reader, name: str, value: Any, where: str) -> State:
     spec = r.mapping(value, where, ("title", "terminal", "holder", "flags", "deadlines"),
                      ("title",))
     flags = frozenset(r.texts(spec.get("flags"), f"{where}.flags"))
@@ -516,19 +433,20 @@ TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "vi
             "one_per_student", "open", "states", "events")
 
 
-def parse(path: Path) -> Workflow:
-    """Read one workflow file; raise DefinitionError with every problem found."""
-    workflow, problems = _parse(path)
+def parse(text: str, path: Path) -> Workflow:
+    """One workflow file's text (named ``path`` in messages); raise DefinitionError with
+    every problem found."""
+    workflow, problems = parse_partly(text, path)
     if problems:
         raise DefinitionError(problems)
     return workflow
 
 
-def _parse(path: Path) -> tuple[Workflow, list[str]]:
+def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
     """The workflow as far as it could be read (bad values replaced by defaults), and the
     problems found reading it."""
-    raw = load_yaml(path)
-    r = _Reader(path)
+    raw = loads(text, str(path))
+    r = Reader(path)
     top = r.mapping(raw, "", TOP_KEYS, ("workflow", "title", "prefix", "open", "states", "events"))
     visible = r.mapping(top.get("visible_to") or Map(), "visible_to", ("roles", "opener"))
     states = {k: _state(r, k, v, f"states.{k}") for k, v, _ in r.items(top.get("states"), "states")}
@@ -550,21 +468,3 @@ def _parse(path: Path) -> tuple[Workflow, list[str]]:
         key_lines=tuple(getattr(top, "key_lines", {}).items()),
     )
     return workflow, r.problems
-
-
-def load(path: Path, roles: Iterable[str], letters_dir: Path,
-         template_fields: Callable[[Path], set[str]] | None = None) -> Workflow:
-    """Parse and validate one workflow; raise DefinitionError listing every problem.
-
-    The graph is checked even when some values were bad (each replaced by a default), so
-    an author sees an unknown state and a bad date in one pass, not one per run."""
-    from engine.core.validation import (
-        validate,  # it reads this module's dataclasses: not at the top
-    )
-
-    workflow, problems = _parse(path)
-    problems += [p for p in validate(workflow, roles, letters_dir, template_fields)
-                 if p not in problems]
-    if problems:
-        raise DefinitionError(problems)
-    return workflow

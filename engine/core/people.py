@@ -17,7 +17,6 @@ import io
 import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from engine.core.text import refusal
 from engine.errors import ImportRowError
@@ -107,35 +106,36 @@ class Contact:
         return self.correspondence == "all"
 
 
-def read_students(path: Path) -> list[Student]:
-    """Read and validate a students export; raise ImportRowError listing every problem."""
-    rows, problems = _read_rows(path, STUDENT_COLUMNS)
+def read_students(data: bytes, where: str) -> list[Student]:
+    """Read and validate a students export (the file's bytes, named ``where`` in messages);
+    raise ImportRowError listing every problem."""
+    rows, problems = _read_rows(data, where, STUDENT_COLUMNS)
     students = [_student(row) for row in rows]
     _raise_if(problems)
     return students
 
 
-def read_contacts(path: Path, known_students: Collection[str]) -> list[Contact]:
+def read_contacts(data: bytes, where: str, known_students: Collection[str]) -> list[Contact]:
     """Read and validate a contacts export against the ids of students already known.
 
     Raise ImportRowError listing every problem; nothing is returned if any row is bad.
     """
     known = frozenset(known_students)  # the caller may pass a list; rows look up often
-    rows, problems = _read_rows(path, CONTACT_COLUMNS)
+    rows, problems = _read_rows(data, where, CONTACT_COLUMNS)
     contacts = [_contact(row, known) for row in rows]
     _raise_if(problems)
     return contacts
 
 
 
-def read_student_list(path: Path,
+def read_student_list(data: bytes, where: str,
                       known_students: Collection[str]) -> list[tuple[str, dict[str, str]]]:
     """A list of students for batch letters: an ``id`` column of known students (as in the
     students export), one row each, and any other columns as that student's own values
     (an achievement for a praise letter). Raise ImportRowError listing every problem."""
-    first = next(_records(_read_text(path), str(path), []), None)
+    first = next(_records(_decode(data, where), where, []), None)
     header = [_clean(name) for name in first[1]] if first else []
-    rows, problems = _read_rows(path, tuple(dict.fromkeys(header + ["id"])))
+    rows, problems = _read_rows(data, where, tuple(dict.fromkeys(header + ["id"])))
     known = frozenset(known_students)
     out = []
     for row in rows:
@@ -250,14 +250,14 @@ class _Row:
         self._problems.append(f"{self.where}:{self.line}: column '{column}': {message}")
 
 
-def _read_rows(path: Path, columns: tuple[str, ...]) -> tuple[list[_Row], list[str]]:
+def _read_rows(data: bytes, where: str,
+               columns: tuple[str, ...]) -> tuple[list[_Row], list[str]]:
     """Parse the file into rows with cleaned cells; problems found so far come back too.
 
     Header problems stop here: without a sound header no cell can be trusted.
     """
-    where = str(path)
     problems: list[str] = []
-    records = _records(_read_text(path), where, problems)
+    records = _records(_decode(data, where), where, problems)
     first = next(records, None)
     if first is None:
         empty = f"{where}:1: the file is empty; expected the header: {', '.join(columns)}"
@@ -279,11 +279,7 @@ def _read_rows(path: Path, columns: tuple[str, ...]) -> tuple[list[_Row], list[s
     return rows, problems
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportRowError(f"{path}: cannot read the file: {exc.strerror}") from exc
+def _decode(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8-sig")  # "-sig" drops the BOM that Excel writes
     except UnicodeDecodeError as exc:

@@ -1,22 +1,20 @@
-"""A school directory: ``school.yaml``, ``workflows/``, ``letters/`` and ``cases/``.
+"""A school: its profile from ``school.yaml`` and its workflows (pure: the files are read by
+``engine.service.sources``).
 
 ``school.yaml`` holds the letterhead, the school-day calendar and the staff with their
-roles. Loading a school validates all of it and every workflow, and reports every problem
-at once as ``FILE:LINE: key: what is wrong``.
+roles. Reading it validates all of it and reports every problem at once as
+``FILE:LINE: key: what is wrong``.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.core import definitions
 from engine.core.calendar import SchoolCalendar, calendar_from_config
-from engine.core.definitions import ROLES, Workflow, _Reader
-from engine.core.yamlfile import line_of
-from engine.core.yamlfile import load as load_yaml
+from engine.core.definitions import ROLES, Workflow
+from engine.core.reader import Reader
+from engine.core.yamlfile import line_of, loads
 from engine.errors import DefinitionError, NotFound, PermissionDenied
 
 SCHOOL_FILE = "school.yaml"
@@ -94,17 +92,7 @@ class School:
         return [s for s in self.staff.values() if role in s.roles]
 
 
-def find_root(explicit: Path | None) -> Path:
-    """The school directory: --school, else $LIAISON_SCHOOL, else the current directory."""
-    root = explicit or (Path(os.environ["LIAISON_SCHOOL"]) if os.environ.get("LIAISON_SCHOOL")
-                        else Path.cwd())
-    if not (root / SCHOOL_FILE).is_file():
-        raise NotFound(f"{root}: not a school directory (no {SCHOOL_FILE}); "
-                       "use --school DIR or 'liaison init DIR'")
-    return root.resolve()
-
-
-def _profile(r: _Reader, raw: object) -> Profile:
+def _profile(r: Reader, raw: object) -> Profile:
     spec = r.mapping(raw, "school", ("name", "address", "phone", "email", "website",
                                      "local_authority"), ("name", "address"))
     return Profile(
@@ -117,7 +105,7 @@ def _profile(r: _Reader, raw: object) -> Profile:
     )
 
 
-def _staff(r: _Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
+def _staff(r: Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
     out: dict[str, Staff] = {}
     items = raw if isinstance(raw, list) else []
     if not isinstance(raw, list):
@@ -145,11 +133,12 @@ def _staff(r: _Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
     return out
 
 
-def load_profile(root: Path) -> School:
-    """school.yaml alone: letterhead, calendar, staff (no workflows)."""
+def parse_profile(text: str, root: Path) -> School:
+    """``school.yaml``'s text (of the school directory ``root``): letterhead, calendar,
+    staff, no workflows yet; DefinitionError lists every problem."""
     path = root / SCHOOL_FILE
-    raw = load_yaml(path)
-    r = _Reader(path)
+    raw = loads(text, str(path))
+    r = Reader(path)
     top = r.mapping(raw, "", ("school", "calendar", "staff", "roles"),
                     ("school", "calendar", "staff"))
     roles = frozenset(ROLES) | frozenset(r.texts(top.get("roles"), "roles"))
@@ -167,24 +156,3 @@ def load_profile(root: Path) -> School:
         raise DefinitionError([f"{path}:{line_of(top.get('staff'), 1)}: staff: "
                                "nobody holds the role 'headteacher'"])
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles)
-
-
-def open_school(root: Path,
-                template_fields: Callable[[Path], set[str]] | None = None) -> School:
-    """Load and validate a whole school directory; DefinitionError lists every problem.
-
-    ``template_fields`` (engine.letters.template_fields) also checks what each letter
-    reads; `liaison check` passes it, everyday commands skip that cost.
-    """
-    school = load_profile(root)
-    problems: list[str] = []
-    for path in sorted((root / "workflows").glob("*.yaml")):
-        try:
-            workflow = definitions.load(path, school.roles, school.letters_dir, template_fields)
-        except DefinitionError as exc:
-            problems += exc.problems
-            continue
-        school.workflows[workflow.name] = workflow
-    if problems:
-        raise DefinitionError(problems)
-    return school

@@ -1,18 +1,19 @@
 """Validation: the checks a parsed workflow must pass that its YAML shape alone cannot show.
 
-``definitions.load`` parses a workflow file, then calls ``validate``, which collects every
+``load`` parses a workflow file's text (``definitions.parse_partly``), then ``validate``
+collects every
 problem in one pass, each as ``FILE:LINE: path.to.key: what is wrong``: names and the case
 prefix, clause IDs, roles, states that are unknown, unreachable or never terminal, deadlines
 and conditions on unknown fields, follow-on cases, recipients, missing letter templates, and
 a letter that reads a field not gathered on every path to it (``gathered`` and
-``available_fields``: a must-analysis over the state graph). It reads the letters folder
-only to see that each template exists (and, given ``template_fields``, what it reads).
+``available_fields``: a must-analysis over the state graph). What the letters folder holds,
+and what each template reads, the caller tells it (``Letters``): nothing here reads a file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,25 +29,48 @@ from engine.core.definitions import (
     Event,
     Field,
     Workflow,
+    parse_partly,
 )
+from engine.errors import DefinitionError
+
+
+@dataclass(frozen=True)
+class Letters:
+    """The letters folder as validation sees it: where it is (for messages), the template
+    files it holds, and, when given, what a template reads (``{"fields.reasons", ...}``)."""
+
+    folder: Path
+    names: Collection[str]
+    fields: Callable[[str], set[str]] | None = None
 
 
 @dataclass
 class _Check:
     workflow: Workflow
     roles: frozenset[str]
-    letters_dir: Path
-    template_fields: Callable[[Path], set[str]] | None
+    letters: Letters
     problems: list[str] = field(default_factory=list)
 
     def add(self, line: int, where: str, message: str) -> None:
         self.problems.append(f"{self.workflow.path}:{line or 1}: {where}: {message}")
 
 
-def validate(workflow: Workflow, roles: Iterable[str], letters_dir: Path,
-             template_fields: Callable[[Path], set[str]] | None = None) -> list[str]:
+def load(text: str, path: Path, roles: Iterable[str], letters: Letters) -> Workflow:
+    """Parse and validate one workflow file's text; raise DefinitionError listing every
+    problem.
+
+    The graph is checked even when some values were bad (each replaced by a default), so
+    an author sees an unknown state and a bad date in one pass, not one per run."""
+    workflow, problems = parse_partly(text, path)
+    problems += [p for p in validate(workflow, roles, letters) if p not in problems]
+    if problems:
+        raise DefinitionError(problems)
+    return workflow
+
+
+def validate(workflow: Workflow, roles: Iterable[str], letters: Letters) -> list[str]:
     """Every problem in a parsed workflow that the YAML shape alone cannot show."""
-    check = _Check(workflow, frozenset(roles), letters_dir, template_fields)
+    check = _Check(workflow, frozenset(roles), letters)
     _check_names(check)
     _check_states(check)
     _check_events(check)
@@ -245,14 +269,14 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
         c.add(doc.line, f"{where}.to", "the workflow gathers no 'contact' field")
     if doc.entries:
         _check_entries(c, doc.entries, f"{where}.entries", doc.line)
-    path = c.letters_dir / doc.template
-    if not path.is_file():
-        c.add(doc.line, f"{where}.template", f"letter template not found: {path}")
+    if doc.template not in c.letters.names:
+        c.add(doc.line, f"{where}.template",
+              f"letter template not found: {c.letters.folder / doc.template}")
         return
-    if c.template_fields is None:
+    if c.letters.fields is None:
         return
     available = available_fields(c.workflow, event)
-    for ref in sorted(c.template_fields(path)):
+    for ref in sorted(c.letters.fields(doc.template)):
         top, _, rest = ref.partition(".")
         name = rest.partition(".")[0]
         if top == "fields" and name and name not in available:

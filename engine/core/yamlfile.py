@@ -10,7 +10,6 @@ problem can be reported as ``FILE:LINE: path: what is wrong``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -56,17 +55,6 @@ class Seq(list):
 def line_of(value: Any, default: int = 0) -> int:
     """The line a loaded value was written on (0 when unknown)."""
     return getattr(value, "line", default)
-
-
-def load(path: Path) -> Any:
-    """Load one YAML document strictly; raise DefinitionError naming FILE:LINE:COL."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DefinitionError([f"{path}: file not found"]) from exc
-    except UnicodeDecodeError as exc:
-        raise DefinitionError([f"{path}: not UTF-8 text ({exc.reason})"]) from exc
-    return loads(text, str(path))
 
 
 def loads(text: str, name: str) -> Any:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import context as ctx
-from engine.core.people import Student, read_student_list
+from engine.core.people import Student
 from engine.core.school import School, Staff
 from engine.core.text import clean_text
 from engine.errors import (
@@ -54,6 +54,7 @@ from engine.errors import (
 from engine.letters import renderer as letters
 from engine.letters.renderer import pdf_tool
 from engine.service.liaison import LEADERS, Liaison, Outcome
+from engine.service.sources import read_student_list
 from engine.store import files
 from engine.store.database import DocumentRow
 

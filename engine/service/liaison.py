@@ -24,8 +24,7 @@ from engine.core import context as ctx
 from engine.core import coordination, machine, rules
 from engine.core.definitions import DeadlineSpec, Event, Field, Workflow
 from engine.core.fields import People, parse_fields
-from engine.core.people import read_contacts, read_students
-from engine.core.school import School, Staff, open_school
+from engine.core.school import School, Staff
 from engine.errors import (
     ConflictError,
     DefinitionError,
@@ -38,6 +37,7 @@ from engine.letters import renderer as letters
 from engine.service import compose
 from engine.service.compose import Plan
 from engine.service.records import Clock, Records, system_clock
+from engine.service.sources import open_school, read_contacts, read_students
 from engine.store import files
 from engine.store.database import CaseRow, Change, DeadlineRow, DocumentRow, EventRow, Store
 
