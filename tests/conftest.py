@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from engine.cli import app as cli_module
+from engine.cli import main as cli_module
 from engine.letters.renderer import docx_text
 from engine.service.liaison import Liaison, Outcome
 from engine.service.shipped import copy_school

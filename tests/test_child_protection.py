@@ -31,7 +31,7 @@ def test_pwp_4_3_a_senior_leader_marks_a_case_and_it_is_audited(liaison: Liaison
     last = liaison.history(case, "AH01")[-1]
     assert (last.event, last.actor, last.fields, last.from_state, last.to_state) == (
         "mark_child_protection", "AH01", {"reason": REASON}, before.state, before.state)
-    assert liaison.view(case, "HY09")["child_protection"] is True
+    assert liaison.view(case, "HY09").child_protection is True
 
 
 def test_pwp_4_3_no_letter_about_a_marked_case_goes_to_a_parent(liaison: Liaison) -> None:

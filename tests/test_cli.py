@@ -93,7 +93,7 @@ def test_errors_are_one_line_exit_1_and_change_nothing(
     (["frobnicate"], "error: No such command 'frobnicate'."),
     (["staff", "--frobnicate"], "error: No such option: --frobnicate"),
     (["show", "{case}"], "error: Missing option '--as'."),
-    (["advance", "{case}"], "error: Missing argument 'event'."),
+    (["advance", "{case}"], "error: Missing argument 'EVENT'."),
     (["open", "conduct_escalation", "--as", "HY09"], "error: Missing option '--student'."),
     (["import", "pupils", "x.csv"], "error: No such command 'pupils'."),
 ])

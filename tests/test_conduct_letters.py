@@ -211,7 +211,7 @@ def test_a_name_with_ampersand_angle_brackets_and_quotes_renders_exactly(
     assert "&amp; &lt;Sons&gt;" in body
     assert "<Sons>" not in body
     record = liaison.view(case, "HY09")
-    assert record["fields"]["incident_summary"] == TRICKY
+    assert record.fields["incident_summary"] == TRICKY
 
 
 @pytest.mark.parametrize("bad,what", [("\x0b", "U+000B"), ("\x01", "U+0001"),

@@ -16,7 +16,7 @@ import pytest
 import typer
 from conftest import Run
 
-from engine.cli.app import app
+from engine.cli.main import app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -36,6 +36,7 @@ from markupsafe import Markup
 from engine.core.context import TOP_LEVEL
 from engine.errors import FieldError, LetterError, ToolMissing
 from engine.letters import renderer as letters
+from engine.service import pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_TEMPLATES = sorted((ROOT / "letters").glob("*.docx"))
@@ -696,9 +697,9 @@ def test_plain_footnotes_keep_the_fast_path(tmp_path: Path) -> None:
 def test_to_pdf_without_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolMissing, match="apt-get install libreoffice-writer-nogui"):
-        letters.to_pdf([tmp_path / "a.docx"], tmp_path)
+        pdf.to_pdf([tmp_path / "a.docx"], tmp_path)
     with pytest.raises(ToolMissing, match="https://www.libreoffice.org/download/"):
-        letters.pdf_tool()
+        pdf.pdf_tool()
 
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
@@ -710,17 +711,17 @@ def test_to_pdf_next_to_each_letter_from_one_run(tmp_path: Path,
         (tmp_path / folder).mkdir()
         paths.append(tmp_path / folder / f"{folder}-letter.docx")
         paths[-1].write_bytes(letters.render(samples["basic"], basic_context()))
-    pdfs = letters.to_pdf(paths)
+    pdfs = pdf.to_pdf(paths)
     assert pdfs == [tmp_path / "a" / "a-letter.pdf", tmp_path / "b" / "b-letter.pdf"]
     assert all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
-    assert letters.to_pdf([]) == []
+    assert pdf.to_pdf([]) == []
 
 
 def test_to_pdf_refuses_two_letters_of_one_name(tmp_path: Path) -> None:
     if not (shutil.which("soffice") or shutil.which("libreoffice")):
         pytest.skip("LibreOffice is not installed")
     with pytest.raises(LetterError, match="two letters of the batch have the same name"):
-        letters.to_pdf([tmp_path / "a" / "x.docx", tmp_path / "b" / "x.docx"], tmp_path)
+        pdf.to_pdf([tmp_path / "a" / "x.docx", tmp_path / "b" / "x.docx"], tmp_path)
 
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
@@ -730,6 +731,6 @@ def test_to_pdf(tmp_path: Path, samples: dict[str, Path]) -> None:
     for name in ("one", "two"):
         paths.append(tmp_path / f"{name}.docx")
         paths[-1].write_bytes(letters.render(samples["basic"], basic_context()))
-    pdfs = letters.to_pdf(paths, tmp_path / "pdf")
+    pdfs = pdf.to_pdf(paths, tmp_path / "pdf")
     assert [p.name for p in pdfs] == ["one.pdf", "two.pdf"]
     assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import Run, move_clock
 
-from engine.cli.app import main as cli_main
+from engine.cli.main import main as cli_main
 from engine.service.liaison import Liaison
 from engine.service.shipped import copy_school
 

@@ -51,7 +51,7 @@ def test_the_wheel_carries_the_shipped_school(wheel: Path) -> None:
     assert any(n.startswith("engine/_school/workflows/") for n in expected)
     assert any(n.startswith("engine/_school/letters/") for n in expected)
     assert expected <= names, sorted(expected - names)
-    assert "engine/cli/app.py" in names
+    assert "engine/cli/main.py" in names
     assert not any(n.startswith(("tests/", "cases/", "engine/_school/cases")) for n in names)
 
 
@@ -62,7 +62,7 @@ def test_the_installed_wheel_makes_a_school_that_checks(wheel: Path, tmp_path: P
     env = {**os.environ, "PYTHONPATH": str(unpacked)}
     env.pop("LIAISON_SCHOOL", None)
     script = ("import sys, engine\nfrom engine.service import shipped\n"
-              "from engine.cli.app import main\n"
+              "from engine.cli.main import main\n"
               "print(engine.__file__)\nprint(shipped.source())\n"
               "code = main(['init', 'fresh'])\ncode = code or main(['check', '--school', "
               "'fresh'])\nsys.exit(code)\n")

@@ -123,7 +123,7 @@ def _walk(liaison: Liaison, name: str, data: st.DataObject) -> None:
     for _ in range(data.draw(st.integers(1, 10), label="steps")):
         offered = [(who, e) for who in staff if liaison.can_see(liaison.store.case(case.case),
                                                                liaison.school.member(who))
-                   for e in liaison.actions(case.case, who)]
+                   for e in (workflow.events[a.name] for a in liaison.actions(case.case, who))]
         onward = [(who, e) for who, e in offered
                   if not any(t.state and workflow.states[t.state].terminal for t in e.targets)
                   and e.name != "cancel"]

@@ -19,6 +19,19 @@ from engine.errors import DefinitionError, NotFound, PermissionDenied
 
 SCHOOL_FILE = "school.yaml"
 
+# Who may do what the engine itself asks of a group: list every case's deadlines and
+# write to a whole year (leaders; senders adds the heads of year and house), mark a case
+# child protection (safeguarding, PWP-4.3). A school's own school.yaml may say otherwise.
+_LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head",
+                      "senior_leader", "vp_pastoral", "vp_teaching_learning"})
+DEFAULT_GROUPS: dict[str, frozenset[str]] = {
+    "leaders": _LEADERS,
+    "safeguarding": frozenset({"headteacher", "deputy_head", "assistant_head",
+                               "senior_leader"}),
+    "senders": _LEADERS | {"head_of_year", "head_of_house", "learning_director",
+                           "pastoral_lead"},
+}
+
 
 @dataclass(frozen=True)
 class Staff:
@@ -60,6 +73,11 @@ class School:
     calendar: SchoolCalendar
     roles: frozenset[str]
     workflows: dict[str, Workflow] = field(default_factory=dict)
+    groups: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
+
+    def group(self, name: str) -> frozenset[str]:
+        """The roles of a named group (``leaders``, ``safeguarding``, ``senders``)."""
+        return self.groups[name]
 
     @property
     def letters_dir(self) -> Path:

@@ -18,11 +18,9 @@ irregular table grids) are rendered by plain docxtpl, in the same sandbox.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,12 +43,12 @@ from jinja2.utils import missing
 from lxml import etree
 
 from engine.core.text import clean_text
-from engine.errors import FieldError, LetterError, ToolMissing
+from engine.errors import FieldError, LetterError
 from engine.letters import _docx_fast
 from engine.letters._template_check import WIDE_FORMAT, Usage, analyse
 
-__all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "pdf_tool", "printed_fields", "render",
-           "template_fields", "template_lists", "to_pdf"]
+__all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "fingerprint", "printed_fields",
+           "render", "template_fields", "template_lists"]
 
 # The top-level names of a letter's context, for check_template when it is not given them.
 # engine.context.TOP_LEVEL is the authority (the service passes it); this is its copy.
@@ -65,9 +63,6 @@ _TEMPLATE_ERRORS = (TemplateError, etree.XMLSyntaxError, TypeError, ValueError, 
                     ArithmeticError)
 # docxtpl's escapes for a literal "{{", "}}", "{%" or "%}", undone in the whole output.
 _BRACE_ESCAPE = re.compile(r"\{_[{%]|[}%]_\}")
-_PDF_TIMEOUT = 600  # seconds for one LibreOffice run, and 2 s more a letter
-# Letters per LibreOffice run: a whole batch, but a command line well under the system's limit.
-_PDF_RUN = 2_000
 
 
 class _Node(dict):  # type: ignore[type-arg]
@@ -132,6 +127,7 @@ class _Template:
     package: _docx_fast.Package
     usage: dict[str, Usage]  # by part label
     problems: list[str]  # everything wrong but names outside the context
+    sha256: str = ""  # of ``data``, worked out when first asked for
 
 
 _CACHE: dict[str, tuple[tuple[int, int, int, int], _Template]] = {}
@@ -157,6 +153,14 @@ def render(template: Path, context: Mapping[str, Any]) -> bytes:
         text = "\n".join(_docx_fast.paragraph_text(root) for root in roots)
     _check_printed(tpl, ctx, text)
     return data
+
+
+def fingerprint(template: Path) -> str:
+    """The SHA-256 of the template's bytes as rendered (a reprint says if it has changed)."""
+    tpl = _load(template)
+    if not tpl.sha256:
+        tpl.sha256 = hashlib.sha256(tpl.data).hexdigest()
+    return tpl.sha256
 
 
 def template_fields(template: Path) -> set[str]:
@@ -211,60 +215,6 @@ def docx_text(data: bytes) -> str:
             part = rel.target_part
             lines += [Paragraph(p, part).text for p in part.element.iter(qn("w:p"))]
     return "\n".join(lines)
-
-
-def pdf_tool() -> str:
-    """The LibreOffice program that makes PDFs; ToolMissing, saying how to install it, if
-    there is none (checked before a command writes anything)."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        raise ToolMissing("LibreOffice is not installed, so no PDF can be made: install it "
-                          "(Debian, Ubuntu: apt-get install libreoffice-writer-nogui; "
-                          "elsewhere: https://www.libreoffice.org/download/) and run the "
-                          "command again")
-    return soffice
-
-
-def to_pdf(docx_paths: list[Path], outdir: Path | None = None) -> list[Path]:
-    """Convert the letters to PDFs, in ``outdir`` or else each next to its .docx; return
-    their paths. One LibreOffice run converts up to _PDF_RUN letters (a whole batch)."""
-    soffice = pdf_tool()
-    if not docx_paths:
-        return []
-    targets = [(outdir or path.parent) / f"{path.stem}.pdf" for path in docx_paths]
-    if len({p.name for p in targets}) < len(targets):
-        raise LetterError("two letters of the batch have the same name: their PDFs would clash")
-    if outdir is not None:
-        outdir.mkdir(parents=True, exist_ok=True)
-    for start in range(0, len(docx_paths), _PDF_RUN):
-        some = docx_paths[start:start + _PDF_RUN]
-        with tempfile.TemporaryDirectory(prefix="liaison-pdf-") as work:
-            made = _soffice(soffice, some, Path(work))
-            for pdf, target in zip(made, targets[start:start + _PDF_RUN], strict=True):
-                shutil.move(pdf, target)  # a rename when on the same disk
-    return targets
-
-
-def _soffice(soffice: str, docx_paths: list[Path], work: Path) -> list[Path]:
-    """One LibreOffice run converting every letter into ``work``."""
-    pdfs = [work / f"{path.stem}.pdf" for path in docx_paths]
-    timeout = _PDF_TIMEOUT + 2 * len(docx_paths)
-    # Starting soffice costs ~1 s and a letter ~0.1 s, so the whole batch goes in one call.
-    # Its own profile folder keeps it from handing the work to a LibreOffice already open.
-    command = [soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless",
-               "--convert-to", "pdf", "--outdir", str(work), *map(str, docx_paths)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise LetterError(f"LibreOffice took over {timeout} s to convert "
-                          f"{len(docx_paths)} letters") from exc
-    unmade = [p.name for p in pdfs if not p.is_file()]
-    if done.returncode or unmade:
-        said = (done.stderr or done.stdout).strip().splitlines()
-        raise LetterError(f"LibreOffice did not convert {', '.join(unmade) or 'the letters'} "
-                          f"(exit status {done.returncode}){': ' + said[-1] if said else ''}")
-    return pdfs
 
 
 # --- loading, compiling and caching -----------------------------------------------------

@@ -40,28 +40,26 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import context as ctx
+from engine.core.compose import BanCases, ban_for
 from engine.core.people import Student
+from engine.core.rows import DocumentRow
 from engine.core.school import School, Staff
 from engine.core.text import clean_text
 from engine.errors import (
     DefinitionError,
     InputError,
-    LetterError,
     LiaisonError,
     NotFound,
     PermissionDenied,
 )
 from engine.letters import renderer as letters
-from engine.letters.renderer import pdf_tool
-from engine.service.liaison import LEADERS, Liaison, Outcome
-from engine.service.sources import read_student_list
+from engine.service.deliver import Delivery, Outgoing, deliver
+from engine.service.liaison import Liaison, context_json
+from engine.service.pdf import pdf_tool, print_copies
+from engine.service.sources import open_school, read_student_list
+from engine.service.views import Listing, Message, Row, listing
 from engine.store import files
-from engine.store.database import DocumentRow
 
-# Who may send a batch: the office sends letters home for the school, and leaders (the
-# senior team, heads of year and house) own what goes to a whole year group or form.
-# Teachers and tutors ask one of them; any member of staff may preview a letter.
-SENDERS = LEADERS | {"head_of_year", "head_of_house", "learning_director", "pastoral_lead"}
 # A batch letter's context is a case letter's without the case.
 NAMES = tuple(name for name in ctx.TOP_LEVEL if name not in ("case", "entries"))
 FOLDER = f"{files.DOCUMENTS}/batches"  # then one folder per batch id
@@ -93,6 +91,7 @@ class Summary:
     barred: list[dict[str, str]] = field(default_factory=list)  # student, contact
     no_contact: list[str] = field(default_factory=list)  # students nobody may be written to
     pdfs: int = 0
+    pdf: bool = False  # whether PDFs were asked for
 
     def as_json(self) -> dict[str, Any]:
         return {"batch": self.batch, "template": self.template, "folder": self.folder,
@@ -101,12 +100,34 @@ class Summary:
                             "no_contact": len(self.no_contact)},
                 "barred": self.barred, "no_contact": self.no_contact, "pdfs": self.pdfs}
 
+    def parts(self) -> list[Message]:
+        lines = [f"made {self.made} letters of batch {self.batch} for {self.students} "
+                 f"students, in {self.folder}"]
+        if self.already_made:
+            lines.append(f"  skipped {self.already_made} letters made before in this batch")
+        if self.barred:
+            lines.append(f"  skipped {len(self.barred)} contacts barred from correspondence: "
+                         + ", ".join(f"{b['contact']} ({b['student']})" for b in self.barred))
+        if self.no_contact:
+            lines.append(f"  skipped {len(self.no_contact)} students with no contact who may "
+                         f"receive letters: {', '.join(self.no_contact)}")
+        if self.pdf:
+            lines.append(f"  wrote {self.pdfs} PDFs")
+        return [Message(tuple(lines))]
+
 
 @dataclass(frozen=True)
 class Preview:
     path: Path
     recipient: str
     letters: int  # how many the student's contacts would get
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "recipient": self.recipient, "letters": self.letters}
+
+    def parts(self) -> list[Message]:
+        return [Message((f"preview of the letter to {self.recipient} (1 of {self.letters}); "
+                         "nothing was recorded:", str(self.path)))]
 
 
 # ---------------------------------------------------------------------- use cases
@@ -116,10 +137,15 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
          given: Mapping[str, list[str]], name: str | None = None, pdf: bool = False,
          progress: Progress | None = None) -> Summary:
     """Make and record the batch's letters still missing; everything is checked first."""
+    # Who may send a batch (the group "senders"): the office sends letters home for the
+    # school, and leaders (the senior team, heads of year and house) own what goes to a
+    # whole year group or form. Teachers and tutors ask one of them; any member of staff
+    # may preview a letter.
     actor = engine.school.member(actor_id)
-    if not actor.roles & SENDERS:
+    senders = engine.school.group("senders")
+    if not actor.roles & senders:
         raise PermissionDenied(f"{actor.id} ({actor.name}) may not send batch letters: only "
-                               f"{', '.join(sorted(SENDERS))}")
+                               f"{', '.join(sorted(senders))}")
     path = batch_template(engine.school, template)
     if pdf:
         pdf_tool()
@@ -128,7 +154,7 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
     shared = _shared_values(path, given, columns)
     _no_gaps(path, own, shared, selection.students)
     run = _Run(engine, path, batch_id(path, shared, name), actor, shared)
-    run.summary.students = len(students)
+    run.summary.students, run.summary.pdf = len(students), pdf
     if progress:
         progress(0, len(students))
     try:
@@ -137,7 +163,7 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
     finally:
         run.discard()
     if pdf:
-        run.summary.pdfs = len(print_copies(engine, run.without_pdf(), again=(
+        run.summary.pdfs = len(print_copies(engine.school.root, run.without_pdf(), again=(
             "; run the same command again to make them (the letters are not made twice)")))
     return run.summary
 
@@ -172,21 +198,13 @@ def templates(school: School) -> list[dict[str, Any]]:
     return out
 
 
-def print_copies(engine: Liaison, documents: list[str], again: str = "") -> list[str]:
-    """A PDF next to each letter written (paths under the school), for printing, from one
-    LibreOffice run; the letters stay recorded if it fails."""
-    root = engine.school.root
-    try:
-        made = letters.to_pdf([root / d for d in documents])
-    except LetterError as exc:
-        raise LetterError(f"the letters were written and recorded, but no PDF was made: "
-                          f"{exc}{again}") from exc
-    return [p.relative_to(root).as_posix() for p in made]
-
-
-def written(outcome: Outcome) -> list[str]:
-    """The letters an advance wrote, with those of the cases it opened."""
-    return [d.path for d in outcome.documents] + [p for o in outcome.opened for p in written(o)]
+def template_list(root: Path) -> Listing[Row]:
+    """``letters list``: each template, how it is sent, and the fields it needs."""
+    return listing("Letter templates", ("template", "sent", "fields (... a list: repeat --set)"),
+                   [Row(r, (r["template"], "in a batch" if r["batch"]
+                            else f"by {', '.join(r['workflows'])}",
+                            ", ".join(f + ("..." if f in r["lists"] else "") for f in r["fields"])))
+                    for r in templates(open_school(root))])
 
 
 # ---------------------------------------------------------------------- checks
@@ -310,9 +328,9 @@ class _Run:
         self.lists = _list_fields(path)
         self.needed = needed_fields(path)
         self.today = engine.clock().date()
-        self.letterhead = engine.letterhead()
-        self.banned = engine.banned_contacts()
-        self.pending: list[DocumentRow] = []
+        self.letterhead = engine.school.profile
+        self.bans: BanCases = engine.bans_in_force()
+        self.pending: list[Outgoing] = []
         self.done = 0  # students
         self.summary = Summary(batch, path.name, self.folder.relative_to(self.root).as_posix())
 
@@ -330,13 +348,12 @@ class _Run:
             missing = [r for r in to.to if keys[(student.id, r.id)] not in done]
             try:
                 values = own.get(student.id, {})
-                made = [(r, letters.render(self.path, self.context(student, r, values)))
+                made = [self._letter(student, r, keys[(student.id, r.id)], values)
                         for r in missing]
             except LiaisonError as exc:
                 self.flush()  # the students before this one are done: keep them
                 raise _stopped(exc, student.id, self.summary.made) from exc
-            for recipient, data in made:
-                self._write(student, recipient, keys[(student.id, recipient.id)], data)
+            self.pending += made
             self.done += 1
             if progress:
                 progress(self.done, self.summary.students)
@@ -351,17 +368,20 @@ class _Run:
             self.summary.no_contact.append(student.id)
         self.summary.already_made += sum(keys[(student.id, r.id)] in done for r in to.to)
 
-    def _write(self, student: Student, recipient: ctx.Recipient, key: str, data: bytes) -> None:
+    def _letter(self, student: Student, recipient: ctx.Recipient, key: str,
+                own: Mapping[str, str]) -> Outgoing:
+        """One letter rendered, with where it goes and its row (context included)."""
+        context = self.context(student, recipient, own)
+        data = letters.render(self.path, context)
         # A path as text: pathlib interns every part of every path it parses, which grows
         # with the batch (~190 bytes a letter).
         name = files.safe(f"{student.id}-{recipient.id}-{secrets.token_hex(4)}") + ".docx"
-        if not self.pending:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        written = files.write_unsynced(self.root, f"{self.summary.folder}/{name}", data)
-        self.pending.append(DocumentRow(
+        row = DocumentRow(
             template=self.path.name, recipient_id=recipient.id, recipient_name=recipient.name,
-            path=written.path, sha256=written.sha256, size=written.size, student_id=student.id,
-            batch_key=key, created_at=self.engine.clock().isoformat(timespec="seconds")))
+            path="", sha256="", size=0, student_id=student.id, batch_key=key,
+            created_at=self.engine.clock().isoformat(timespec="seconds"),
+            context=context_json(self.path, context))
+        return Outgoing(f"{self.summary.folder}/{name}", data, row)
 
     def context(self, student: Student, recipient: ctx.Recipient,
                 own: Mapping[str, str]) -> dict[str, Any]:
@@ -375,27 +395,17 @@ class _Run:
         return ctx.letter_context(
             letterhead=self.letterhead, when=self.today, case={"id": self.summary.batch},
             recipient=recipient, student=student, fields=values, signatory=me, actor=me,
-            ban=self.engine.ban_context(recipient) if self.banned & set(recipient.contact_ids)
-            else None)
+            ban=ban_for(recipient, self.bans))
 
     def flush(self) -> None:
-        """Make the written letters durable, then record them in one transaction."""
-        if not self.pending:
-            return
-        paths = [d.path for d in self.pending]
-        try:
-            files.sync(self.root, paths)
-            self.engine.store.record_documents(self.pending)
-        except BaseException:
-            files.remove(self.root, paths)
-            self.pending = []
-            raise
-        self.summary.made += len(self.pending)
-        self.pending = []
+        """Deliver the rendered letters: written, made durable, recorded in one transaction."""
+        pending, self.pending = self.pending, []
+        if pending:
+            deliver(self.root, self.engine.store, [Delivery(None, pending)])
+            self.summary.made += len(pending)
 
     def discard(self) -> None:
-        """Remove letters written but not recorded (the run stopped between two flushes)."""
-        files.remove(self.root, [d.path for d in self.pending])
+        """Drop letters rendered but not delivered (the run stopped between two groups)."""
         self.pending = []
 
     def without_pdf(self) -> list[str]:

@@ -18,39 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from engine.core.rows import CaseRow
 from engine.core.school import Staff
 from engine.errors import PermissionDenied
-from engine.service.liaison import LEADERS, Liaison
-from engine.store.database import CaseRow
-
-OVERDUE = "overdue"
-DUE_TODAY = "due_today"
-UPCOMING = "upcoming"
-ORDER = (OVERDUE, DUE_TODAY, UPCOMING)
-
-
-@dataclass(frozen=True)
-class Due:
-    """One deadline on the due list."""
-
-    case: str
-    deadline: str  # the deadline's name, e.g. acknowledge_by
-    due: str  # ISO date, or date and time for a deadline with a time
-    status: str  # overdue | due_today | upcoming
-    holder: str | None  # a staff id or "role:NAME"
-    holder_name: str
-    title: str  # what is due, in words
-    clause: str
-    student: str
-    student_name: str
-    workflow: str
-    state: str
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+from engine.service.liaison import Liaison
+from engine.service.views import DUE_TODAY, ORDER, OVERDUE, UPCOMING, Due, DueList
 
 
 def week_end(day: dt.date) -> dt.date:
@@ -77,17 +51,17 @@ def holders_for(who: Staff, staff: Mapping[str, Staff]) -> set[str]:
 
 
 def due_list(engine: Liaison, actor_id: str, now: dt.datetime,
-             everyone: bool = False) -> list[Due]:
+             everyone: bool = False) -> DueList:
     """What is due for this member of staff as at ``now``, in the order to deal with it."""
     who = engine.school.member(actor_id)
-    if everyone and not who.roles & LEADERS:
+    if everyone and not who.roles & engine.school.group("leaders"):
         raise PermissionDenied(f"{who.id} ({who.name}) may not list every case's deadlines: "
                                "only office staff and leaders; without --all you see the "
                                "cases you hold or manage")
     holders = None if everyone else holders_for(who, engine.school.staff)
     rows = engine.store.open_deadlines(week_end(now.date()).isoformat(), holders)
     items = [_due(engine, row, now) for row in rows if engine.can_see(_case(row), who)]
-    return sorted(items, key=_order)
+    return DueList(who.id, tuple(sorted(items, key=_order)))
 
 
 def _due(engine: Liaison, row: Mapping[str, Any], now: dt.datetime) -> Due:

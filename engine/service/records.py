@@ -1,25 +1,38 @@
-"""The reading use cases: a school's cases, students and documents as one member of staff
-may see them.
+"""The reading use cases, each gated by role: what a member of staff may see.
 
-``Records`` holds a school directory and its case store and only reads them: which cases a
-member of staff may see (a restricted case, CLA-3, is "not found" to anyone else), a case as
-``show`` prints it, a student's record, the documents listing and the site bans in force.
-``engine.service.Liaison`` adds the use cases that change the store; the due list, the
-report and batch letters read through the methods here.
+Cases they may see (a restricted case, CLA-3, is "not found" to anyone else), a case as
+``show`` prints it, a case's history, a student's record and the documents listing, each
+as a view (``engine.service.views``). ``engine.service.liaison.Liaison`` adds the use cases
+that change the store; the due list, the report and batch letters read through the
+methods here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from engine.core import context as ctx
+from engine.core.compose import ban_details
 from engine.core.people import Contact, Student
-from engine.core.school import Profile, School, Staff
+from engine.core.rows import CaseRow
+from engine.core.school import School, Staff
 from engine.errors import NotFound
-from engine.store.database import CaseRow, EventRow, Store
+from engine.letters import renderer as letters
+from engine.service.views import (
+    CaseSummary,
+    CaseView,
+    DocumentEntry,
+    HistoryEntry,
+    Listing,
+    Message,
+    StudentRecord,
+    listing,
+)
+from engine.store.database import Store
 
 Clock = Callable[[], dt.datetime]
 
@@ -42,23 +55,21 @@ class Records:
     # ------------------------------------------------------------------ people
 
     def student(self, student_id: str) -> Student:
-        return _student(self.store.student(student_id))
+        return student_of(self.store.student(student_id))
 
     def families(self, student_ids: list[str]) -> list[tuple[Student, list[Contact]]]:
         """Students with their contacts, read together (a batch of letters reads hundreds)."""
-        rows = self.store.students_by_id(student_ids)
-        contacts = self.store.contacts_of_students(student_ids)
+        with self.store.reads() as r:
+            rows = r.students_by_id(student_ids)
+            contacts = r.contacts_of_students(student_ids)
         missing = [s for s in student_ids if s not in rows]
         if missing:
             raise NotFound(f"no student '{missing[0]}' (import students first)")
-        return [(_student(rows[s]), [Contact(**c) for c in contacts.get(s, [])])
+        return [(student_of(rows[s]), [Contact(**c) for c in contacts.get(s, [])])
                 for s in student_ids]
 
     def contacts(self, student_id: str) -> list[Contact]:
         return [Contact(**c) for c in self.store.contacts_of(student_id)]
-
-    def letterhead(self) -> Profile:
-        return self.school.profile
 
     # ------------------------------------------------------------------ cases
 
@@ -74,16 +85,19 @@ class Records:
             return True
         return workflow.visible_to_opener and case.opened_by == who.id
 
+    def _visible(self, case: CaseRow, who: Staff) -> CaseRow:
+        """The case, if this member of staff may see it; an invisible case is 'not found'."""
+        if not self.can_see(case, who):
+            raise NotFound(f"no case '{case.id}'")
+        return case
+
     def case(self, case_id: str, actor_id: str) -> CaseRow:
         """A case this member of staff may see; an invisible case is 'not found'."""
         who = self.school.member(actor_id)
-        case = self.store.case(case_id)
-        if not self.can_see(case, who):
-            raise NotFound(f"no case '{case_id}'")
-        return case
+        return self._visible(self.store.case(case_id), who)
 
-    def cases(self, actor_id: str, workflow: str | None = None,
-              state: str | None = None, student: str | None = None) -> list[CaseRow]:
+    def visible_cases(self, actor_id: str, workflow: str | None = None,
+                      state: str | None = None, student: str | None = None) -> list[CaseRow]:
         who = self.school.member(actor_id)
         chosen = [self.school.workflow(workflow)] if workflow else self.school.workflows.values()
         if state is not None and not any(state in w.states for w in chosen):
@@ -92,83 +106,123 @@ class Records:
         return [c for c in self.store.cases(workflow=workflow, state=state, student_id=student)
                 if self.can_see(c, who)]
 
+    def cases(self, actor_id: str, workflow: str | None = None, state: str | None = None,
+              student: str | None = None) -> Listing[CaseSummary]:
+        """The cases this member of staff may see, oldest first."""
+        rows = [CaseSummary(c.id, c.workflow, c.state, c.student_id, c.holder, c.opened_at)
+                for c in self.visible_cases(actor_id, workflow, state, student)]
+        return listing("Cases", ("case", "workflow", "state", "student", "holder", "opened"),
+                       rows)
+
     def documents(self, actor_id: str, student: str | None = None,
-                  case: str | None = None) -> list[dict[str, Any]]:
+                  case: str | None = None) -> Listing[DocumentEntry]:
         """The documents listing: those of cases this member of staff may see (CLA-3)."""
         if case is not None:
             self.case(case, actor_id)
-        seen = {c.id for c in self.cases(actor_id, student=student)}
-        return [d for d in self.store.documents(case_id=case, student_id=student)
+        seen = {c.id for c in self.visible_cases(actor_id, student=student)}
+        rows = [DocumentEntry.of(d) for d in self.store.documents(case_id=case, student_id=student)
                 if d["case_id"] is None or d["case_id"] in seen]
+        return listing("Documents", ("case", "student", "template", "recipient", "written",
+                                     "path"), rows)
 
-    def student_record(self, student_id: str, actor_id: str) -> dict[str, Any]:
+    def student_record(self, student_id: str, actor_id: str) -> StudentRecord:
         """A student, their contacts, and where each workflow stands for them: the latest
         case of each (a signed Home–School Agreement shows here, NSW-1)."""
         student = self.student(student_id)
         latest: dict[str, CaseRow] = {}
-        for case in self.cases(actor_id, student=student.id):
+        for case in self.visible_cases(actor_id, student=student.id):
             if case.workflow in self.school.workflows:  # not one whose file was removed
                 latest[case.workflow] = case  # cases come oldest first
-        return {
-            "student": dataclasses.asdict(student),
-            "contacts": [dataclasses.asdict(c) for c in self.contacts(student.id)],
-            "status": [{"workflow": name, "title": self.school.workflows[name].title,
-                        "case": c.id, "state": c.state,
-                        "state_title": self.school.workflows[name].states[c.state].title,
-                        "opened_at": c.opened_at, "closed_at": c.closed_at}
-                       for name, c in sorted(latest.items())],
-        }
+        return StudentRecord(
+            student=dataclasses.asdict(student),
+            contacts=[dataclasses.asdict(c) for c in self.contacts(student.id)],
+            status=[{"workflow": name, "title": self.school.workflows[name].title,
+                     "case": c.id, "state": c.state,
+                     "state_title": self.school.workflows[name].states[c.state].title,
+                     "opened_at": c.opened_at, "closed_at": c.closed_at}
+                    for name, c in sorted(latest.items())])
 
-    def history(self, case_id: str, actor_id: str) -> list[EventRow]:
-        return self.store.events(self.case(case_id, actor_id).id)
+    def history(self, case_id: str, actor_id: str) -> Listing[HistoryEntry]:
+        """The audit trail of a case: who did what, when it happened, when it was entered."""
+        events = self.store.events(self.case(case_id, actor_id).id)
+        return listing(f"History of {case_id}", ("#", "event", "from", "to", "by", "when",
+                                                 "recorded"),
+                       [HistoryEntry.of(e) for e in events])
 
-    def view(self, case_id: str, actor_id: str) -> dict[str, Any]:
-        """Everything ``show`` prints about a case, as plain data."""
-        case = self.case(case_id, actor_id)
+    def view(self, case_id: str, actor_id: str) -> CaseView:
+        """Everything ``show`` prints about a case, read in one transaction."""
+        who = self.school.member(actor_id)
+        with self.store.reads() as r:
+            case = self._visible(r.case(case_id), who)
+            bans = self._bans(r.cases_in(self._ban_states(), [case.contact_id])
+                              if case.contact_id else [])
+            deadlines, documents = r.deadlines(case.id), r.documents(case_id=case.id)
         workflow = self.school.workflow(case.workflow)
-        state = workflow.states[case.state]
-        return {
-            "case": case.id, "workflow": case.workflow, "title": workflow.title,
-            "state": case.state, "state_title": state.title, "student": case.student_id,
-            "contact": case.contact_id, "holder": case.holder, "version": case.version,
-            "opened_at": case.opened_at, "opened_by": case.opened_by,
-            "closed_at": case.closed_at, "child_protection": case.child_protection,
-            "fields": case.fields,
-            "bans": [{"case": b.id, **ban_details(b.fields)} for b in self.bans(case.contact_id)],
-            "deadlines": [{"name": d["name"], "due": d["due_at"] or d["due_on"],
-                           "status": d["status"], "clause": d["clause"], "met_at": d["met_at"]}
-                          for d in self.store.deadlines(case.id)],
-            "documents": [{"template": d["template"], "recipient": d["recipient_name"],
-                           "path": d["path"], "sha256": d["sha256"]}
-                          for d in self.store.documents(case_id=case.id)],
-        }
+        return CaseView(
+            case=case.id, workflow=case.workflow, title=workflow.title, state=case.state,
+            state_title=workflow.states[case.state].title, student=case.student_id,
+            contact=case.contact_id, holder=case.holder, version=case.version,
+            opened_at=case.opened_at, opened_by=case.opened_by, closed_at=case.closed_at,
+            child_protection=case.child_protection, fields=case.fields, bans=bans,
+            deadlines=[{"name": d["name"], "due": d["due_at"] or d["due_on"],
+                        "status": d["status"], "clause": d["clause"], "met_at": d["met_at"]}
+                       for d in deadlines],
+            documents=[{"template": d["template"], "recipient": d["recipient_name"],
+                        "path": d["path"], "sha256": d["sha256"]} for d in documents])
+
+    # ------------------------------------------------------------------ letters
+
+    def reprint(self, document: str, actor_id: str, out: Path) -> Message:
+        """A document rendered again from what it was made from (its template and the
+        context stored with it), to ``out``: the letter as it was sent, whatever has
+        changed since (an address re-imported). Only of a case this member of staff may
+        see; ``document`` is its path (``liaison documents``) or file name."""
+        row = self._document(document, actor_id)
+        if not row["context"]:
+            raise NotFound(f"{row['path']} was made before letters kept what they were made "
+                           "from: it cannot be reprinted (open the file itself)")
+        made = json.loads(row["context"])
+        template = self.school.letters_dir / row["template"]
+        data = letters.render(template, made["context"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        lines = [f"reprinted {row['path']} for {row['recipient_name']} to {out}"]
+        if letters.fingerprint(template) != made["template_sha256"]:
+            lines.append(f"  note: {row['template']} has been edited since the letter was "
+                         "made; this copy follows the template as it is now")
+        return Message(tuple(lines), {"document": row["path"], "out": str(out),
+                                      "template_changed": len(lines) > 1})
+
+    def _document(self, document: str, actor_id: str) -> dict[str, Any]:
+        """A document row by path or file name, of a case this member of staff may see."""
+        who = self.school.member(actor_id)
+        with self.store.reads() as r:
+            rows = r.documents_named(document)
+            if rows and rows[0]["case_id"] is not None:
+                if not self.can_see(r.case(rows[0]["case_id"]), who):
+                    rows = []
+        if not rows:
+            raise NotFound(f"no document '{document}' (see 'liaison documents')")
+        return rows[0]
 
     # ------------------------------------------------------------------ site bans
 
-    def banned_contacts(self) -> set[str]:
-        """Every contact with a site ban in force: a batch of letters asks once, then
-        ``ban_context`` only for them."""
-        return {c.contact_id for w in self.school.workflows.values()
-                for state in w.flagged("site_ban")
-                for c in self.store.cases(workflow=w.name, state=state) if c.contact_id}
+    def _ban_states(self) -> dict[str, tuple[str, ...]]:
+        """Each workflow's states in which a site ban is in force."""
+        return {w.name: w.flagged("site_ban") for w in self.school.workflows.values()}
 
-    def bans(self, contact_id: str | None) -> list[CaseRow]:
-        """Site bans in force against this contact, from any of their cases."""
-        if not contact_id:
-            return []
-        flagged = {w.name: w.flagged("site_ban") for w in self.school.workflows.values()}
-        return self.store.cases_in(flagged, contact_id)
+    @staticmethod
+    def _bans(cases: list[CaseRow]) -> list[dict[str, str]]:
+        return [{"case": b.id, **ban_details(b.fields)} for b in cases]
+
+    def bans_in_force(self) -> dict[str, tuple[tuple[str, Mapping[str, Any]], ...]]:
+        """Every site ban in force, by contact: a batch of letters reads them once."""
+        out: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for case in self.store.cases_in(self._ban_states()):
+            out.setdefault(case.contact_id or "", []).append((case.id, case.fields))
+        return {k: tuple(v) for k, v in out.items()}
 
 
-def _student(row: Mapping[str, Any]) -> Student:
+def student_of(row: Mapping[str, Any]) -> Student:
     return Student(**{k: row[k] for k in ("id", "first_name", "last_name", "year", "form",
                                           "house")})
-
-
-def ban_details(values: Mapping[str, Any]) -> dict[str, str]:
-    """What a letter and ``show`` say of a site ban: the permitted contact route and dates."""
-    return {"contact_route": str(values.get("contact_route", "")),
-            "review_on": ctx.long_date(dt.date.fromisoformat(values["review_on"]))
-            if values.get("review_on") else "",
-            "ban_from": ctx.long_date(dt.date.fromisoformat(values["ban_from"]))
-            if values.get("ban_from") else ""}

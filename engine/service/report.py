@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.core.definitions import Workflow
+from engine.core.rows import CaseRow
 from engine.errors import InputError
-from engine.store.database import CaseRow
+from engine.service.views import Message, Row, listing
 
 if TYPE_CHECKING:  # the service imports nothing from here; this keeps it that way
     from engine.service.liaison import Liaison
@@ -79,6 +80,29 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def parts(self) -> list[Any]:
+        """The report as tables and notes, in the order they print."""
+        months = self.months
+        out: list[Any] = [listing(
+            f"Indicators {self.start} to {self.end}", ("indicator", "clause", *months, "total"),
+            [Row(i, (i["title"], i["clause"], *[i["by_month"].get(m, 0) for m in months],
+                     i["total"] if i["recorded"] else "-")) for i in self.indicators])]
+        unrecorded = [f"  not recorded: {i['title']} (no workflow '{i['workflow']}')"
+                      for i in self.indicators if not i["recorded"]]
+        if unrecorded:
+            out.append(Message(tuple(unrecorded)))
+        out.append(listing("Outcomes by workflow", ("workflow", "outcome", "month", "count"),
+                           [Row(e, (e["workflow"], e["outcome"], e["month"], e["count"]))
+                            for e in self.events]))
+        out.append(listing("Deadlines", ("workflow", "month", *STATUSES),
+                           [Row(d, (d["workflow"], d["month"], *[d[s] for s in STATUSES]))
+                            for d in self.deadlines]))
+        out.append(listing("Lone visits (BEM-7)", ("case", "student", "visitor", "reason",
+                                                   "set out"),
+                           [Row(v, (v["case"], v["student"], v["visitor"], v["reason"],
+                                    v["set_out_at"])) for v in self.visits]))
+        return out
 
 
 def months(start: dt.date, end: dt.date) -> list[str]:
@@ -153,7 +177,7 @@ def report(engine: Liaison, actor_id: str, start: dt.date, end: dt.date) -> Repo
     may see."""
     if end < start:
         raise InputError(f"--to {end} is before --from {start}")
-    visible = {c.id: c for c in engine.cases(actor_id)}
+    visible = {c.id: c for c in engine.visible_cases(actor_id)}
     after_end = (end + dt.timedelta(days=1)).isoformat()
     events = [e for e in engine.store.events_between(start.isoformat(), after_end)
               if e["case_id"] in visible]

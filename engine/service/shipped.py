@@ -14,6 +14,7 @@ from typing import Any
 from engine.core.school import SCHOOL_FILE
 from engine.errors import InputError
 from engine.service.liaison import Liaison
+from engine.service.views import Followed, Message, Row, listing
 
 PARTS = ("school.yaml", "workflows", "letters", "samples")
 
@@ -40,6 +41,14 @@ def copy_school(target: Path) -> None:
         else:
             shutil.copy2(path, target / part)
     (target / "cases").mkdir(exist_ok=True)
+
+
+def init(target: Path) -> Message:
+    """``liaison init DIR``: a new school directory, and what to do next from here."""
+    copy_school(target)
+    return Message((f"made {target}: edit {target / SCHOOL_FILE} (the school's name, "
+                    "address, term dates and staff), then:",
+                    f"  cd {target} && liaison check"), {"school": str(target)})
 
 
 def reset_demo(target: Path) -> None:
@@ -109,3 +118,19 @@ def run_demo(target: Path) -> list[dict[str, Any]]:
 def _row(case: str, event: str, made: Any) -> dict[str, Any]:
     return {"case": case, "event": event, "template": made.template,
             "recipient": made.recipient, "path": made.path, "sha256": made.sha256}
+
+
+def demo(target: Path) -> Followed:
+    """``liaison demo``: the demo walked, its letters listed to fit a narrow terminal (the
+    folder said once in the title; the JSON keeps every path whole)."""
+    rows = run_demo(target)
+    folder = Path(rows[0]["path"]).parent.as_posix() if rows else "cases/documents"
+    letters = listing(f"Letters written in {target}/{folder}/", ("event", "letter", "to"), [
+        Row(r, (r["event"], r["template"].removesuffix(".docx"), r["recipient"]))
+        for r in rows])
+    case = rows[0]["case"] if rows else ""
+    return Followed(letters, Message((
+        "What to do next, from here:",
+        f"  liaison show {case} --as OF01 --school {target}       the case",
+        f"  liaison history {case} --as OF01 --school {target}    its audit trail",
+        f"  liaison documents --case {case} --as OF01 --school {target}")))

@@ -1,9 +1,10 @@
 """Document files under ``cases/``: written whole and durable before any row names them.
 
-Each file goes to a temporary name in its final folder, is fsynced, then renamed (atomic
-on POSIX), and the folder is fsynced so the rename survives a power cut. Names carry a
-random token, so two members of staff racing on one case never overwrite each other's
-letters: the loser's files are removed and no row ever names them.
+Each file is written under a new name (never over a record), then all of one command's
+files are fsynced together, then their folders, so the names survive a power cut before
+the transaction that records them commits. Names carry a random token, so two members of
+staff racing on one case never overwrite each other's letters: the loser's files are
+removed and no row ever names them.
 """
 
 from __future__ import annotations
@@ -31,35 +32,6 @@ class Written:
 def safe(part: str) -> str:
     """``part`` fit for a file name: runs of other characters become one "_"."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", part).strip("_") or "x"
-
-
-def write_documents(root: Path, case_id: str, seq: int, event: str,
-                    items: list[tuple[str, str | None, bytes]]) -> list[Written]:
-    """Write (template, recipient id, bytes) items durably; return their paths and hashes."""
-    folder = root / DOCUMENTS / safe(case_id)
-    written: list[Written] = []
-    try:
-        for template, recipient, data in items:
-            name = f"{seq:03d}-{safe(event)}-{safe(Path(template).stem)}"
-            name += f"-{safe(recipient or 'file')}-{secrets.token_hex(4)}.docx"
-            written.append(write_file(root, folder / name, data))
-    except BaseException:
-        remove(root, [w.path for w in written])
-        raise
-    return written
-
-
-def write_file(root: Path, path: Path, data: bytes) -> Written:
-    """Write ``data`` at ``path`` atomically and durably."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    with open(temp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-    _fsync(path.parent)
-    return Written(path.relative_to(root).as_posix(), hashlib.sha256(data).hexdigest(), len(data))
 
 
 def write_unsynced(root: Path, rel: str, data: bytes) -> Written:
@@ -114,3 +86,12 @@ def sweep(root: Path, recorded: set[str]) -> list[str]:
 def _print_copy(rel: str, recorded: set[str]) -> bool:
     """A PDF made for printing (``--pdf``) is kept while its letter is recorded."""
     return rel.endswith(".pdf") and f"{rel.removesuffix('.pdf')}.docx" in recorded
+
+
+def case_document(case_id: str, seq: int, event: str, template: str,
+                  recipient: str | None) -> str:
+    """Where a case's document goes: numbered by its event, named by what it is and whom
+    for, with a random token so two members of staff racing on one case never collide."""
+    name = f"{seq:03d}-{safe(event)}-{safe(Path(template).stem)}"
+    name += f"-{safe(recipient or 'file')}-{secrets.token_hex(4)}.docx"
+    return f"{DOCUMENTS}/{safe(case_id)}/{name}"

@@ -1,0 +1,85 @@
+"""The case commands: open, advance, actions, show, cases, history.
+
+Each parses its options, calls one use case of ``engine.service.liaison.Liaison`` and
+prints the view it returns through ``engine.cli.emit``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from engine.cli.emit import emit
+from engine.cli.options import (
+    AsOpt,
+    AtOpt,
+    JsonOpt,
+    PdfOpt,
+    SchoolOpt,
+    SetOpt,
+    StudentOpt,
+    app,
+    assignments,
+    liaison,
+    when,
+)
+
+CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="The case id, e.g. CON-2026-0001.",
+                                        show_default=False)]
+Filter = Annotated[str | None, typer.Option(show_default=False)]
+
+
+@app.command("open")
+def open_case(workflow: Annotated[str, typer.Argument(metavar="WORKFLOW", show_default=False)],
+              student: StudentOpt, actor: AsOpt, values: SetOpt = None, at: AtOpt = None,
+              school: SchoolOpt = None, as_json: JsonOpt = False, pdf: PdfOpt = False) -> None:
+    """Open a case of WORKFLOW for a student (see 'liaison workflows show WORKFLOW' for
+    the fields it needs)."""
+    with liaison(school) as engine:
+        outcome = engine.open(workflow, student, actor, assignments(values), when(at), pdf)
+    emit(outcome, as_json)
+
+
+@app.command()
+def advance(case: CaseArg,
+            event: Annotated[str, typer.Argument(metavar="EVENT", show_default=False)],
+            actor: AsOpt, values: SetOpt = None, at: AtOpt = None, school: SchoolOpt = None,
+            as_json: JsonOpt = False, pdf: PdfOpt = False) -> None:
+    """Fire EVENT on CASE: check, record, set deadlines, write the letters (with --pdf, and
+    a PDF of each for printing)."""
+    with liaison(school) as engine:
+        outcome = engine.advance(case, event, actor, assignments(values), when(at), pdf)
+    emit(outcome, as_json)
+
+
+@app.command()
+def actions(case: CaseArg, actor: AsOpt, school: SchoolOpt = None,
+            as_json: JsonOpt = False) -> None:
+    """The events you may fire on CASE now, with the fields each needs."""
+    with liaison(school) as engine:
+        emit(engine.actions(case, actor), as_json)
+
+
+@app.command()
+def show(case: CaseArg, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """A case: state, fields, bans in force, deadlines and documents."""
+    with liaison(school) as engine:
+        emit(engine.view(case, actor), as_json)
+
+
+@app.command("cases")
+def list_cases(actor: AsOpt, workflow: Filter = None, state: Filter = None,
+               student: Filter = None, school: SchoolOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """The cases you may see, optionally of one workflow, state or student."""
+    with liaison(school) as engine:
+        emit(engine.cases(actor, workflow, state, student), as_json)
+
+
+@app.command()
+def history(case: CaseArg, actor: AsOpt, school: SchoolOpt = None,
+            as_json: JsonOpt = False) -> None:
+    """The audit trail of CASE: who did what, when."""
+    with liaison(school) as engine:
+        emit(engine.history(case, actor), as_json)

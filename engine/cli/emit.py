@@ -1,0 +1,147 @@
+"""The one way a command prints what a use case returned: its JSON with ``--json``, else
+its text (a table for a listing, lines for a message, a layout of its own for a case).
+
+Every stored value reaches the terminal as plain text (rich ``Text``), never as markup:
+a name holding ``[/]`` or ``[link=...]`` prints as written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import singledispatch
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from engine.cli.options import out
+from engine.service.views import (
+    CaseView,
+    DueList,
+    Followed,
+    Listing,
+    Message,
+    Outcome,
+    StudentRecord,
+)
+
+
+def emit(view: Any, as_json: bool) -> None:
+    """Print ``view``: one JSON document, or its text."""
+    if as_json:
+        print_json(view.as_json())
+    else:
+        show(view)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def say(*parts: str | Text) -> None:
+    """One line of plain text (nothing in it is markup)."""
+    out.print(Text.assemble(*parts))
+
+
+def bold(text: str) -> Text:
+    return Text(text, style="bold")
+
+
+def table(title: str, columns: tuple[str, ...] | list[str], rows: list[list[Any]]) -> None:
+    grid = Table(title=Text(title), title_justify="left")
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*[Text(str(v)) if v is not None else Text("") for v in row])
+    out.print(grid)
+
+
+@singledispatch
+def show(view: Any) -> None:
+    """A view in parts (a report, a batch's summary) prints each part in turn."""
+    for part in view.parts():
+        show(part)
+
+
+@show.register
+def _due(view: DueList) -> None:
+    # One line per deadline (not a table): it stays readable, and greppable, in a narrow
+    # terminal or a mail from cron.
+    for title, rows in view.by_status():
+        say(bold(title), f" ({len(rows)})")
+        for i in rows:
+            say(f"  {i.due:<16}  {i.case:<14}  {i.student_name}: {i.title} ({i.clause})"
+                f"  held by {i.holder_name or '-'}")
+    if not view.items:
+        say(f"nothing due for {view.actor} this week")
+
+
+@show.register
+def _listing(view: Listing) -> None:  # type: ignore[type-arg]
+    table(view.title, view.columns, view.rows())
+
+
+@show.register
+def _message(view: Message) -> None:
+    for line in view.lines:
+        say(line)
+
+
+@show.register
+def _followed(view: Followed) -> None:
+    show(view.view)
+    show(view.then)
+
+
+@show.register
+def _outcome(view: Outcome) -> None:
+    say(f"{view.case} ({view.workflow}) is now ", bold(view.state))
+    for d in view.documents:
+        say(f"  wrote {d.path}  for {d.recipient}")
+    for pdf in view.pdfs or []:
+        say(f"  wrote {pdf}")
+    for deadline in view.deadlines:
+        say(f"  deadline {deadline['name']}: {deadline['due']}")
+    for s in view.skipped:
+        say(f"  no {s['template']} for contact {s['contact']}: {s['why']}")
+    for opened in view.opened:
+        say("  and opened:")
+        _outcome(opened)
+    for warning in view.warnings:
+        say(Text("  warning:", style="yellow"), f" {warning}")
+
+
+@show.register
+def _case(view: CaseView) -> None:
+    say(bold(view.case), f" {view.title}: {view.state} ({view.state_title})")
+    say(f"student {view.student}  opened {view.opened_at} by {view.opened_by}"
+        f"  holder {view.holder or '-'}")
+    if view.child_protection:
+        say(Text("CHILD PROTECTION", style="bold red"),
+            ": no letter about this case goes to a parent (PWP-4.3)")
+    for ban in view.bans:
+        say(Text("SITE BAN IN FORCE", style="bold red"),
+            f" ({ban['case']}): contact only {ban['contact_route']}; review by "
+            f"{ban['review_on']}")
+    for key, value in view.fields.items():
+        if value is not None:
+            say(f"  {key}: {', '.join(value) if isinstance(value, list) else value}")
+    table("Deadlines", ["name", "due", "status", "clause"],
+          [[d["name"], d["due"], d["status"], d["clause"]] for d in view.deadlines])
+    table("Documents", ["template", "recipient", "path"],
+          [[d["template"], d["recipient"], d["path"]] for d in view.documents])
+
+
+@show.register
+def _student(view: StudentRecord) -> None:
+    s = view.student
+    say(bold(s["id"]), f" {s['first_name']} {s['last_name']}, Year {s['year']} ({s['form']})")
+    table("Contacts", ["id", "name", "relationship", "language", "correspondence"],
+          [[c["id"], f"{c['title']} {c['first_name']} {c['last_name']}".strip(),
+            c["relationship"], c["language"], c["correspondence"]] for c in view.contacts])
+    say(bold("Where things stand"))
+    for r in view.status:
+        closed = f", closed {r['closed_at'][:10]}" if r["closed_at"] else ""
+        say(f"  {r['title']}: {r['state_title']} ({r['case']}, opened "
+            f"{r['opened_at'][:10]}{closed})")

@@ -1,0 +1,56 @@
+"""The ``liaison`` command: typer + rich, thin over engine.service.
+
+Every command that reads or changes a case takes ``--as STAFF_ID``. A LiaisonError becomes
+one ``error:`` line on stderr and exit status 1 (2 for usage errors); anything else is a
+bug and keeps its traceback.
+
+The commands live in one module per group and register on the app of
+``engine.cli.options`` when imported here, in the order ``liaison --help`` lists them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from engine.cli import (  # noqa: F401  (the order of 'liaison --help')  # noqa: F401
+    calendar,
+    cases,
+    imports,
+    letters,
+    records,  # noqa: F401
+    school,
+)
+from engine.cli.options import app
+from engine.errors import DefinitionError, LiaisonError
+
+__all__ = ["app", "entry", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status (1 for a LiaisonError, 2 for usage)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(f"error: {problem}\n")
+        return 1
+    except LiaisonError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        return 1
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        message = exc.format_message()  # type: ignore[attr-defined]
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stderr.write(message + "\n")
+        else:
+            sys.stderr.write(f"error: {message.splitlines()[0] if message else exc}\n")
+        return int(getattr(exc, "exit_code", 2))
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())

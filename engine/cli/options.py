@@ -1,0 +1,117 @@
+"""What every ``liaison`` command shares: the app, the options, the console, the parsing of
+dates given on the command line, and opening the school.
+
+The service is imported when a command runs, not when ``liaison --help`` is asked for, so
+start-up costs typer and rich only (bench/README.md, "Start-up").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.service.liaison import Liaison
+
+def _plain_arguments() -> None:
+    """Help in words: typer writes a required argument as ``{CASE}`` in the usage line and
+    prints a Python type (``<str>``) beside it and ``<bool>`` beside every flag; a member of
+    staff reads ``CASE``, and the help says what each is. (Options that take a value get
+    words from their metavars: ``--as STAFF_ID``.)"""
+    argument = typer.core.TyperArgument
+    if hasattr(argument, "_usage_display_name"):
+        argument._usage_display_name = lambda self: (  # type: ignore[method-assign]
+            self.display_name_raw if self.required else f"[{self.display_name_raw}]")
+    argument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    option = typer.core.TyperOption
+    typed = option.display_type_rich
+    option.display_type_rich = (  # type: ignore[method-assign]
+        lambda self, ctx: None if self.is_flag else typed(self, ctx))
+
+
+_plain_arguments()
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="Liaison: cases and letters for a school's home-school policies.")
+
+# Piped output is not cut to 80 columns: paths in a table must stay whole to be copied.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+
+SchoolOpt = Annotated[Path | None, typer.Option(
+    "--school", envvar="LIAISON_SCHOOL", metavar="DIR", show_default=False,
+    help="The school directory (default: here, or $LIAISON_SCHOOL).")]
+AsOpt = Annotated[str, typer.Option("--as", metavar="STAFF_ID",
+                                    help="Your staff id (see 'liaison staff').")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="FIELD=VALUE", show_default=False,
+    help="A field's value (repeat --set for each field, and a field for each item of a "
+         "list).")]
+AtOpt = Annotated[str | None, typer.Option(
+    "--at", metavar="WHEN", show_default=False,
+    help="When it happened (2026-11-24 or 2026-11-24T10:30); default now.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+PdfOpt = Annotated[bool, typer.Option("--pdf", help="Also write a PDF of each letter, for "
+                                      "printing (needs LibreOffice).")]
+StudentOpt = Annotated[str, typer.Option("--student", metavar="STUDENT_ID",
+                                         help="The student's id (from the MIS).")]
+
+
+@contextmanager
+def liaison(school: Path | None) -> Iterator[Liaison]:
+    """The school's use cases over its store, closed when the command ends."""
+    from engine.service.liaison import Liaison
+    from engine.service.sources import find_root
+
+    engine = Liaison.at(find_root(school))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def root(school: Path | None) -> Path:
+    """The school directory the command works on."""
+    from engine.service.sources import find_root
+
+    return find_root(school)
+
+
+def when(at: str | None) -> dt.datetime | None:
+    if at is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(at).replace(tzinfo=None)
+    except ValueError:
+        raise InputError(f"--at '{at}': expected an ISO date or date and time "
+                         "(2026-11-24T10:30)") from None
+
+
+def day(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} '{value}': expected a date (2026-11-24)") from None
+
+
+def moment(value: str, option: str) -> dt.datetime:
+    """A date (its start) or a date and time, as given to --on or add-days."""
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise InputError(f"{option} '{value}': expected a date (2026-11-24) or a date and "
+                         "time (2026-11-24T10:30)") from None
+
+
+def assignments(values: list[str] | None) -> dict[str, list[str]]:
+    """``--set`` pairs as the service takes them."""
+    from engine.core.fields import parse_assignments
+
+    return parse_assignments(values or [])

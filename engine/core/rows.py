@@ -1,0 +1,98 @@
+"""The records of the case store as plain values (pure): what the store reads and writes.
+
+The store (engine.store) turns these into rows and back; the service and the core pass
+them around without knowing there is a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: str
+    workflow: str
+    state: str
+    student_id: str
+    contact_id: str | None
+    holder: str | None
+    fields: dict[str, Any]
+    version: int
+    opened_at: str
+    opened_by: str
+    closed_at: str | None
+    restricted: bool
+    child_protection: bool
+
+
+@dataclass(frozen=True)
+class EventRow:
+    case_id: str
+    event: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    actor_name: str
+    occurred_at: str
+    fields: dict[str, Any]
+    seq: int = 0
+    recorded_at: str = ""
+    hash: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document written: where, its hash, whom for, and the context it was rendered
+    from (JSON), so that it can be reprinted exactly as sent."""
+
+    template: str
+    recipient_id: str | None
+    recipient_name: str
+    path: str
+    sha256: str
+    size: int
+    student_id: str
+    case_id: str | None = None
+    batch_key: str | None = None
+    created_at: str = ""
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    name: str
+    title: str
+    clause: str
+    due_on: str
+    due_at: str | None = None
+    status: str = "open"
+    met_at: str | None = None
+    case_id: str = ""
+
+
+@dataclass
+class Change:
+    """Everything one accepted event writes, in one transaction."""
+
+    event: EventRow
+    documents: list[DocumentRow] = field(default_factory=list)
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+    meets: list[str] = field(default_factory=list)  # deadline names met by this event
+    cancels: list[str] = field(default_factory=list)  # deadline names made moot by it
+    closes: bool = False
+
+
+@dataclass
+class CaseMove:
+    """A case opened (``new``) or moved on from the version it was read at, with the
+    event that did it: the store refuses it (ConflictError) if the version has moved."""
+
+    case: CaseRow  # as read (its version), or the new case
+    state: str
+    fields: dict[str, Any]
+    holder: str | None
+    change: Change
+    new: bool = False
+    child_protection: bool | None = None  # set or cleared by this event, else unchanged

@@ -1,0 +1,151 @@
+"""The use cases about the school itself, not its cases: check it, list its staff and
+workflows, show one workflow, draw it, read its calendar.
+
+Each takes a school directory and returns a view (``engine.service.views``); none opens the
+case store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from engine.core import machine
+from engine.core.context import TOP_LEVEL, long_date
+from engine.core.definitions import Event, Workflow
+from engine.core.school import School
+from engine.errors import DefinitionError
+from engine.letters import renderer as letters
+from engine.service.sources import load_profile, open_school
+from engine.service.views import FieldView, Listing, Message, Row, listing
+
+
+def check(root: Path) -> Message:
+    """Validate a school in full (templates included); DefinitionError lists every
+    problem; the message warns of each workflow whose policy's review date has passed
+    (CLA-4)."""
+    school = open_school(root, template_fields=letters.template_fields)
+    problems: list[str] = []
+    for path in sorted(school.letters_dir.glob("*.docx")):
+        problems += letters.check_template(path, TOP_LEVEL)
+    problems += _follow_on_problems(school)
+    if problems:
+        raise DefinitionError(problems)
+    warnings = [f"warning: {w.path}: review_by {w.review_by} has passed: review this policy "
+                "(CLA-4)" for w in school.workflows.values()
+                if w.review_by and w.review_by < dt.date.today()]
+    templates = len(list(school.letters_dir.glob("*.docx")))
+    summary = (f"ok: {len(school.workflows)} workflows, {len(school.staff)} staff, "
+               f"{templates} letter templates")
+    return Message((*warnings, summary), {"workflows": len(school.workflows),
+                                          "staff": len(school.staff), "templates": templates,
+                                          "warnings": warnings})
+
+
+def _follow_on_problems(school: School) -> list[str]:
+    """An event's ``opens`` must name a workflow and give every field it opens with."""
+    out = []
+    for workflow in school.workflows.values():
+        for event in workflow.events.values():
+            if event.opens is None:
+                continue
+            where = f"{workflow.path}:{event.opens.line}: events.{event.name}.opens"
+            other = school.workflows.get(event.opens.workflow)
+            if other is None:
+                out.append(f"{where}.workflow: no workflow '{event.opens.workflow}'")
+                continue
+            given = {name for name, _ in event.opens.fields}
+            takes = {f.name: f for f in other.opening.fields}
+            out += [f"{where}.fields.{n}: {other.name} opens with no field '{n}'"
+                    for n in sorted(given - set(takes))]
+            out += [f"{where}.fields: {other.name} needs '{n}' to open"
+                    for n, f in takes.items() if not f.optional and n not in given]
+    return out
+
+
+def staff(root: Path) -> Listing[Row]:
+    """The staff and their roles."""
+    school = load_profile(root)
+    return listing("Staff", ("id", "name", "roles"), [
+        Row({"id": s.id, "name": s.name, "roles": sorted(s.roles)},
+            (s.id, s.name, ", ".join(sorted(s.roles)))) for s in school.staff.values()])
+
+
+def workflows(root: Path) -> Listing[Row]:
+    """The workflows with their policy, review date and clauses."""
+    rows = []
+    for w in open_school(root).workflows.values():
+        review = w.review_by.isoformat() if w.review_by else None
+        rows.append(Row({"name": w.name, "title": w.title, "policy": w.policy,
+                         "review_by": review, "clauses": list(w.clauses),
+                         "restricted": w.restricted},
+                        (w.name, w.title, review, " ".join(w.clauses))))
+    return listing("Workflows", ("name", "title", "review by", "clauses"), rows)
+
+
+def workflow(root: Path, name: str) -> Message:
+    """One workflow: its states, and the fields of opening and of each event with their
+    types, whether each is required, and a choice's options."""
+    w = open_school(root).workflow(name)
+    data = {"name": w.name, "title": w.title, "policy": w.policy,
+            "review_by": w.review_by.isoformat() if w.review_by else None,
+            "clauses": list(w.clauses), "restricted": w.restricted,
+            "states": [{"name": s.name, "title": s.title, "terminal": s.terminal}
+                       for s in w.states.values()],
+            "open": _event_json(w.opening),
+            "events": [_event_json(e) for e in w.events.values()]}
+    return Message(tuple(_workflow_lines(w)), data)
+
+
+def _event_json(event: Event) -> dict[str, Any]:
+    return {"event": event.name, "title": event.title,
+            "from": list(dict.fromkeys(event.source_states)),
+            "roles": sorted(event.roles),
+            "fields": [{**FieldView.of(f).as_json(), "title": f.title} for f in event.fields]}
+
+
+def _workflow_lines(w: Workflow) -> list[str]:
+    lines = [f"{w.name}: {w.title}", f"  policy: {w.policy or '-'}"]
+    if w.review_by:
+        lines.append(f"  review by {long_date(w.review_by)}")
+    lines.append("states:")
+    lines += [f"  {s.name}: {s.title}" + (" (end)" if s.terminal else "")
+              for s in w.states.values()]
+    for event in (w.opening, *w.events.values()):
+        lines.append(f"{'open' if event is w.opening else event.name}: {event.title}")
+        lines += [f"  --set {f.name}=  {f.title} ({_kind(f.type, f.choices)}"
+                  f"{', optional' if f.optional else ''})" for f in event.fields]
+    return lines
+
+
+def _kind(kind: str, choices: tuple[str, ...]) -> str:
+    return f"one of: {', '.join(choices)}" if choices else kind
+
+
+def diagram(root: Path, name: str) -> str:
+    """A Mermaid diagram drawn from the running definition."""
+    return machine.diagram(open_school(root).workflow(name))
+
+
+def calendar(root: Path, first: dt.date, last: dt.date) -> Listing[Row]:
+    """Each day from ``first`` to ``last``: school day, weekend, bank holiday, half term,
+    closure or holiday."""
+    days = load_profile(root).calendar.days(first, last)
+    return listing(f"Calendar {first} to {last}", ("date", "day", "kind", "name"), [
+        Row({"date": d.isoformat(), "weekday": f"{d:%A}", "kind": kind, "name": name},
+            (d.isoformat(), f"{d:%A}", kind.replace("_", " "), name))
+        for d, kind, name in days])
+
+
+def add_days(root: Path, start: str, moment: dt.datetime, n: int) -> Message:
+    """The date N school days after ``start``; given a time, counted from the day a
+    message sent then counts as received (PWP-5.2, 5.3)."""
+    school_calendar = load_profile(root).calendar
+    received = school_calendar.counts_as_received(moment) if "T" in start else None
+    answer = school_calendar.add_school_days(received or moment.date(), n)
+    lines = [f"{answer.isoformat()} ({answer:%A} {answer.day} {answer:%B %Y})"]
+    if received:
+        lines.append(f"  counted from {received.isoformat()}, the day it counts as received")
+    return Message(tuple(lines), {"from": start, "counts_as_received": received,
+                                  "school_days": n, "date": answer.isoformat()})
