@@ -67,13 +67,15 @@ def test_a_duplicate_key_is_refused_with_both_lines() -> None:
     """PyYAML would keep the second `states:` silently."""
     text = "states:\n  a: 1\nevents: {}\nstates:\n  b: 2\n"
     assert yaml.safe_load(text)["states"] == {"b": 2}
-    assert _problems(text) == ["w.yaml:4:1: duplicate key 'states' (first at line 1)"]
+    assert _problems(text) == ["w.yaml:4:1: duplicate key 'states' (first at line 1): give each "
+                               "key once, with everything under it"]
 
 
 def test_every_duplicate_is_reported_at_once() -> None:
     problems = _problems("a: 1\na: 2\nb:\n  c: 1\n  c: 2\n")
-    assert problems == ["w.yaml:2:1: duplicate key 'a' (first at line 1)",
-                        "w.yaml:5:3: duplicate key 'c' (first at line 4)"]
+    once = "give each key once, with everything under it"
+    assert problems == [f"w.yaml:2:1: duplicate key 'a' (first at line 1): {once}",
+                        f"w.yaml:5:3: duplicate key 'c' (first at line 4): {once}"]
 
 
 @pytest.mark.parametrize("text,where", [
@@ -121,27 +123,55 @@ def test_nesting_deeper_than_the_limit_is_refused_with_its_place() -> None:
 
 
 def test_nesting_that_would_blow_the_stack_is_an_error_not_a_crash() -> None:
-    """PyYAML raises RecursionError (not a YAMLError) on very deep nesting."""
+    """libyaml stops at 1,000 levels of brackets; both limits say the same thing."""
     problems = _problems("a: " + "[" * 5000 + "]" * 5000 + "\n")
-    assert problems == ["w.yaml: invalid YAML: nested too deeply"]
+    assert problems == [f"w.yaml:1:1003: invalid YAML: nested more than {MAX_DEPTH} levels deep"]
+    problems = _problems("a: " + "[" * 500 + "]" * 500 + "\n")
+    assert problems == [f"w.yaml:1:{4 + MAX_DEPTH}: nested more than {MAX_DEPTH} levels deep"]
 
 
 @pytest.mark.parametrize("text,where,what", [
-    ("a:\n\tb: 1\n", "2:1", "found character '\\t' that cannot start any token"),
-    ("a: {b: 1\nc: 2\n", "2:2",
-     "expected ',' or '}', but got ':' (while parsing a flow mapping from line 1)"),
-    ("a: [1, 2\n", "2:1",
-     "expected ',' or ']', but got '<stream end>' (while parsing a flow sequence from line 1)"),
-    ("a: 'unclosed\n", "2:1",
-     "found unexpected end of stream (while scanning a quoted scalar from line 1)"),
+    ("a:\n\tb: 1\n", "2:1", "a tab at line 2: indent with spaces (YAML does not allow tabs)"),
+    ("a:\n  - x\n\t- y\n", "3:1",
+     "a tab at line 3: indent with spaces (YAML does not allow tabs)"),
+    ("events:\n  close:\n    from: [open]\n   to: closed\n", "4:4",
+     "line 4 is indented less than the lines around it (3 spaces): line it up with 'from' "
+     "(4 spaces) or 'close' (2 spaces)"),
+    ("a:\n  b: 1\n     c: 2\n", "3:7",
+     "line 3 is indented more than the line above it: line its key up with 'b' (2 spaces)"),
+    ("a:\n  b: 1\n  - x\n", "3:3",
+     "line 3 starts a list item ('- ') where a key was expected: a list goes on the lines "
+     "under its own key"),
     ("- a\nb: 1\n", "2:1",
-     "expected <block end>, but found '?' (while parsing a block collection from line 1)"),
-    ("a: 1\n---\nb: 2\n", "2:1",
-     "but found another document (expected a single document in the stream from line 1)"),
+     "line 2 holds a key where the list from line 1 expects another '- ' item: a list and "
+     "keys cannot share one level"),
+    ("a:\n  b\n  c: 1\n", "3:4", "line 2 has a key with no ':' after it"),
+    ("title: Stage 1: answer\n", "1:15",
+     "line 1: a value holding ': ' must be in quotes (\"Stage 1: answer\")"),
+    ("a: {b: 1\nc: 2\n", "2:2",
+     "the '{' opened at line 1 is not closed before line 2: end it with '}', and put a "
+     "value holding ',' or ':' in quotes"),
+    ("a: [1, 2\n", "2:1",
+     "the '[' opened at line 1 is not closed before line 2: end it with ']', and put a "
+     "value holding ',' or ':' in quotes"),
+    ("a: 'unclosed\n", "2:1", "the quote opened at line 1 is never closed"),
+    ("a: @x\n", "1:4", "a value may not start with this character: put the value in quotes"),
+    ("a: 1\n---\nb: 2\n", "2:1", "a second document starts at line 2 ('---'): a file holds one"),
 ])
-def test_invalid_yaml_names_line_and_column_and_where_it_began(text: str, where: str,
-                                                              what: str) -> None:
+def test_invalid_yaml_is_explained_in_the_terms_of_the_lines_written(text: str, where: str,
+                                                                     what: str) -> None:
+    """Issue 16: the parser's own words ("expected <block end>, but found '<block mapping
+    start>'") are translated; each mistake is one message at its line and column."""
     assert _problems(text) == [f"w.yaml:{where}: invalid YAML: {what}"]
+
+
+def test_the_tree_is_built_from_libyaml_events() -> None:
+    """The C parser's events, not PyYAML's composer: nothing resolved, lines kept."""
+    assert yaml.__with_libyaml__
+    loaded = loads("a:\n  - {b: c}\n  - [d, 'e']\n", "w.yaml")
+    assert loaded == {"a": [{"b": "c"}, ["d", "e"]]}
+    assert [line_of(item) for item in loaded["a"]] == [2, 3]
+    assert loaded["a"][0].key_lines == {"b": 2}
 
 
 def test_load_names_a_missing_file_and_text_that_is_not_utf8(tmp_path: Path) -> None:
