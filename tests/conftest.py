@@ -1,9 +1,13 @@
 """Shared fixtures: a real school directory in tmp, a fixed clock, the real CLI.
 
 Nothing we own is mocked. A test gets a fresh copy of the shipped demo school
-(``engine.shipped.copy_school``) with its sample people imported into a real SQLite file,
-a clock fixed in term time, and ``cli(...)`` to drive ``engine.cli.main(argv)`` and read
-back its exit status, stdout and stderr.
+(``engine.service.shipped.copy_school``) with its sample people imported into a real SQLite
+file, a clock fixed in term time, and ``cli(...)`` to drive ``engine.cli.main(argv)`` and
+read back its exit status, stdout and stderr.
+
+The people are imported once per test process (``_imported``) through the real import, and
+each test gets its own copy of that database file: importing for every test was most of
+the suite's time.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +29,7 @@ from engine.service.liaison import Liaison, Outcome
 from engine.service.shipped import copy_school
 
 ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "cases/liaison.sqlite3"
 
 # Monday 23 November 2026, 09:00: a school day in the demo school's Autumn term.
 NOW = dt.datetime(2026, 11, 23, 9, 0)
@@ -87,12 +93,26 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def _imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo school's database with its sample people imported, built once a session."""
+    root = tmp_path_factory.mktemp("imported") / "school"
+    copy_school(root)
+    engine = Liaison.at(root, clock=Clock())
+    try:
+        engine.import_students(root / "samples" / "students.csv")
+        engine.import_contacts(root / "samples" / "contacts.csv")
+    finally:
+        engine.close()
+    return root / DATABASE
+
+
 @pytest.fixture
-def liaison(school: Path, clock: Clock) -> Iterator[Liaison]:
+def liaison(school: Path, clock: Clock, _imported: Path) -> Iterator[Liaison]:
     """The school with its sample students and contacts imported, on the test's clock."""
+    (school / DATABASE).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_imported, school / DATABASE)
     engine = Liaison.at(school, clock=clock)
-    engine.import_students(school / "samples" / "students.csv")
-    engine.import_contacts(school / "samples" / "contacts.csv")
     try:
         yield engine
     finally:
