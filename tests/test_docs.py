@@ -80,3 +80,14 @@ def test_ci_runs_the_readmes_test_command() -> None:
     assert 'pip install -q -e ".[test]" && pytest' in ci or \
         'pip install -e ".[test]" && pytest' in ci
     assert ci.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in ci
+
+
+def test_help_is_in_words_not_python_types(cli: Callable[..., Run]) -> None:
+    """A member of staff reads ``CASE`` and ``--pdf``, not ``{CASE}``, ``<str>`` or
+    ``<bool>`` (issue 8): the patch in engine/cli/options.py still takes."""
+    run = cli("advance", "--help")
+    assert run.code == 0, run.err
+    assert "liaison advance [OPTIONS] CASE EVENT" in run.out
+    assert "STAFF_ID" in run.out and "FIELD=VALUE" in run.out
+    for typed in ("{CASE}", "<str>", "<bool>", "<list", "<path>"):
+        assert typed not in run.out, typed

@@ -43,7 +43,9 @@ def open_case(workflow: Annotated[str, typer.Argument(metavar="WORKFLOW", show_d
 
 @app.command()
 def advance(case: CaseArg,
-            event: Annotated[str, typer.Argument(metavar="EVENT", show_default=False)],
+            event: Annotated[str, typer.Argument(
+                metavar="EVENT", show_default=False,
+                help="What to do, e.g. request_meeting (see 'liaison actions CASE').")],
             actor: AsOpt, values: SetOpt = None, at: AtOpt = None, school: SchoolOpt = None,
             as_json: JsonOpt = False, pdf: PdfOpt = False) -> None:
     """Fire EVENT on CASE: check, record, set deadlines, write the letters (with --pdf, and

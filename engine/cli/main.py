@@ -31,7 +31,7 @@ __all__ = ["app", "entry", "main"]
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (1 for a LiaisonError, 2 for usage)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="liaison", standalone_mode=False)
     except DefinitionError as exc:
         for problem in exc.problems:
             sys.stderr.write(f"error: {problem}\n")
@@ -54,3 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":  # python -m engine.cli.main (bench/startup.py)
+    entry()

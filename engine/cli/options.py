@@ -24,18 +24,21 @@ if TYPE_CHECKING:
 
 def _plain_arguments() -> None:
     """Help in words: typer writes a required argument as ``{CASE}`` in the usage line and
-    prints a Python type (``<str>``) beside it and ``<bool>`` beside every flag; a member of
-    staff reads ``CASE``, and the help says what each is. (Options that take a value get
-    words from their metavars: ``--as STAFF_ID``.)"""
+    prints its Python type (``<str>``) beside it; a member of staff reads ``CASE``, and the
+    help says what each is. (Options that take a value get words from their metavars:
+    ``--as STAFF_ID``; typer prints no type beside a flag.) Patched here because typer has
+    no setting for it; tests/test_docs.py checks the help still reads so."""
     argument = typer.core.TyperArgument
-    if hasattr(argument, "_usage_display_name"):
-        argument._usage_display_name = lambda self: (  # type: ignore[method-assign]
-            self.display_name_raw if self.required else f"[{self.display_name_raw}]")
-    argument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
-    option = typer.core.TyperOption
-    typed = option.display_type_rich
-    option.display_type_rich = (  # type: ignore[method-assign]
-        lambda self, ctx: None if self.is_flag else typed(self, ctx))
+
+    def metavar(self: typer.core.TyperArgument, ctx: object, *, usage: bool = False) -> str:
+        name = self.metavar or self.name or ""
+        return f"[{name}]" if usage and not self.required else name
+
+    argument.make_metavar = metavar  # type: ignore[method-assign,assignment]
+    words = type(typer._click.types.STRING)
+    typed = words.get_metavar
+    words.get_metavar = (  # type: ignore[method-assign]
+        lambda self, param, ctx: "" if isinstance(param, argument) else typed(self, param, ctx))
 
 
 _plain_arguments()

@@ -25,10 +25,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
-
-import holidays
 
 from engine.core.yamlfile import line_of
 from engine.errors import DefinitionError, InputError
@@ -104,9 +103,10 @@ class Closure:
 class SchoolCalendar:
     """A school's calendar: nation (for bank holidays), school hours, terms, closures.
 
-    Immutable. The school days of every configured term are worked out once at
-    construction (a sorted tuple searched with ``bisect``), so each deadline costs a
-    couple of binary searches however many a due list computes.
+    Immutable. The school days of every configured term are worked out once, when first
+    asked for (a sorted tuple searched with ``bisect``), so each deadline costs a couple
+    of binary searches however many a due list computes, and a command that needs no date
+    (``liaison staff``) never pays the ~120 ms that ``holidays`` takes to load and compute.
     """
 
     nation: str
@@ -114,11 +114,8 @@ class SchoolCalendar:
     day_end: time
     terms: tuple[Term, ...]
     closures: tuple[Closure, ...] = ()
-    _bank_holidays: MappingProxyType[date, str] = field(init=False, repr=False, compare=False)
     _closure_names: MappingProxyType[date, str] = field(init=False, repr=False, compare=False)
     _term_starts: tuple[date, ...] = field(init=False, repr=False, compare=False)
-    _school_days: tuple[date, ...] = field(init=False, repr=False, compare=False)
-    _school_day_set: frozenset[date] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.nation not in NATIONS:
@@ -133,21 +130,30 @@ class SchoolCalendar:
         object.__setattr__(self, "terms", terms)
         object.__setattr__(self, "_term_starts", tuple(t.start for t in terms))
         object.__setattr__(self, "closures", tuple(self.closures))
-        object.__setattr__(self, "_bank_holidays", MappingProxyType(self._load_bank_holidays()))
         object.__setattr__(self, "_closure_names",
                            MappingProxyType({c.date: c.name for c in self.closures}))
-        days = sorted({d for t in terms for d in _each_day(t.start, t.end)
-                       if self.day_kind(d)[0] == SCHOOL_DAY})
-        object.__setattr__(self, "_school_days", tuple(days))
-        object.__setattr__(self, "_school_day_set", frozenset(days))
 
-    def _load_bank_holidays(self) -> dict[date, str]:
+    # Derived once, on first use (cached_property writes the instance's __dict__, which a
+    # frozen dataclass allows: the value never changes once computed).
+    @cached_property
+    def _bank_holidays(self) -> MappingProxyType[date, str]:
         # Whole calendar years around the terms, so a listing of Christmas after the last
         # term still names the bank holidays. A plain dict: ``holidays`` objects grow new
         # years when asked about them, which would make this calendar quietly mutable.
+        import holidays  # here, not at the top: see the class's docstring
+
         years = range(self.terms[0].start.year, self.terms[-1].end.year + 1)
         found = holidays.country_holidays("GB", subdiv=NATIONS[self.nation], years=years)
-        return {d: str(name) for d, name in found.items()}
+        return MappingProxyType({d: str(name) for d, name in found.items()})
+
+    @cached_property
+    def _school_days(self) -> tuple[date, ...]:
+        return tuple(sorted({d for t in self.terms for d in _each_day(t.start, t.end)
+                             if self.day_kind(d)[0] == SCHOOL_DAY}))
+
+    @cached_property
+    def _school_day_set(self) -> frozenset[date]:
+        return frozenset(self._school_days)
 
     # -- what a day is -------------------------------------------------------------------
 

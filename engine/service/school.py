@@ -11,12 +11,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from engine.core import machine
 from engine.core.context import TOP_LEVEL, long_date
 from engine.core.definitions import Event, Workflow
 from engine.core.school import School
 from engine.errors import DefinitionError
-from engine.letters import renderer as letters
 from engine.service.sources import load_profile, open_school
 from engine.service.views import FieldView, Listing, Message, Row, listing
 
@@ -25,6 +23,8 @@ def check(root: Path) -> Message:
     """Validate a school in full (templates included); DefinitionError lists every
     problem; the message warns of each workflow whose policy's review date has passed
     (CLA-4)."""
+    from engine.letters import renderer as letters  # docx and lxml: only check needs them
+
     school = open_school(root, template_fields=letters.template_fields)
     problems: list[str] = []
     for path in sorted(school.letters_dir.glob("*.docx")):
@@ -125,6 +125,8 @@ def _kind(kind: str, choices: tuple[str, ...]) -> str:
 
 def diagram(root: Path, name: str) -> str:
     """A Mermaid diagram drawn from the running definition."""
+    from engine.core import machine  # transitions: only the diagram needs it
+
     return machine.diagram(open_school(root).workflow(name))
 
 
