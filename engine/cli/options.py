@@ -39,6 +39,14 @@ def _plain_arguments() -> None:
     typed = words.get_metavar
     words.get_metavar = (  # type: ignore[method-assign]
         lambda self, param, ctx: "" if isinstance(param, argument) else typed(self, param, ctx))
+    if hasattr(argument, "display_type_rich"):  # typer 0.29 (an older venv) prints types so
+        argument._usage_display_name = lambda self: (  # type: ignore[attr-defined]
+            self.display_name_raw if self.required else f"[{self.display_name_raw}]")
+        argument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+        option = typer.core.TyperOption
+        shown = option.display_type_rich
+        option.display_type_rich = (  # type: ignore[method-assign]
+            lambda self, ctx: None if self.is_flag else shown(self, ctx))
 
 
 _plain_arguments()
