@@ -109,9 +109,11 @@ def test_bem_7_hsp_9_hsp_5_indicators_by_month(walked: Liaison) -> None:
 
 
 def test_bem_7_a_record_of_all_lone_visits(walked: Liaison) -> None:
-    visits = report(walked, "HT01", FIRST, LAST).visits
-    assert [(v["case"], v["student"], v["visitor"], v["reason"], v["set_out_at"])
-            for v in visits] == [
+    (record,) = report(walked, "HT01", FIRST, LAST).records
+    assert (record["indicator"], record["fields"]) == ("lone_visits",
+                                                       ["visitor", "reason", "visit_at"])
+    assert [(v["case"], v["student"], v["visitor"], v["reason"], v["at"])
+            for v in record["rows"]] == [
         ("VIS-2026-0001", "S1002", "FT01", "curriculum", "2026-11-18T15:45:00"),
         ("VIS-2026-0002", "S1003", "FT01", "curriculum", "2026-11-19T15:45:00"),
         ("VIS-2026-0003", "S1005", "FT01", "curriculum", "2026-12-02T15:45:00")]
@@ -156,7 +158,7 @@ def test_report_cli_json_text_and_bad_ranges(walked: Liaison, school: Path,
     text = cli(*args)
     assert text.code == 0
     for heading in ("Indicators 2026-11-01 to 2027-01-31", "Outcomes by workflow",
-                    "Deadlines", "Lone visits (BEM-7)"):
+                    "Deadlines", "Lone visits made (BEM-7)"):
         assert heading in text.out
     backwards = cli("report", "--as", "HT01", "--from", "2027-01-31", "--to", "2026-11-01",
                     "--school", school)
@@ -167,18 +169,51 @@ def test_report_cli_json_text_and_bad_ranges(walked: Liaison, school: Path,
                                       "(2026-11-24)\n")
 
 
-def test_an_indicator_whose_workflow_the_school_lacks_says_so(
+def test_indicators_are_those_the_school_s_workflows_declare(
         school: Path, cli: Callable[..., Run]) -> None:
+    """A school without the contact log counts no complaints about meetings: the report
+    lists what its own workflows declare (``indicators:``), nothing named in code."""
     (school / "workflows" / "contact_log.yaml").unlink()
     result = cli("report", "--as", "HT01", "--from", "2026-11-01", "--to", "2026-11-30",
                  "--school", school, "--json").json()
-    recorded = {i["name"]: i["recorded"] for i in result["indicators"]}
-    assert recorded["complaints_about_meetings"] is False
-    assert recorded["lone_visits"] is True
-    text = cli("report", "--as", "HT01", "--from", "2026-11-01", "--to", "2026-11-30",
-               "--school", school)
-    assert ("not recorded: Parental complaints about meetings with staff (no workflow "
-            "'contact_log')") in text.out
+    names = [i["name"] for i in result["indicators"]]
+    assert "complaints_about_meetings" not in names
+    assert {"lone_visits", "site_bans_issued"} <= set(names)
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ("\n  set_out:\n", "\n  leave_base:\n",
+     "indicators.lone_visits.events: unknown event 'set_out'"),
+    ("events: [set_out]\n", "events: [set_out]\n    when: {reason: [sightseeing]}\n",
+     "indicators.lone_visits.when.reason: event 'set_out' has no field 'reason'"),
+    ("record: [visitor, reason, visit_at]", "record: [visitor, mood]",
+     "indicators.lone_visits.record: unknown field 'mood'"),
+])
+def test_bem_7_a_renamed_event_cannot_silently_zero_an_indicator(
+        school: Path, cli: Callable[..., Run], old: str, new: str, problem: str) -> None:
+    """Renaming set_out in the home visit workflow without its indicator stops the check
+    at the indicator's line, instead of the lone-visit count reading zero."""
+    path = school / "workflows" / "home_visit.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    run = cli("check", "--school", school)
+    assert run.code == 1
+    line = next(n for n, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if t.strip() == "lone_visits:") + 1
+    assert f"{path}:{line}: {problem}" in run.err, run.err
+
+
+def test_a_choice_an_indicator_counts_must_be_a_choice(
+        school: Path, cli: Callable[..., Run]) -> None:
+    path = school / "workflows" / "contact_log.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("when: {nature: [positive]}", "when: {nature: [praise]}"),
+                    encoding="utf-8")
+    run = cli("check", "--school", school)
+    assert run.code == 1
+    assert "indicators.positive_contacts.when.nature: 'praise' is not a choice of 'nature'" \
+        in run.err, run.err
 
 
 def test_months_spans_a_new_year() -> None:

@@ -187,6 +187,22 @@ class State:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    """What a policy says shows it is working, counted from this workflow's events: those
+    named, where their own fields hold the given values (a contact logged as a complaint
+    about a meeting). ``record`` names case fields to list for each one counted, as BEM-7
+    asks for "a record kept of all lone visits"."""
+
+    name: str
+    title: str
+    clause: str
+    events: tuple[str, ...]
+    when: When = When()
+    record: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str
     title: str
@@ -202,6 +218,7 @@ class Workflow:
     one_per_student: bool = False  # a student has at most one open case of it (a log)
     path: Path = Path()
     key_lines: tuple[tuple[str, int], ...] = ()  # where each top-level key was written
+    indicators: tuple[Indicator, ...] = ()  # what `liaison report` counts
 
     def line_of(self, key: str) -> int:
         """The line of a top-level key (``prefix``, ``states`` ...), else 1."""
@@ -291,6 +308,22 @@ def _entries(r: Reader, value: Any, where: str) -> Entries | None:
     return Entries(events=tuple(r.texts(spec.get("events"), f"{where}.events")),
                    start=r.text(spec.get("from"), f"{where}.from"),
                    end=r.text(spec.get("to"), f"{where}.to"))
+
+
+def _indicators(r: Reader, value: Any) -> tuple[Indicator, ...]:
+    out = []
+    for name, item, _line in r.items(value, "indicators"):
+        where = f"indicators.{name}"
+        spec = r.mapping(item, where, ("title", "clause", "events", "when", "record"),
+                         ("title", "events"))
+        out.append(Indicator(
+            name=r.name(name, where), title=r.text(spec.get("title"), f"{where}.title"),
+            clause=r.text(spec.get("clause"), f"{where}.clause"),
+            events=tuple(r.texts(spec.get("events"), f"{where}.events")),
+            when=_when(r, spec.get("when"), f"{where}.when"),
+            record=tuple(r.texts(spec.get("record"), f"{where}.record")),
+            line=line_of(spec)))
+    return tuple(out)
 
 
 def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
@@ -430,7 +463,7 @@ def _state(r: Reader, name: str, value: Any, where: str) -> State:
 
 
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
-            "one_per_student", "open", "states", "events")
+            "one_per_student", "open", "states", "events", "indicators")
 
 
 def parse(text: str, path: Path) -> Workflow:
@@ -466,5 +499,6 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
         one_per_student=r.flag(top.get("one_per_student"), "one_per_student"),
         path=path,
         key_lines=tuple(getattr(top, "key_lines", {}).items()),
+        indicators=_indicators(r, top.get("indicators")),
     )
     return workflow, r.problems

@@ -76,7 +76,41 @@ def validate(workflow: Workflow, roles: Iterable[str], letters: Letters) -> list
     _check_events(check)
     _check_reachable(check)
     _check_letters(check)
+    _check_indicators(check)
     return check.problems
+
+
+def _check_indicators(c: _Check) -> None:
+    """An indicator counts events that exist, by fields they have, with values a choice
+    allows: so a renamed event or choice stops the check instead of zeroing a count."""
+    w = c.workflow
+    for indicator in w.indicators:
+        where = f"indicators.{indicator.name}"
+        events = [w.opening if name == "open" else w.events.get(name)
+                  for name in indicator.events]
+        for name, event in zip(indicator.events, events, strict=True):
+            if event is None:
+                c.add(indicator.line, f"{where}.events", f"unknown event '{name}'")
+        for name, values in indicator.when.equals:
+            _check_indicator_field(c, indicator.line, f"{where}.when.{name}",
+                                   [e for e in events if e is not None], name, values)
+        known = w.field_types()
+        for name in indicator.record:
+            if name not in known:
+                c.add(indicator.line, f"{where}.record", f"unknown field '{name}'")
+
+
+def _check_indicator_field(c: _Check, line: int, where: str, events: list[Event],
+                           name: str, values: tuple[str, ...]) -> None:
+    for event in events:
+        declared = next((f for f in event.fields if f.name == name), None)
+        if declared is None:
+            c.add(line, where, f"event '{event.name}' has no field '{name}'")
+            continue
+        for value in values:
+            if declared.choices and value not in declared.choices:
+                c.add(line, where, f"'{value}' is not a choice of '{name}' "
+                                   f"({', '.join(declared.choices)})")
 
 
 def _check_names(c: _Check) -> None:

@@ -21,51 +21,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.core.definitions import Workflow
+from engine.core.definitions import Indicator, Workflow
 from engine.core.rows import CaseRow
 from engine.errors import InputError
-from engine.service.views import Message, Row, listing
+from engine.service.views import Row, listing
 
 if TYPE_CHECKING:  # the service imports nothing from here; this keeps it that way
     from engine.service.liaison import Liaison
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """Events of one workflow that count towards an indicator, where their own fields hold
-    the given values (a contact logged as a complaint about a meeting)."""
-
-    name: str
-    title: str
-    clause: str
-    workflow: str
-    events: tuple[str, ...]
-    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def counts(self, event: Mapping[str, Any]) -> bool:
-        given = event["fields"]
-        return (event["workflow"] == self.workflow and event["event"] in self.events
-                and all(str(given.get(k)) in v for k, v in self.when))
-
-
-INDICATORS = (
-    Indicator("complaints_about_meetings", "Parental complaints about meetings with staff",
-              "BEM-7", "contact_log", ("log_contact",),
-              (("nature", ("complaint_about_meeting",)),)),
-    Indicator("lone_visits", "Lone visits made", "BEM-7", "home_visit", ("set_out",)),
-    Indicator("visit_incidents", "Accidents and incidents of aggression on visits", "BEM-6",
-              "home_visit", ("report_incident",)),
-    Indicator("disrespectful_incidents", "Incidents of disrespectful behaviour recorded",
-              "HSP-9", "conduct_escalation", ("open", "repeat_incident")),
-    Indicator("site_bans_issued", "Site bans issued", "HSP-5", "conduct_escalation",
-              ("issue_site_ban",)),
-    Indicator("site_bans_lifted", "Site bans lifted", "HSP-5", "conduct_escalation",
-              ("lift_ban",)),
-    Indicator("concerns_recorded", "Conversations and emails of concern recorded", "HSP-1",
-              "contact_log", ("log_contact",), (("nature", ("concern", "challenge")),)),
-    Indicator("positive_contacts", "Positive contacts with home", "NSW-6", "contact_log",
-              ("log_contact",), (("nature", ("positive",)),)),
-)
 
 
 @dataclass
@@ -76,7 +38,7 @@ class Report:
     indicators: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     deadlines: list[dict[str, Any]] = field(default_factory=list)
-    visits: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)  # each counted (BEM-7)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,21 +49,19 @@ class Report:
         out: list[Any] = [listing(
             f"Indicators {self.start} to {self.end}", ("indicator", "clause", *months, "total"),
             [Row(i, (i["title"], i["clause"], *[i["by_month"].get(m, 0) for m in months],
-                     i["total"] if i["recorded"] else "-")) for i in self.indicators])]
-        unrecorded = [f"  not recorded: {i['title']} (no workflow '{i['workflow']}')"
-                      for i in self.indicators if not i["recorded"]]
-        if unrecorded:
-            out.append(Message(tuple(unrecorded)))
+                     i["total"])) for i in self.indicators])]
         out.append(listing("Outcomes by workflow", ("workflow", "outcome", "month", "count"),
                            [Row(e, (e["workflow"], e["outcome"], e["month"], e["count"]))
                             for e in self.events]))
         out.append(listing("Deadlines", ("workflow", "month", *STATUSES),
                            [Row(d, (d["workflow"], d["month"], *[d[s] for s in STATUSES]))
                             for d in self.deadlines]))
-        out.append(listing("Lone visits (BEM-7)", ("case", "student", "visitor", "reason",
-                                                   "set out"),
-                           [Row(v, (v["case"], v["student"], v["visitor"], v["reason"],
-                                    v["set_out_at"])) for v in self.visits]))
+        for record in self.records:
+            fields = tuple(record["fields"])
+            out.append(listing(f"{record['title']} ({record['clause']})",
+                               ("case", "student", *fields, "when"),
+                               [Row(r, (r["case"], r["student"], *[r[f] for f in fields],
+                                        r["at"])) for r in record["rows"]]))
         return out
 
 
@@ -122,24 +82,29 @@ def build(workflows: Mapping[str, Workflow], events: list[dict[str, Any]],
     by_event: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for e in events:
         by_event.setdefault((e["workflow"], e["event"]), []).append(e)
-    out.indicators = [_indicator(i, workflows, [e for name in i.events
-                                                for e in by_event.get((i.workflow, name), [])])
-                      for i in INDICATORS]
+    declared = [(w.name, i) for w in workflows.values() for i in w.indicators]
+    counted = {(w, i.name): [e for name in i.events for e in by_event.get((w, name), [])
+                             if _counts(i, e)] for w, i in declared}
+    out.indicators = [_indicator(w, i, counted[(w, i.name)]) for w, i in declared]
     tally = Counter((e["workflow"], e["event"], e["occurred_at"][:7]) for e in events)
     out.events = [{"workflow": w, "outcome": ev, "month": m, "count": n}
                   for (w, ev, m), n in sorted(tally.items())]
     out.deadlines = _deadlines(deadlines, now)
-    lone = next(i for i in INDICATORS if i.name == "lone_visits")
-    out.visits = [_visit(e, cases[e["case_id"]]) for e in events if lone.counts(e)]
+    out.records = [_record(i, counted[(w, i.name)], cases) for w, i in declared if i.record]
     return out
 
 
-def _indicator(indicator: Indicator, workflows: Mapping[str, Workflow],
+def _counts(indicator: Indicator, event: Mapping[str, Any]) -> bool:
+    given = event["fields"]
+    return all(str(given.get(k)) in v for k, v in indicator.when.equals)
+
+
+def _indicator(workflow: str, indicator: Indicator,
                events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    by_month = Counter(e["occurred_at"][:7] for e in events if indicator.counts(e))
+    by_month = Counter(e["occurred_at"][:7] for e in events)
     return {"name": indicator.name, "title": indicator.title, "clause": indicator.clause,
-            "workflow": indicator.workflow, "recorded": indicator.workflow in workflows,
-            "by_month": dict(sorted(by_month.items())), "total": sum(by_month.values())}
+            "workflow": workflow, "by_month": dict(sorted(by_month.items())),
+            "total": sum(by_month.values())}
 
 
 STATUSES = ("met", "late", "missed", "pending", "cancelled")
@@ -165,11 +130,15 @@ def _deadlines(rows: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, A
             for w, m in keys]
 
 
-def _visit(event: Mapping[str, Any], case: CaseRow) -> dict[str, Any]:
-    """One line of the record of lone visits (BEM-7)."""
-    return {"case": case.id, "student": case.student_id, "set_out_at": event["occurred_at"],
-            "visitor": case.fields.get("visitor"), "reason": case.fields.get("reason"),
-            "visit_at": case.fields.get("visit_at"), "state": case.state}
+def _record(indicator: Indicator, events: list[Mapping[str, Any]],
+            cases: Mapping[str, CaseRow]) -> dict[str, Any]:
+    """Each event an indicator counted, with the case fields it names: BEM-7's "record
+    kept of all lone visits"."""
+    rows = [{"case": e["case_id"], "student": cases[e["case_id"]].student_id,
+             **{f: cases[e["case_id"]].fields.get(f) for f in indicator.record},
+             "at": e["occurred_at"], "state": cases[e["case_id"]].state} for e in events]
+    return {"indicator": indicator.name, "title": indicator.title,
+            "clause": indicator.clause, "fields": list(indicator.record), "rows": rows}
 
 
 def report(engine: Liaison, actor_id: str, start: dt.date, end: dt.date) -> Report:
