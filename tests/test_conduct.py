@@ -403,6 +403,28 @@ def test_hsp_5_a_ban_in_force_shows_on_every_case_of_that_parent(
         assert "SITE BAN" not in school_cli("show", case, "--as", "OF01").out
 
 
+def test_hsp_5_the_student_record_marks_a_banned_and_a_barred_contact(
+        liaison: Liaison, school_cli: Callable[..., Run]) -> None:
+    """`liaison student` says which contact is under a site ban in force (HSP-5) and which
+    is barred from correspondence, so reception need not open every case to know."""
+    banned, _ = _ban_case_and_second_case(liaison)
+    record = school_cli("student", "S1004", "--as", "OF01", "--json").json()
+    marks = {c["id"]: (c["site_ban"], c["site_ban_cases"], c["barred"])
+             for c in record["contacts"]}
+    assert marks == {"C2006": (True, [banned], False), "C2007": (False, [], False)}
+    text = school_cli("student", "S1004", "--as", "OF01")
+    row = next(line for line in text.out.splitlines() if "C2006" in line)
+    assert f"in force ({banned})" in row
+    barred = school_cli("student", "S1003", "--as", "OF01")
+    row = next(line for line in barred.out.splitlines() if "C2005" in line)
+    assert "barred" in row and "in force" not in row
+
+    move_clock(liaison, dt.datetime(2027, 1, 4, 9, 0))
+    liaison.advance(banned, "lift_ban", "HT01", CONDUCT_FIELDS["lift_ban"])
+    lifted = school_cli("student", "S1004", "--as", "OF01", "--json").json()
+    assert [c["site_ban"] for c in lifted["contacts"]] == [False, False]
+
+
 def test_hsp_5_a_letter_to_a_banned_parent_gives_the_permitted_route(liaison: Liaison) -> None:
     """HSP-5: any letter to a banned parent, from another case too, gives the permitted
     contact route instead of inviting them in or to call."""

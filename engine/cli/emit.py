@@ -133,13 +133,21 @@ def _case(view: CaseView) -> None:
           [[d["template"], d["recipient"], d["path"]] for d in view.documents])
 
 
+def _ban(contact: dict[str, Any]) -> str:
+    if not contact["site_ban"]:
+        return ""
+    return f"in force ({', '.join(contact['site_ban_cases'])})" if contact["site_ban_cases"] \
+        else "in force"
+
+
 @show.register
 def _student(view: StudentRecord) -> None:
     s = view.student
     say(bold(s["id"]), f" {s['first_name']} {s['last_name']}, Year {s['year']} ({s['form']})")
-    table("Contacts", ["id", "name", "relationship", "language", "correspondence"],
+    table("Contacts", ["id", "name", "relationship", "language", "letters", "site ban"],
           [[c["id"], f"{c['title']} {c['first_name']} {c['last_name']}".strip(),
-            c["relationship"], c["language"], c["correspondence"]] for c in view.contacts])
+            c["relationship"], c["language"], "barred" if c["barred"] else "yes",
+            _ban(c)] for c in view.contacts])
     say(bold("Where things stand"))
     for r in view.status:
         closed = f", closed {r['closed_at'][:10]}" if r["closed_at"] else ""

@@ -133,9 +133,11 @@ class Records:
         for case in self.visible_cases(actor_id, student=student.id):
             if case.workflow in self.school.workflows:  # not one whose file was removed
                 latest[case.workflow] = case  # cases come oldest first
+        seen = {c.id for c in self.visible_cases(actor_id)}
+        bans = self.bans_in_force()
         return StudentRecord(
             student=dataclasses.asdict(student),
-            contacts=[dataclasses.asdict(c) for c in self.contacts(student.id)],
+            contacts=[_marked(c, bans.get(c.id, ()), seen) for c in self.contacts(student.id)],
             status=[{"workflow": name, "title": self.school.workflows[name].title,
                      "case": c.id, "state": c.state,
                      "state_title": self.school.workflows[name].states[c.state].title,
@@ -221,6 +223,15 @@ class Records:
         for case in self.store.cases_in(self._ban_states()):
             out.setdefault(case.contact_id or "", []).append((case.id, case.fields))
         return {k: tuple(v) for k, v in out.items()}
+
+
+def _marked(contact: Contact, bans: tuple[tuple[str, Mapping[str, Any]], ...],
+            seen: set[str]) -> dict[str, Any]:
+    """A contact as the student record shows them: barred from correspondence (letters
+    never go to them) and under a site ban in force (HSP-5), with the ban's case where this
+    member of staff may see it."""
+    return {**dataclasses.asdict(contact), "barred": not contact.receives_letters,
+            "site_ban": bool(bans), "site_ban_cases": [case for case, _ in bans if case in seen]}
 
 
 def student_of(row: Mapping[str, Any]) -> Student:
