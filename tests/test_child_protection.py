@@ -75,7 +75,7 @@ def test_pwp_4_3_only_senior_leaders_may_mark_a_case(liaison: Liaison) -> None:
 
 def test_pwp_4_3_a_mark_needs_a_reason_and_is_made_once(liaison: Liaison) -> None:
     case = _case(liaison)
-    with pytest.raises(FieldError, match="missing field 'reason'"):
+    with pytest.raises(FieldError, match="say why it is a child-protection matter"):
         liaison.mark_child_protection(case, "HT01", "")
     liaison.mark_child_protection(case, "HT01", REASON)
     with pytest.raises(TransitionNotAllowed, match="already marked child protection"):

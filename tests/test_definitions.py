@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from engine.core import machine, rules
-from engine.core.definitions import ANY, FIELD_TYPES, ROLES, Workflow
+from engine.core.definitions import ANY, FIELD_TYPES, Workflow
+from engine.core.school import DEFAULT_ROLES
 from engine.core.validation import available_fields, gathered, validate
 from engine.errors import DefinitionError, TransitionNotAllowed
 from engine.letters import renderer as letters
@@ -25,7 +26,7 @@ from engine.service.sources import parse_workflow as parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "workflows").glob("*.yaml"))
-ALL_ROLES = frozenset(ROLES)
+ALL_ROLES = frozenset(DEFAULT_ROLES)
 
 # Everything the schema must express, in one small workflow.
 FULL = """\

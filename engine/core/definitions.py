@@ -43,14 +43,6 @@ FLAGS = ("site_ban", "open_visit")
 ANY = "any"
 CLAUSE_RE = re.compile(r"^(BEM|CLA|HSP|PWP|NSW)-[0-9][0-9a-z.]*$")
 
-ROLES = (
-    "office", "subject_teacher", "form_tutor", "head_of_department", "head_of_year",
-    "head_of_house", "learning_director", "pastoral_lead", "vp_teaching_learning",
-    "vp_pastoral", "assistant_head", "deputy_head", "headteacher", "senior_leader",
-    "eal_coordinator",
-)
-
-
 @dataclass(frozen=True)
 class Field:
     """A value staff give when opening a case or firing an event."""

@@ -10,18 +10,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.core.calendar import SchoolCalendar, calendar_from_config
-from engine.core.definitions import ROLES, Workflow
+from engine.core.definitions import Workflow
 from engine.core.reader import Reader
 from engine.core.yamlfile import line_of, loads
 from engine.errors import DefinitionError, NotFound, PermissionDenied
 
 SCHOOL_FILE = "school.yaml"
 
+# The roles a school's staff hold, when its school.yaml lists none (``roles:``): those of
+# the five schools whose policies Liaison was built from.
+DEFAULT_ROLES = (
+    "office", "subject_teacher", "form_tutor", "head_of_department", "head_of_year",
+    "head_of_house", "learning_director", "pastoral_lead", "vp_teaching_learning",
+    "vp_pastoral", "assistant_head", "deputy_head", "headteacher", "senior_leader",
+    "eal_coordinator",
+)
+
 # Who may do what the engine itself asks of a group: list every case's deadlines and
 # write to a whole year (leaders; senders adds the heads of year and house), mark a case
-# child protection (safeguarding, PWP-4.3). A school's own school.yaml may say otherwise.
+# child protection (safeguarding, PWP-4.3). A school's school.yaml may say otherwise
+# (``groups:``); a group it does not name keeps its default.
 _LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head",
                       "senior_leader", "vp_pastoral", "vp_teaching_learning"})
 DEFAULT_GROUPS: dict[str, frozenset[str]] = {
@@ -157,9 +168,10 @@ def parse_profile(text: str, root: Path) -> School:
     path = root / SCHOOL_FILE
     raw = loads(text, str(path))
     r = Reader(path)
-    top = r.mapping(raw, "", ("school", "calendar", "staff", "roles"),
+    top = r.mapping(raw, "", ("school", "calendar", "staff", "roles", "groups"),
                     ("school", "calendar", "staff"))
-    roles = frozenset(ROLES) | frozenset(r.texts(top.get("roles"), "roles"))
+    roles = frozenset(r.texts(top.get("roles"), "roles") or DEFAULT_ROLES)
+    groups = _groups(r, top.get("groups"), roles)
     profile = _profile(r, top.get("school"))
     staff = _staff(r, top.get("staff"), roles)
     problems = list(r.problems)
@@ -173,4 +185,20 @@ def parse_profile(text: str, root: Path) -> School:
     if not any("headteacher" in s.roles for s in staff.values()):
         raise DefinitionError([f"{path}:{line_of(top.get('staff'), 1)}: staff: "
                                "nobody holds the role 'headteacher'"])
-    return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles)
+    return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
+                  groups=groups)
+
+
+def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:
+    """``groups:`` of school.yaml over the defaults: each a list of the school's roles."""
+    out = dict(DEFAULT_GROUPS)
+    for name, members, line in r.items(value, "groups"):
+        if name not in DEFAULT_GROUPS:
+            r.problem(members, f"groups.{name}", "unknown group (expected one of: "
+                      f"{', '.join(DEFAULT_GROUPS)})", line)
+            continue
+        given = frozenset(r.texts(members, f"groups.{name}"))
+        for role in sorted(given - roles):
+            r.problem(members, f"groups.{name}", f"unknown role '{role}'", line)
+        out[name] = given
+    return out

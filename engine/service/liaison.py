@@ -269,6 +269,9 @@ class Liaison(Records):
         if case.child_protection:
             raise TransitionNotAllowed(f"{case.id} is already marked child protection")
         occurred = self._occurred(at, case, last)
+        if not reason.strip():  # the form's own words, not the --set of a workflow field
+            raise FieldError(f"{case.id} mark: say why it is a child-protection matter "
+                             "(--reason TEXT)")
         people = People(case.student_id, contact_ids, list(self.school.staff))
         given = parse_fields([Field("reason", "text", "Why")], {"reason": [reason]}, people,
                              f"{case.id} mark")
