@@ -19,12 +19,9 @@ from engine.core.rows import EventRow
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Listing(Generic[T]):
-    """Rows with a title and the columns a table of them shows (``cells`` of each row)."""
+class _Items(Generic[T]):
+    """A view that is a sequence of ``items``, each with ``as_json()``."""
 
-    title: str
-    columns: tuple[str, ...]
     items: tuple[T, ...]
 
     def __iter__(self) -> Iterator[T]:
@@ -38,6 +35,15 @@ class Listing(Generic[T]):
 
     def as_json(self) -> list[Any]:
         return [item.as_json() for item in self.items]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Listing(_Items[T]):
+    """Rows with a title and the columns a table of them shows (``cells`` of each row)."""
+
+    title: str
+    columns: tuple[str, ...]
+    items: tuple[T, ...]
 
     def rows(self) -> list[list[Any]]:
         return [item.cells() for item in self.items]  # type: ignore[attr-defined]
@@ -129,33 +135,24 @@ class Action:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One row of a case's audit trail."""
+    """One row of a case's audit trail: the event row as stored, shown."""
 
-    seq: int
-    event: str
-    from_state: str | None
-    to_state: str
-    actor: str
-    actor_name: str
-    occurred_at: str
-    recorded_at: str
-    fields: dict[str, Any]
-    hash: str
+    row: EventRow
 
     @classmethod
     def of(cls, e: EventRow) -> HistoryEntry:
-        return cls(e.seq, e.event, e.from_state, e.to_state, e.actor, e.actor_name,
-                   e.occurred_at, e.recorded_at, e.fields, e.hash)
+        return cls(e)
 
     def as_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "event": self.event, "from": self.from_state,
-                "to": self.to_state, "actor": self.actor, "actor_name": self.actor_name,
-                "occurred_at": self.occurred_at, "recorded_at": self.recorded_at,
-                "fields": self.fields, "hash": self.hash}
+        e = self.row
+        return {"seq": e.seq, "event": e.event, "from": e.from_state, "to": e.to_state,
+                "actor": e.actor, "actor_name": e.actor_name, "occurred_at": e.occurred_at,
+                "recorded_at": e.recorded_at, "fields": e.fields, "hash": e.hash}
 
     def cells(self) -> list[Any]:
-        return [self.seq, self.event, self.from_state, self.to_state,
-                f"{self.actor} {self.actor_name}", self.occurred_at, self.recorded_at]
+        e = self.row
+        return [e.seq, e.event, e.from_state, e.to_state, f"{e.actor} {e.actor_name}",
+                e.occurred_at, e.recorded_at]
 
 
 @dataclass(frozen=True)
@@ -305,23 +302,11 @@ class Due:
 
 
 @dataclass(frozen=True)
-class DueList:
+class DueList(_Items[Due]):
     """The due list of one member of staff, in the order to deal with it."""
 
     actor: str
     items: tuple[Due, ...]
-
-    def __iter__(self) -> Iterator[Due]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> Due:
-        return self.items[index]
-
-    def as_json(self) -> list[dict[str, Any]]:
-        return [i.as_json() for i in self.items]
 
     def by_status(self) -> list[tuple[str, list[Due]]]:
         """(heading, items) of each status that has any, overdue first."""
