@@ -245,6 +245,23 @@ def test_demo_writes_the_letters_and_a_second_run_resets(cli: Cli, tmp_path: Pat
     assert "CON-2026-0001" in table.out
 
 
+def test_demo_fits_an_80_column_terminal_and_says_what_to_do_next(
+        cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the folder a new user is in, with a relative target: every line fits 80
+    columns, and the commands it suggests work from there."""
+    monkeypatch.chdir(tmp_path)
+    run = cli("demo", "demo-school")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    suggested = [line.strip().split() for line in lines if line.startswith("  liaison ")]
+    assert len(suggested) == 3
+    for command in suggested:
+        again = cli(*command[1:])
+        assert again.code == 0, (command, again.err)
+        assert "None" not in again.out
+
+
 def test_demo_without_a_folder_uses_demo_school_here(cli: Cli, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

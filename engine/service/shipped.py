@@ -130,7 +130,7 @@ def demo(target: Path) -> Followed:
         for r in rows])
     case = rows[0]["case"] if rows else ""
     return Followed(letters, Message((
-        "What to do next, from here:",
-        f"  liaison show {case} --as OF01 --school {target}       the case",
-        f"  liaison history {case} --as OF01 --school {target}    its audit trail",
+        "What to do next, from here: the case, its audit trail, its letters",
+        f"  liaison show {case} --as OF01 --school {target}",
+        f"  liaison history {case} --as OF01 --school {target}",
         f"  liaison documents --case {case} --as OF01 --school {target}")))
