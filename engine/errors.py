@@ -64,5 +64,9 @@ class LetterError(LiaisonError):
     """A letter template could not be rendered, or rendered to an unsafe document."""
 
 
+class Tampered(LiaisonError):
+    """The audit trail, a case row or a document no longer matches what was recorded."""
+
+
 class ToolMissing(LiaisonError):
     """An outside program the command needs is not installed."""

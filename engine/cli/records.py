@@ -93,3 +93,27 @@ def report(actor: AsOpt,
         first = day(start, "--from") if start else indicators.school_year_start(today)
         last = day(end, "--to") if end else today
         emit(indicators.report(engine, actor, first, last), as_json)
+
+
+audit_app = typer.Typer(no_args_is_help=True, help="Check the audit trail: every event's "
+                        "hash, every document's file, the daily seal.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(actor: AsOpt, case: Annotated[str | None, typer.Option(
+                     "--case", metavar="CASE", show_default=False,
+                     help="Only this case's trail and documents.")] = None,
+                 school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Recompute every case's hash chain, check its documents' files and the newest seal;
+    exit 1 naming the first link that does not hold."""
+    with liaison(school) as engine:
+        emit(engine.audit_verify(actor, case), as_json)
+
+
+@audit_app.command("seal")
+def audit_seal(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Seal every event recorded so far and print the seal's hash to keep elsewhere (the
+    engine also seals at each day's first change)."""
+    with liaison(school) as engine:
+        emit(engine.audit_seal(actor), as_json)

@@ -20,7 +20,7 @@ from engine.core.compose import ban_details
 from engine.core.people import Contact, Student
 from engine.core.rows import CaseRow
 from engine.core.school import School, Staff
-from engine.errors import NotFound
+from engine.errors import NotFound, PermissionDenied, Tampered
 from engine.letters import renderer as letters
 from engine.service.views import (
     CaseSummary,
@@ -32,6 +32,7 @@ from engine.service.views import (
     StudentRecord,
     listing,
 )
+from engine.store.audit import Broken
 from engine.store.database import Store
 
 Clock = Callable[[], dt.datetime]
@@ -216,6 +217,58 @@ class Records:
     @staticmethod
     def _bans(cases: list[CaseRow]) -> list[dict[str, str]]:
         return [{"case": b.id, **ban_details(b.fields)} for b in cases]
+
+    # ------------------------------------------------------------------ the audit trail
+
+    def audit_verify(self, actor_id: str, case: str | None = None) -> Message:
+        """Recompute every case's chain (or one case's), check each case row against its
+        trail, each document's file against its SHA-256 and the newest seal (issue 11);
+        Tampered names the first link that does not hold. For leaders (school.yaml
+        groups): a case they may not see is not named."""
+        who = self._leader(actor_id, "verify the audit trail")
+        if case is not None:
+            self.case(case, actor_id)
+        result = self.store.verify(self.school.root, case)
+        if isinstance(result, Broken):
+            raise Tampered(f"audit: {self._unseen(result, who)}")
+        sealed = f"; the seal of {result.sealed_on} holds" if result.sealed_on else \
+            "; no seal yet (liaison audit seal)"
+        return Message((f"ok: {result.cases} cases, {result.events} events and "
+                        f"{result.documents} documents verified{sealed}",),
+                       dataclasses.asdict(result))
+
+    def audit_seal(self, actor_id: str) -> Message:
+        """Seal every event recorded so far now (the engine also seals at the day's first
+        change); the newest seal's hash, to keep outside the school's server."""
+        self._leader(actor_id, "seal the audit trail")
+        made = self.store.seal(self.clock().isoformat(timespec="seconds"))
+        newest = self.store.newest_seal()
+        if newest is None:
+            return Message(("nothing to seal: no events yet",), {"seal": None})
+        said = "sealed" if made else "already sealed"
+        return Message((f"{said}: {newest['cases']} cases up to event {newest['last_event_id']}"
+                        f" on {newest['sealed_on']}; keep this hash: {newest['hash']}",),
+                       {"seal": newest})
+
+    def _leader(self, actor_id: str, what: str) -> Staff:
+        who = self.school.member(actor_id)
+        leaders = self.school.group("leaders")
+        if not who.roles & leaders:
+            raise PermissionDenied(f"{who.id} ({who.name}) may not {what}: only "
+                                   f"{', '.join(sorted(leaders))}")
+        return who
+
+    def _unseen(self, broken: Broken, who: Staff) -> str:
+        """The broken link's message, with a case this member of staff may not see
+        (CLA-3) named only as such."""
+        if broken.case is None:
+            return broken.message
+        try:
+            visible = self.can_see(self.store.case(broken.case), who)
+        except NotFound:
+            visible = True  # the case row itself is gone: its number is all there is
+        return broken.message if visible else \
+            broken.message.replace(broken.case, "a case you may not see")
 
     def bans_in_force(self) -> dict[str, tuple[tuple[str, Mapping[str, Any]], ...]]:
         """Every site ban in force, by contact: a batch of letters reads them once."""

@@ -143,6 +143,11 @@ class HistoryEntry:
     def of(cls, e: EventRow) -> HistoryEntry:
         return cls(e)
 
+    def __getattr__(self, name: str) -> Any:  # entry.event, entry.fields: the row's
+        if name == "row":  # not yet set (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.row, name)
+
     def as_json(self) -> dict[str, Any]:
         e = self.row
         return {"seq": e.seq, "event": e.event, "from": e.from_state, "to": e.to_state,

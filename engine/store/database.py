@@ -146,6 +146,20 @@ counters = Table(
     Column("last", Integer, nullable=False),
 )
 
+# Once a day, a hash over every case's last event, chained to the seal before (see
+# engine/store/audit.py): deleting a case, or the newest events of its trail, shows.
+seals = Table(
+    "seals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sealed_on", String, nullable=False),  # the day it seals (YYYY-MM-DD)
+    Column("sealed_at", String, nullable=False),
+    Column("last_event_id", Integer, nullable=False),  # the newest event it covers
+    Column("cases", Integer, nullable=False),
+    Column("heads", String, nullable=False),  # SHA-256 of every case's head
+    Column("prev_hash", String, nullable=False),
+    Column("hash", String, nullable=False),
+)
+
 migrations = Table(
     "migrations", metadata,
     Column("name", String, primary_key=True),
@@ -188,15 +202,65 @@ def _document_context(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE documents ADD COLUMN context TEXT")
 
 
+def _seals(conn: Connection) -> None:
+    seals.create(conn, checkfirst=True)
+
+
 # Schema migrations: small named steps, applied once each, in order.
 MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
               ("0003_case_holder_index", _holder_index),
               ("0004_event_seq_index", _event_seq_index),
-              ("0005_document_context", _document_context))
+              ("0005_document_context", _document_context),
+              ("0006_seals", _seals))
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+# What an event's hash covers, with the hash of the event before it in its case.
+EVENT_BODY = ("case_id", "seq", "event", "from_state", "to_state", "actor", "actor_name",
+              "occurred_at", "recorded_at", "fields")
+
+
+def chain_hash(prev: str, body: Mapping[str, Any]) -> str:
+    return hashlib.sha256((prev + _json(dict(body))).encode()).hexdigest()
+
+
+def heads(conn: Connection, last_event_id: int) -> tuple[int, str]:
+    """(cases, hash) over every case's last event up to ``last_event_id``, by case id."""
+    newest = (select(events.c.case_id, func.max(events.c.seq).label("seq"))
+              .where(events.c.id <= last_event_id).group_by(events.c.case_id).subquery())
+    rows = conn.execute(select(events.c.case_id, events.c.seq, events.c.hash)
+                        .join(newest, (events.c.case_id == newest.c.case_id)
+                              & (events.c.seq == newest.c.seq))
+                        .order_by(events.c.case_id))
+    digest, count = hashlib.sha256(), 0
+    for row in rows:
+        digest.update(f"{row.case_id}\t{row.seq}\t{row.hash}\n".encode())
+        count += 1
+    return count, digest.hexdigest()
+
+
+def seal(conn: Connection, day: str, at: str) -> dict[str, Any] | None:
+    """Write a seal over every event so far, unless the newest seal covers them already."""
+    last = conn.execute(select(seals).order_by(seals.c.id.desc()).limit(1)).first()
+    newest = conn.scalar(select(func.max(events.c.id))) or 0
+    if newest == 0 or (last is not None and last.last_event_id == newest):
+        return None
+    count, digest = heads(conn, newest)
+    body = dict(sealed_on=day, sealed_at=at, last_event_id=newest, cases=count, heads=digest,
+                prev_hash=last.hash if last else "")
+    row = {**body, "hash": hashlib.sha256(_json(body).encode()).hexdigest()}
+    conn.execute(insert(seals).values(**row))
+    return row
+
+
+def seal_if_due(conn: Connection, day: str, at: str) -> None:
+    """The day's seal, at its first write: what was recorded up to now is sealed."""
+    last_day = conn.scalar(select(func.max(seals.c.sealed_on)))
+    if last_day is None or last_day < day:
+        seal(conn, day, at)
 
 
 def _now() -> str:
@@ -511,6 +575,8 @@ class Store:
         try:
             with self.writing() as conn:
                 for move in moves:
+                    at = move.change.event.recorded_at or _now()
+                    seal_if_due(conn, at[:10], at)
                     self._move(conn, move)
                 if rows:  # one statement for the lot: a batch records hundreds at a time
                     conn.execute(insert(documents), rows)
@@ -597,11 +663,31 @@ class Store:
         body = dict(case_id=e.case_id, seq=seq, event=e.event, from_state=e.from_state,
                     to_state=e.to_state, actor=e.actor, actor_name=e.actor_name,
                     occurred_at=e.occurred_at, recorded_at=recorded, fields=_json(e.fields))
-        digest = hashlib.sha256((prev + _json(body)).encode()).hexdigest()
-        result = conn.execute(insert(events).values(prev_hash=prev, hash=digest, **body))
+        result = conn.execute(insert(events).values(prev_hash=prev, hash=chain_hash(prev, body),
+                                                    **body))
         key = result.inserted_primary_key
         assert key is not None  # an insert into a table with an integer key
         return int(key[0])
+
+    # ------------------------------------------------------------------ the audit trail
+
+    def verify(self, root: Path, case: str | None = None) -> Any:
+        """Every chain, case row, document file and the newest seal (engine.store.audit):
+        the first Broken link, else Verified counts."""
+        from engine.store import audit  # it imports this module's tables
+
+        with self.reads() as r:
+            return audit.verify(r.conn, root, case)
+
+    def seal(self, at: str) -> dict[str, Any] | None:
+        """A seal over every event recorded so far (None when the newest covers them)."""
+        with self.writing() as conn:
+            return seal(conn, at[:10], at) or None
+
+    def newest_seal(self) -> dict[str, Any] | None:
+        with self.reads() as r:
+            row = r.conn.execute(select(seals).order_by(seals.c.id.desc()).limit(1)).first()
+        return dict(row._mapping) if row else None
 
     # ------------------------------------------------------------------ maintenance
 

@@ -1,0 +1,142 @@
+"""`liaison audit verify` and the daily seal (issue 11; PWP-5.6: records kept properly).
+
+Each tampering is done to the real SQLite file (or the document on disk) behind the
+engine's back, as someone with the file would do it; each is found with one line naming
+the first broken link, exit 1. The untouched store verifies, exit 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import CONDUCT_FIELDS, NOW, Run, case_in, move_clock, open_conduct
+
+from engine.service.liaison import Liaison
+
+DATABASE = "cases/liaison.sqlite3"
+
+
+def _sql(school: Path, statement: str, *args: object) -> None:
+    with sqlite3.connect(school / DATABASE) as db:
+        db.execute(statement, args)
+
+
+def _walked(liaison: Liaison) -> tuple[str, str]:
+    """Two conduct cases, one with a warning letter (30 November, sealing the day's
+    trail), and a third a month later, whose opening seals both."""
+    first = case_in(liaison, "warning_issued")
+    second = open_conduct(liaison, student="S1002", contact="C2003").case
+    move_clock(liaison, NOW + dt.timedelta(days=30))
+    open_conduct(liaison, student="S1001", contact="C2001")  # the day's first write seals
+    return first, second
+
+
+def _verify(cli: Callable[..., Run], school: Path, *args: str) -> Run:
+    return cli("audit", "verify", "--as", "HT01", "--school", school, *args)
+
+
+def test_an_untouched_store_verifies_and_a_later_day_s_first_change_seals_it(
+        liaison: Liaison, school: Path, cli: Callable[..., Run]) -> None:
+    _walked(liaison)
+    run = _verify(cli, school)
+    assert (run.code, run.err) == (0, "")
+    assert run.out.startswith("ok: 3 cases, 4 events and 1 documents verified; the seal of "
+                              "2026-12-23 holds")
+    data = _verify(cli, school, "--json").json()
+    assert (data["cases"], data["events"], data["seals"]) == (3, 4, 2)  # 30 Nov, 23 Dec
+
+
+@pytest.mark.parametrize(("tamper", "found"), [
+    (lambda s, a, b: _sql(s, "UPDATE events SET fields = replace(fields, 'Abusive', 'Polite') "
+                             "WHERE case_id = ? AND seq = 2", a),
+     "{a}: event 2 (repeat_incident) does not match its hash: it was changed after it was "
+     "recorded"),
+    (lambda s, a, b: _sql(s, "UPDATE events SET actor = 'HT01' WHERE case_id = ? AND seq = 1",
+                          a),
+     "{a}: event 1 (open) does not match its hash"),
+    (lambda s, a, b: _sql(s, "DELETE FROM events WHERE case_id = ? AND seq = 1", a),
+     "{a}: event 1 is missing (the next is 2)"),
+    (lambda s, a, b: _sql(s, "DELETE FROM events WHERE case_id = ?", b),
+     "{b}: the case has no events (its trail was deleted)"),
+    (lambda s, a, b: _sql(s, "UPDATE cases SET state = 'closed' WHERE id = ?", a),
+     "{a}: the case says 'closed' (version 2) but its trail ends in 'warning_issued'"),
+])
+def test_an_edited_or_missing_event_or_case_row_is_named(
+        liaison: Liaison, school: Path, cli: Callable[..., Run], tamper, found: str) -> None:
+    a, b = _walked(liaison)
+    tamper(school, a, b)
+    run = _verify(cli, school)
+    assert (run.code, run.out) == (1, "")
+    assert run.err.startswith(f"error: audit: {found.format(a=a, b=b)}"), run.err
+    assert len(run.err.splitlines()) == 1
+
+
+def test_deleting_the_newest_events_of_a_sealed_trail_breaks_the_seal(
+        liaison: Liaison, school: Path, cli: Callable[..., Run]) -> None:
+    """A chain alone cannot show its end was cut off: the seal can."""
+    a, _ = _walked(liaison)
+    _sql(school, "DELETE FROM documents WHERE case_id = ?", a)
+    _sql(school, "DELETE FROM deadlines WHERE case_id = ?", a)
+    _sql(school, "DELETE FROM events WHERE case_id = ? AND seq = 2", a)
+    _sql(school, "UPDATE cases SET state = 'incident_reported', version = 1 WHERE id = ?", a)
+    run = _verify(cli, school)
+    assert run.code == 1
+    assert run.err == ("error: audit: the seal of 2026-12-23 no longer matches: events "
+                       "sealed then have been deleted or changed\n"), run.err
+
+
+def test_deleting_a_whole_case_breaks_the_seal(
+        liaison: Liaison, school: Path, cli: Callable[..., Run]) -> None:
+    _, b = _walked(liaison)
+    for table, column in (("deadlines", "case_id"), ("documents", "case_id"),
+                          ("events", "case_id"), ("cases", "id")):
+        _sql(school, f"DELETE FROM {table} WHERE {column} = ?", b)
+    run = _verify(cli, school)
+    assert run.code == 1
+    assert run.err == ("error: audit: the seal of 2026-12-23 covered 2 cases and 1 are left: "
+                       "a case sealed then has been deleted\n"), run.err
+
+
+def test_a_swapped_or_missing_document_file_is_named(
+        liaison: Liaison, school: Path, cli: Callable[..., Run]) -> None:
+    a, _ = _walked(liaison)
+    (letter,) = [d for d in liaison.store.documents(case_id=a)]
+    path = school / letter["path"]
+    path.write_bytes(path.read_bytes() + b"\0")
+    run = _verify(cli, school)
+    assert run.err == (f"error: audit: {letter['path']} is not the file recorded (SHA-256 "
+                       "differs)\n")
+    path.unlink()
+    assert _verify(cli, school).err == f"error: audit: {letter['path']} is missing\n"
+
+
+def test_an_edited_seal_is_found(liaison: Liaison, school: Path,
+                                 cli: Callable[..., Run]) -> None:
+    _walked(liaison)
+    _sql(school, "UPDATE seals SET cases = 9 WHERE id = (SELECT MAX(id) FROM seals)")
+    assert _verify(cli, school).err == ("error: audit: the seal of 2026-12-23 does not match "
+                                        "its hash\n")
+
+
+def test_verify_and_seal_are_for_leaders_and_one_case_must_be_visible(
+        liaison: Liaison, school: Path, cli: Callable[..., Run]) -> None:
+    a, _ = _walked(liaison)
+    refused = cli("audit", "verify", "--as", "FT01", "--school", school)
+    assert refused.code == 1 and refused.err.startswith("error: FT01 (")
+    assert "may not verify the audit trail" in refused.err
+    one = _verify(cli, school, "--case", a)
+    assert one.code == 0 and one.out.startswith("ok: 1 cases, 2 events and 1 documents")
+    unknown = _verify(cli, school, "--case", "CON-2026-0099")
+    assert unknown.err == "error: no case 'CON-2026-0099'\n"
+
+    sealed = cli("audit", "seal", "--as", "OF01", "--school", school)
+    assert sealed.code == 0
+    assert sealed.out.startswith("sealed: 3 cases up to event 4")  # the new case too
+    move_clock(liaison, NOW + dt.timedelta(days=31))
+    liaison.advance(a, "seek_legal_advice", "VP02", CONDUCT_FIELDS["seek_legal_advice"])
+    again = cli("audit", "seal", "--as", "OF01", "--school", school, "--json").json()
+    assert again["seal"]["last_event_id"] == 5
