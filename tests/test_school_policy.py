@@ -1,6 +1,7 @@
-"""Policy as data (issue 8): the roles staff hold and the groups the engine asks about
-(leaders, safeguarding, senders) are read from school.yaml, with the shipped values as the
-defaults, and a mistake in them is one error line at its place in the file.
+"""Policy as data (issue 8): the roles staff hold, the groups the engine asks about
+(leaders, safeguarding, senders) and the policies whose clauses workflows cite are read
+from school.yaml, with the shipped values as the defaults, and a mistake in them is one
+error line at its place in the file.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import Run
 
-from engine.core.school import DEFAULT_GROUPS, DEFAULT_ROLES
+from engine.core.school import DEFAULT_CLAUSES, DEFAULT_GROUPS, DEFAULT_ROLES
 from engine.service.liaison import Liaison
 from engine.service.sources import load_profile
 
@@ -42,13 +43,51 @@ def test_the_shipped_school_says_what_the_defaults_are(school: Path) -> None:
     profile = load_profile(school)
     assert profile.roles == frozenset(DEFAULT_ROLES)
     assert profile.groups == DEFAULT_GROUPS
+    assert profile.clauses == DEFAULT_CLAUSES
 
 
-def test_a_school_yaml_without_roles_or_groups_gets_the_defaults(school: Path) -> None:
-    _without(school, "roles")
-    _without(school, "groups")
+def test_a_school_yaml_without_roles_groups_or_clauses_gets_the_defaults(school: Path) -> None:
+    for key in ("roles", "groups", "clauses"):
+        _without(school, key)
     profile = load_profile(school)
-    assert (profile.roles, profile.groups) == (frozenset(DEFAULT_ROLES), DEFAULT_GROUPS)
+    assert (profile.roles, profile.groups, profile.clauses) == (
+        frozenset(DEFAULT_ROLES), DEFAULT_GROUPS, DEFAULT_CLAUSES)
+
+
+def _cite(school: Path, clause: str) -> int:
+    """The home visit workflow citing ``clause`` too; the line of its ``clauses:``."""
+    path = school / "workflows" / "home_visit.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, t in enumerate(lines) if t.startswith("clauses: ["))
+    lines[at] = lines[at].replace("clauses: [", f"clauses: [{clause}, ", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return at + 1
+
+
+def test_a_school_registers_its_own_policy_and_cites_its_clauses(
+        school: Path, cli: Callable[..., Run]) -> None:
+    """A complaints procedure is not one of the five seed policies: the school names its
+    prefix in school.yaml and its workflows may cite it; unregistered, it is refused."""
+    line = _cite(school, "CMP-1")
+    refused = cli("check", "--school", school)
+    assert refused.code == 1
+    assert (f"{school / 'workflows' / 'home_visit.yaml'}:{line}: clauses: 'CMP-1' is not a "
+            "clause ID of a policy school.yaml registers (clauses:)") in refused.err
+    _edit(school, "clauses:\n  BEM:", "clauses:\n  CMP: Complaints procedure (2026)\n  BEM:")
+    assert load_profile(school).clauses["CMP"] == "Complaints procedure (2026)"
+    run = cli("check", "--school", school)
+    assert run.code == 0, run.err
+
+
+def test_a_clause_prefix_that_is_not_capital_letters_is_refused_at_its_line(
+        school: Path, cli: Callable[..., Run]) -> None:
+    _edit(school, "clauses:\n  BEM:", "clauses:\n  cmp-: Complaints\n  BEM:")
+    line = (school / "school.yaml").read_text(encoding="utf-8").splitlines().index(
+        "  cmp-: Complaints") + 1
+    run = cli("staff", "--school", school)
+    assert (run.code, run.err) == (1, f"error: {school / 'school.yaml'}:{line}: clauses.cmp-: "
+                                      "a clause prefix is 2 to 5 capital letters (as in "
+                                      "PWP-5.3)\n")
 
 
 def test_pwp_4_3_a_school_names_who_may_mark_child_protection(

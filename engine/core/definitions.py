@@ -25,7 +25,6 @@ The schema (see docs/workflows.md for the long form)::
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,6 @@ RECIPIENTS = ("contact", "contacts", "each_contact", "file", "line_manager")  # 
 OCCURRED = ("occurred_on", "occurred_at")  # the event's date / time, for a follow-on case
 FLAGS = ("site_ban", "open_visit")
 ANY = "any"
-CLAUSE_RE = re.compile(r"^(BEM|CLA|HSP|PWP|NSW)-[0-9][0-9a-z.]*$")
 
 @dataclass(frozen=True)
 class Field:

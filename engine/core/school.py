@@ -8,6 +8,7 @@ roles. Reading it validates all of it and reports every problem at once as
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,17 @@ DEFAULT_ROLES = (
     "vp_pastoral", "assistant_head", "deputy_head", "headteacher", "senior_leader",
     "eal_coordinator",
 )
+
+# The policies whose clauses workflows cite (``clauses: [PWP-5.3]``), by the prefix of their
+# clause IDs (docs/CLAUSES.md), when school.yaml registers none (``clauses:``): the five
+# schools' policies Liaison was built from. A school adds its own (``CMP: Complaints``).
+DEFAULT_CLAUSES: dict[str, str] = {
+    "BEM": "The Bemrose School: Home School Liaison Policy (2015)",
+    "CLA": "The Clare School: Home/School Liaison Policy",
+    "HSP": "Home/School Partnerships Policy (2023)",
+    "PWP": "Partnership with Parents Policy (2022)",
+    "NSW": "The New School at West Heath: Policy on Home and School Partnership",
+}
 
 # Who may do what the engine itself asks of a group: list every case's deadlines and
 # write to a whole year (leaders; senders adds the heads of year and house), mark a case
@@ -85,6 +97,7 @@ class School:
     roles: frozenset[str]
     workflows: dict[str, Workflow] = field(default_factory=dict)
     groups: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
+    clauses: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLAUSES))
 
     def group(self, name: str) -> frozenset[str]:
         """The roles of a named group (``leaders``, ``safeguarding``, ``senders``)."""
@@ -168,10 +181,12 @@ def parse_profile(text: str, root: Path) -> School:
     path = root / SCHOOL_FILE
     raw = loads(text, str(path))
     r = Reader(path)
-    top = r.mapping(raw, "", ("school", "calendar", "staff", "roles", "groups"),
+    top = r.mapping(raw, "", ("school", "calendar", "staff", "roles", "groups",
+                                   "clauses"),
                     ("school", "calendar", "staff"))
     roles = frozenset(r.texts(top.get("roles"), "roles") or DEFAULT_ROLES)
     groups = _groups(r, top.get("groups"), roles)
+    clauses = _clauses(r, top.get("clauses"))
     profile = _profile(r, top.get("school"))
     staff = _staff(r, top.get("staff"), roles)
     problems = list(r.problems)
@@ -186,7 +201,7 @@ def parse_profile(text: str, root: Path) -> School:
         raise DefinitionError([f"{path}:{line_of(top.get('staff'), 1)}: staff: "
                                "nobody holds the role 'headteacher'"])
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
-                  groups=groups)
+                  groups=groups, clauses=clauses)
 
 
 def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -201,4 +216,18 @@ def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset
         for role in sorted(given - roles):
             r.problem(members, f"groups.{name}", f"unknown role '{role}'", line)
         out[name] = given
+    return out
+
+
+def _clauses(r: Reader, value: Any) -> dict[str, str]:
+    """``clauses:`` of school.yaml: each policy's clause prefix and its title."""
+    if value is None:
+        return dict(DEFAULT_CLAUSES)
+    out: dict[str, str] = {}
+    for prefix, title, line in r.items(value, "clauses"):
+        if not re.fullmatch(r"[A-Z]{2,5}", prefix):
+            r.problem(title, f"clauses.{prefix}", "a clause prefix is 2 to 5 capital letters "
+                      "(as in PWP-5.3)", line)
+            continue
+        out[prefix] = r.text(title, f"clauses.{prefix}")
     return out

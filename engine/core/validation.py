@@ -20,7 +20,6 @@ from pathlib import Path
 from engine.core import rules
 from engine.core.definitions import (
     ANY,
-    CLAUSE_RE,
     OCCURRED,
     RECIPIENTS,
     DeadlineSpec,
@@ -31,6 +30,7 @@ from engine.core.definitions import (
     Workflow,
     parse_partly,
 )
+from engine.core.school import DEFAULT_CLAUSES
 from engine.errors import DefinitionError
 
 
@@ -49,28 +49,33 @@ class _Check:
     workflow: Workflow
     roles: frozenset[str]
     letters: Letters
+    clause: re.Pattern[str]  # a clause ID of a policy the school registers
     problems: list[str] = field(default_factory=list)
 
     def add(self, line: int, where: str, message: str) -> None:
         self.problems.append(f"{self.workflow.path}:{line or 1}: {where}: {message}")
 
 
-def load(text: str, path: Path, roles: Iterable[str], letters: Letters) -> Workflow:
+def load(text: str, path: Path, roles: Iterable[str], letters: Letters,
+         clauses: Iterable[str] = DEFAULT_CLAUSES) -> Workflow:
     """Parse and validate one workflow file's text; raise DefinitionError listing every
     problem.
 
     The graph is checked even when some values were bad (each replaced by a default), so
     an author sees an unknown state and a bad date in one pass, not one per run."""
     workflow, problems = parse_partly(text, path)
-    problems += [p for p in validate(workflow, roles, letters) if p not in problems]
+    problems += [p for p in validate(workflow, roles, letters, clauses) if p not in problems]
     if problems:
         raise DefinitionError(problems)
     return workflow
 
 
-def validate(workflow: Workflow, roles: Iterable[str], letters: Letters) -> list[str]:
-    """Every problem in a parsed workflow that the YAML shape alone cannot show."""
-    check = _Check(workflow, frozenset(roles), letters)
+def validate(workflow: Workflow, roles: Iterable[str], letters: Letters,
+             clauses: Iterable[str] = DEFAULT_CLAUSES) -> list[str]:
+    """Every problem in a parsed workflow that the YAML shape alone cannot show; a clause
+    ID must be of a policy whose prefix ``clauses`` registers (school.yaml)."""
+    pattern = re.compile(rf"^({'|'.join(map(re.escape, sorted(clauses)))})-[0-9][0-9a-z.]*$")
+    check = _Check(workflow, frozenset(roles), letters, pattern)
     _check_names(check)
     _check_states(check)
     _check_events(check)
@@ -121,8 +126,9 @@ def _check_names(c: _Check) -> None:
     if not re.fullmatch(r"[A-Z]{2,5}", w.prefix):
         c.add(w.line_of("prefix"), "prefix", f"'{w.prefix}' must be 2 to 5 capital letters")
     for clause in w.clauses:
-        if not CLAUSE_RE.match(clause):
-            c.add(w.line_of("clauses"), "clauses", f"'{clause}' is not a clause ID from CLAUSES.md")
+        if not c.clause.match(clause):
+            c.add(w.line_of("clauses"), "clauses", f"'{clause}' is not a clause ID of a policy "
+                  "school.yaml registers (clauses:)")
     for role in w.visible_roles - c.roles:
         c.add(w.line_of("visible_to"), "visible_to.roles", f"unknown role '{role}'")
     types: dict[str, Field] = {}
@@ -219,7 +225,7 @@ def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line:
                 c.add(here, f"{where}.deadlines.{spec.name}", f"unknown field '{ref}'")
             elif ref and known[ref].type not in ("date", "datetime"):
                 c.add(here, f"{where}.deadlines.{spec.name}", f"field '{ref}' is not a date")
-        if spec.clause and not CLAUSE_RE.match(spec.clause):
+        if spec.clause and not c.clause.match(spec.clause):
             c.add(here, f"{where}.deadlines.{spec.name}.clause", f"'{spec.clause}' is no clause ID")
 
 

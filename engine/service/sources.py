@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.core import definitions, people, validation
 from engine.core.definitions import Workflow
-from engine.core.school import SCHOOL_FILE, School, parse_profile
+from engine.core.school import DEFAULT_CLAUSES, SCHOOL_FILE, School, parse_profile
 from engine.core.validation import Letters
 from engine.core.yamlfile import loads
 from engine.errors import DefinitionError, ImportRowError, NotFound
@@ -60,9 +60,10 @@ def letters_in(folder: Path,
     return Letters(folder, names, (lambda name: fields(folder / name)) if fields else None)
 
 
-def load_workflow(path: Path, roles: Collection[str], letters: Letters) -> Workflow:
+def load_workflow(path: Path, roles: Collection[str], letters: Letters,
+                  clauses: Collection[str] = DEFAULT_CLAUSES) -> Workflow:
     """One workflow file, parsed and validated; DefinitionError lists every problem."""
-    return validation.load(read_text(path), path, roles, letters)
+    return validation.load(read_text(path), path, roles, letters, clauses)
 
 
 def load_profile(root: Path) -> School:
@@ -82,7 +83,7 @@ def open_school(root: Path,
     problems: list[str] = []
     for path in sorted((root / "workflows").glob("*.yaml")):
         try:
-            workflow = load_workflow(path, school.roles, letters)
+            workflow = load_workflow(path, school.roles, letters, school.clauses)
         except DefinitionError as exc:
             problems += exc.problems
             continue
