@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +53,14 @@ class Verified:
     sealed_on: str | None
 
 
+# The columns verify reads: what the hash covers (in EVENT_BODY's order), then the links.
+TRAIL_COLUMNS = [events.c[k] for k in EVENT_BODY] + [events.c.prev_hash, events.c.hash]
+
+
 def event_hash(prev: str, row: Any) -> str:
-    """The hash an event row was written with (database._append_event)."""
-    return chain_hash(prev, {k: getattr(row, k) for k in EVENT_BODY})
+    """The hash an event row was written with (database._append_event); ``row`` holds the
+    columns of EVENT_BODY first, in its order."""
+    return chain_hash(prev, dict(zip(EVENT_BODY, row, strict=False)))
 
 
 # ---------------------------------------------------------------------------- verifying
@@ -63,7 +70,8 @@ def verify(conn: Connection, root: Path, case: str | None = None) -> Broken | Ve
     """Every chain (or one case's), case row, document and the newest seal; the first
     link that does not hold, else the counts."""
     where = [events.c.case_id == case] if case else []
-    rows = conn.execute(select(events).where(*where).order_by(events.c.case_id, events.c.seq))
+    rows = conn.execution_options(yield_per=5000).execute(
+        select(*TRAIL_COLUMNS).where(*where).order_by(events.c.case_id, events.c.seq))
     states = {r.id: r for r in conn.execute(
         select(cases.c.id, cases.c.state, cases.c.version).where(
             *([cases.c.id == case] if case else [])))}
@@ -100,14 +108,8 @@ def _sha256(path: Path) -> str | None:
 
 
 def _by_case(rows: Any) -> Iterator[tuple[str, list[Any]]]:
-    current: list[Any] = []
-    for row in rows:
-        if current and row.case_id != current[0].case_id:
-            yield current[0].case_id, current
-            current = []
-        current.append(row)
-    if current:
-        yield current[0].case_id, current
+    for case_id, trail in groupby(rows, key=itemgetter(0)):  # rows come ordered by case
+        yield case_id, list(trail)
 
 
 def _chain(case_id: str, trail: list[Any]) -> Broken | None:

@@ -214,8 +214,9 @@ MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_inde
               ("0006_seals", _seals))
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every row: json.dumps with options builds a new one per call, a third of
+# the time of hashing an event (audit verify hashes every event of the school).
+_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 
 
 # What an event's hash covers, with the hash of the event before it in its case.
@@ -224,7 +225,7 @@ EVENT_BODY = ("case_id", "seq", "event", "from_state", "to_state", "actor", "act
 
 
 def chain_hash(prev: str, body: Mapping[str, Any]) -> str:
-    return hashlib.sha256((prev + _json(dict(body))).encode()).hexdigest()
+    return hashlib.sha256((prev + _json(body)).encode()).hexdigest()
 
 
 def heads(conn: Connection, last_event_id: int) -> tuple[int, str]:

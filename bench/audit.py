@@ -1,0 +1,146 @@
+"""Benchmark: `liaison audit verify` over 100,000 cases (issue 11: under 5 s).
+
+    python bench/audit.py [--cases 100000] [--documents 10000] [--repeat 3]
+
+It fills a fresh copy of the demo school's store in bulk (straight SQL, one transaction)
+with cases of three events each, chained exactly as the engine chains them
+(``database.chain_hash``), one document file per tenth case (37 KB, a
+letter's size), and a seal over all of it (``database.seal``). Then, in the same run, it times:
+
+- the baseline: the same rows read with plain ``sqlite3`` (every event and case, in the
+  order verify reads them) and every document file read and hashed once with SHA-256,
+  with no checking: the least any verify must do;
+- ``Store.verify`` as ``liaison audit verify`` runs it (chains, case rows, documents,
+  the seal's heads);
+- the whole command, as a process (``python -m engine.cli.main audit verify``).
+
+Medians of ``--repeat`` runs, in seconds, and each one's ratio to the baseline. Not a
+test: the figures depend on the machine (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.service.liaison import Liaison  # noqa: E402
+from engine.service.shipped import copy_school  # noqa: E402
+from engine.store.database import _json, chain_hash, seal  # noqa: E402
+
+NOW = dt.datetime(2026, 11, 23, 10, 0)
+TRAIL = (("open", None, "with_subject_teacher"), ("acknowledge", "with_subject_teacher",
+                                                  "with_subject_teacher"),
+         ("respond", "with_subject_teacher", "closed"))
+
+
+def _events(case_id: str, opened: dt.datetime) -> list[dict[str, Any]]:
+    prev, out = "", []
+    for seq, (event, before, after) in enumerate(TRAIL, 1):
+        at = (opened + dt.timedelta(hours=seq)).isoformat(timespec="seconds")
+        body = dict(case_id=case_id, seq=seq, event=event, from_state=before, to_state=after,
+                    actor="OF01", actor_name="Mrs Janet Cole", occurred_at=at, recorded_at=at,
+                    fields=_json({"summary": f"Query {case_id} about homework"}))
+        digest = chain_hash(prev, body)
+        out.append({**body, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return out
+
+
+def fill(root: Path, n_cases: int, n_documents: int) -> None:
+    """n_cases closed cases of three chained events, a document per n_cases/n_documents."""
+    body = os.urandom(37_000)  # a letter's size
+    folder = root / "cases" / "documents" / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(root / "cases" / "liaison.sqlite3")
+    db.execute("INSERT INTO students (id, first_name, last_name, year, form, house, "
+               "updated_at) VALUES ('S0', 'Pat', 'Pupil', 9, '9A', '', '2026-09-01')")
+    every = max(1, n_cases // max(1, n_documents))
+    for i in range(n_cases):
+        case_id = f"QRY-{2024 + i * 3 // n_cases}-{i:06d}"
+        opened = NOW - dt.timedelta(minutes=n_cases - i)
+        db.execute("INSERT INTO cases (id, workflow, state, student_id, fields, version, "
+                   "opened_at, opened_by, restricted, child_protection) VALUES "
+                   "(?, 'query_routing', 'closed', 'S0', '{}', 3, ?, 'OF01', 0, 0)",
+                   (case_id, opened.isoformat()))
+        db.executemany("INSERT INTO events (case_id, seq, event, from_state, to_state, actor, "
+                       "actor_name, occurred_at, recorded_at, fields, prev_hash, hash) VALUES "
+                       "(:case_id, :seq, :event, :from_state, :to_state, :actor, "
+                       ":actor_name, :occurred_at, :recorded_at, :fields, :prev_hash, :hash)",
+                       _events(case_id, opened))
+        if i % every == 0:
+            path = folder / f"{case_id}.docx"
+            path.write_bytes(body)
+            db.execute("INSERT INTO documents (case_id, student_id, template, recipient_name, "
+                       "path, sha256, size, created_at) VALUES (?, 'S0', 'bench', 'Mrs A', "
+                       "?, ?, ?, ?)", (case_id, str(path.relative_to(root)),
+                                       hashlib.sha256(body).hexdigest(), len(body),
+                                       opened.isoformat()))
+    db.commit()
+    db.close()
+
+
+def baseline(root: Path) -> int:
+    """Every row verify reads, read plainly, and every document file hashed once."""
+    db = sqlite3.connect(root / "cases" / "liaison.sqlite3")
+    rows = sum(1 for _ in db.execute("SELECT * FROM events ORDER BY case_id, seq"))
+    rows += sum(1 for _ in db.execute("SELECT id, state, version FROM cases"))
+    for (path,) in db.execute("SELECT path FROM documents ORDER BY id"):
+        hashlib.sha256((root / path).read_bytes()).hexdigest()
+    db.close()
+    return rows
+
+
+def timed(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--documents", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="liaison-bench-") as tmp:
+        root = Path(tmp) / "school"
+        copy_school(root)
+        engine = Liaison.at(root, clock=lambda: NOW)
+        start = time.perf_counter()
+        fill(root, args.cases, args.documents)
+        with engine.store.writing() as conn:
+            seal(conn, NOW.date().isoformat(), NOW.isoformat())
+        print(f"filled {args.cases:,} cases, {3 * args.cases:,} events, "
+              f"{args.documents:,} documents in {time.perf_counter() - start:.1f} s")
+        base, _ = timed(lambda: baseline(root), args.repeat)
+        inner, result = timed(lambda: engine.store.verify(root), args.repeat)
+        command = [sys.executable, "-m", "engine.cli.main", "audit", "verify", "--as", "HT01",
+                   "--school", str(root)]
+        whole, done = timed(lambda: subprocess.run(command, capture_output=True, text=True,
+                                                   cwd=ROOT, check=False), args.repeat)
+        print(f"\nmedian of {args.repeat}, seconds (ratio to the baseline)")
+        print(f"  baseline: rows read and files hashed   {base:7.2f}  1.00x")
+        print(f"  Store.verify                           {inner:7.2f}  {inner / base:.2f}x")
+        print(f"  liaison audit verify (process)         {whole:7.2f}  {whole / base:.2f}x")
+        print(f"\n{type(result).__name__}: {done.stdout.strip() or done.stderr.strip()}")
+
+
+if __name__ == "__main__":
+    main()
