@@ -26,7 +26,7 @@ DEFAULT_ROLES = (
     "office", "subject_teacher", "form_tutor", "head_of_department", "head_of_year",
     "head_of_house", "learning_director", "pastoral_lead", "vp_teaching_learning",
     "vp_pastoral", "assistant_head", "deputy_head", "headteacher", "senior_leader",
-    "eal_coordinator",
+    "eal_coordinator", "acting_headteacher",
 )
 
 # Who may do what the engine itself asks of a group: list every case's deadlines and
