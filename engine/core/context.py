@@ -95,6 +95,10 @@ def recipients(to: str, contacts: list[Contact], case_contact: str | None,
                staff_recipients: list[Recipient]) -> Recipients:
     """Resolve a document's ``to:`` into addressees (PWP-3.6: separately where asked)."""
     out = Recipients()
+    if to.startswith("kind:"):  # the pupil's social worker, virtual school head (EXC-3)
+        out.to.extend(_one(c) for c in eligible([c for c in contacts if c.kind == to[5:]], out))
+        return out
+    contacts = [c for c in contacts if c.is_parent]  # letters home go to parents and carers
     if to == "file":
         out.to.append(FILE)
     elif to.startswith("role:") or to == "line_manager":
@@ -132,6 +136,10 @@ def show_value(spec: Field | None, value: Any, names: Mapping[str, str]) -> Any:
         return names.get(value, value)
     if spec.type == "attendees":
         return [names.get(v, v) for v in value]
+    if spec.type == "dates":
+        return [long_date(dt.date.fromisoformat(v)) for v in value]
+    if spec.type == "number":
+        return str(value)
     return value
 
 

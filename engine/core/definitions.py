@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.core import rules
+from engine.core import derive, rules
 from engine.core.reader import Reader
 from engine.core.yamlfile import Map, Seq, Text, line_of, loads
 from engine.errors import DefinitionError
 
 FIELD_TYPES = ("text", "date", "datetime", "staff", "contact", "list", "choice", "attendees")
 RECIPIENTS = ("contact", "contacts", "each_contact", "file", "line_manager")  # + "role:NAME"
+KINDS = ("social_worker", "virtual_school_head")  # "kind:NAME": contacts of that kind (EXC-3)
 OCCURRED = ("occurred_on", "occurred_at")  # the event's date / time, for a follow-on case
 FLAGS = ("site_ban", "open_visit")
 ANY = "any"
@@ -80,15 +81,49 @@ class Target:
 
 
 @dataclass(frozen=True)
+class MustSay:
+    """One thing a document must say (``must_say:``): a field it must print (``field``),
+    or a fixed phrase or clause ID it must contain (``says``). ``liaison check`` renders
+    the template with sample values and fails, at this line, when it is missing."""
+
+    field: str = ""
+    says: str = ""
+    line: int = 0
+    when: When = When()  # only in letters whose fields hold these (a permanent exclusion)
+
+    @property
+    def label(self) -> str:
+        return f"field '{self.field}'" if self.field else f"'{self.says}'"
+
+
+@dataclass(frozen=True)
 class DocumentSpec:
     """A document an event makes: a template and who receives it."""
 
     template: str
-    to: str  # contact | contacts | each_contact | file | role:NAME
+    to: str  # contact | contacts | each_contact | file | role:NAME | kind:KIND
     title: str = ""
     when: When = When()
     line: int = 0
     entries: Entries | None = None  # earlier events the document lists (a contact sheet)
+    must_say: tuple[MustSay, ...] = ()
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A value an event works out when it fires (``computes:``): a named calculation of
+    ``engine.core.derive`` and its arguments (the first five school days of a suspension)."""
+
+    name: str
+    calc: str
+    args: tuple[tuple[str, Any], ...]
+    line: int = 0
+
+    @property
+    def field(self) -> Field:
+        spec = derive.CALCS.get(self.calc)
+        return Field(self.name, spec.type if spec else "text", self.name.replace("_", " "),
+                     optional=True, choices=spec.choices if spec else ())
 
 
 @dataclass(frozen=True)
@@ -155,6 +190,12 @@ class Event:
     assigns: str | None = None  # a staff field naming who holds the case afterwards
     opens: FollowOn | None = None
     key_lines: tuple[tuple[str, int], ...] = ()  # where each key was written
+    computes: tuple[Computed, ...] = ()  # values worked out when it fires (derive)
+
+    @property
+    def all_fields(self) -> tuple[Field, ...]:
+        """The fields given and the values computed: what the event leaves on the case."""
+        return self.fields + tuple(c.field for c in self.computes)
 
     @property
     def source_states(self) -> tuple[str, ...]:
@@ -222,7 +263,7 @@ class Workflow:
         """Every field of the workflow, by name (open fields and every event's)."""
         out: dict[str, Field] = {}
         for event in (self.opening, *self.events.values()):
-            for f in event.fields:
+            for f in event.all_fields:
                 out.setdefault(f.name, f)
         return out
 
@@ -276,8 +317,8 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
     out = []
     for i, item in enumerate(value or []):
         here = f"{where}[{i}]"
-        spec = r.mapping(item, here, ("template", "to", "title", "when", "entries"),
-                         ("template", "to"))
+        spec = r.mapping(item, here, ("template", "to", "title", "when", "entries",
+                                      "must_say"), ("template", "to"))
         out.append(DocumentSpec(
             template=r.text(spec.get("template"), f"{here}.template"),
             to=r.text(spec.get("to"), f"{here}.to"),
@@ -285,9 +326,62 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
             when=_when(r, spec.get("when"), f"{here}.when"),
             line=line_of(spec),
             entries=_entries(r, spec.get("entries"), f"{here}.entries"),
+            must_say=_must_say(r, spec.get("must_say"), f"{here}.must_say"),
         ))
     if value is not None and not isinstance(value, Seq):
         r.problem(value, where, "expected a list")
+    return tuple(out)
+
+
+def _must_say(r: Reader, value: Any, where: str) -> tuple[MustSay, ...]:
+    """``- field: reasons`` (printed), ``- says: "a phrase"`` or ``- EXC-2`` (contained),
+    each with an optional ``when:`` (said only where the case's fields hold these)."""
+    out = []
+    for i, item in enumerate(value or []):
+        here = f"{where}[{i}]"
+        if isinstance(item, str):
+            out.append(MustSay(says=str(item), line=line_of(item)))
+            continue
+        spec = r.mapping(item, here, ("field", "says", "when"))
+        if ("field" in spec) == ("says" in spec):
+            r.problem(spec, here, "give one of field or says")
+        out.append(MustSay(field=r.text(spec.get("field"), f"{here}.field"),
+                           says=r.text(spec.get("says"), f"{here}.says"), line=line_of(spec),
+                           when=_when(r, spec.get("when"), f"{here}.when")))
+    if value is not None and not isinstance(value, Seq):
+        r.problem(value, where, "expected a list")
+    return tuple(out)
+
+
+def _computes(r: Reader, value: Any, where: str) -> tuple[Computed, ...]:
+    """``NAME: {CALC: {ARG: VALUE}}``: each argument a field name, a number or states."""
+    out = []
+    for name, item, line in r.items(value, where):
+        here = f"{where}.{name}"
+        pairs = r.items(item, here)
+        if len(pairs) != 1:
+            r.problem(item, here, f"give one calculation (one of: {', '.join(derive.CALCS)})",
+                      line)
+            continue
+        calc, raw, calc_line = pairs[0]
+        spec = derive.CALCS.get(calc)
+        if spec is None:
+            r.problem(item, f"{here}.{calc}", "unknown calculation (expected one of: "
+                      f"{', '.join(derive.CALCS)})", calc_line)
+            continue
+        args = r.mapping(raw, f"{here}.{calc}", tuple(spec.args), spec.required)
+        parsed: list[tuple[str, Any]] = []
+        for arg, kind in spec.args.items():
+            if arg not in args:
+                continue
+            at = f"{here}.{calc}.{arg}"
+            if kind == "number":
+                parsed.append((arg, r.number(args[arg], at)))
+            elif kind == "states":
+                parsed.append((arg, tuple(r.texts(args[arg], at))))
+            else:
+                parsed.append((arg, r.text(args[arg], at)))
+        out.append(Computed(r.name(_key(name, line), here), calc, tuple(parsed), line))
     return tuple(out)
 
 
@@ -404,11 +498,12 @@ def _guards(r: Reader, value: Any, where: str) -> tuple[Guard, ...]:
 
 
 EVENT_KEYS = ("title", "from", "to", "roles", "fields", "requires", "documents", "deadlines",
-              "meets", "clauses", "assigns", "opens", "cancels")
+              "meets", "clauses", "assigns", "opens", "cancels", "computes")
 
 
 def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False) -> Event:
-    keys = ("roles", "to", "fields", "documents", "deadlines", "requires", "clauses", "title")
+    keys = ("roles", "to", "fields", "documents", "deadlines", "requires", "clauses", "title",
+            "computes")
     spec = r.mapping(value, where, keys if opening else EVENT_KEYS,
                      ("roles", "to") if opening else ("roles",))
     if not opening and "from" not in spec:
@@ -432,6 +527,7 @@ def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False) 
         assigns=r.text(spec.get("assigns"), f"{where}.assigns") or None,
         opens=_follow_on(r, spec.get("opens"), f"{where}.opens"),
         key_lines=tuple(getattr(spec, "key_lines", {}).items()),
+        computes=_computes(r, spec.get("computes"), f"{where}.computes"),
     )
 
 

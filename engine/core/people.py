@@ -27,6 +27,14 @@ CONTACT_COLUMNS = (
     "address_line1", "address_line2", "town", "postcode", "email", "phone", "language",
     "separate_correspondence", "correspondence",
 )
+# Columns an export may add (older exports have none of them): left out, the default.
+STUDENT_OPTIONAL = ("looked_after",)  # yes/no: in the care of the local authority (EXC-3)
+CONTACT_OPTIONAL = ("kind",)  # one of CONTACT_KINDS; blank is a parent
+OPTIONAL_COLUMNS = frozenset(STUDENT_OPTIONAL + CONTACT_OPTIONAL)
+# Who a contact is to the school (EXC-3): a parent or carer, whom every letter home goes to,
+# or a professional told of an exclusion: the pupil's social worker, the virtual school head
+# of a looked-after pupil. A professional never receives the family's letters.
+CONTACT_KINDS = ("parent", "social_worker", "virtual_school_head")
 MAX_LENGTH = 200
 YEAR_GROUPS = range(1, 15)  # Reception is not a row here; Year 1 to Year 14 (post-16)
 CORRESPONDENCE = ("all", "none")
@@ -46,6 +54,7 @@ class Student:
     year: int
     form: str
     house: str
+    looked_after: bool = False  # in the care of the local authority (EXC-3)
 
     @property
     def full_name(self) -> str:
@@ -76,6 +85,11 @@ class Contact:
     language: str
     separate_correspondence: bool
     correspondence: str
+    kind: str = "parent"  # one of CONTACT_KINDS
+
+    @property
+    def is_parent(self) -> bool:
+        return self.kind == "parent"
 
     @property
     def full_name(self) -> str:
@@ -109,7 +123,7 @@ class Contact:
 def read_students(data: bytes, where: str) -> list[Student]:
     """Read and validate a students export (the file's bytes, named ``where`` in messages);
     raise ImportRowError listing every problem."""
-    rows, problems = _read_rows(data, where, STUDENT_COLUMNS)
+    rows, problems = _read_rows(data, where, STUDENT_COLUMNS + STUDENT_OPTIONAL)
     students = [_student(row) for row in rows]
     _raise_if(problems)
     return students
@@ -121,7 +135,7 @@ def read_contacts(data: bytes, where: str, known_students: Collection[str]) -> l
     Raise ImportRowError listing every problem; nothing is returned if any row is bad.
     """
     known = frozenset(known_students)  # the caller may pass a list; rows look up often
-    rows, problems = _read_rows(data, where, CONTACT_COLUMNS)
+    rows, problems = _read_rows(data, where, CONTACT_COLUMNS + CONTACT_OPTIONAL)
     contacts = [_contact(row, known) for row in rows]
     _raise_if(problems)
     return contacts
@@ -154,6 +168,7 @@ def _student(row: _Row) -> Student:
         year=_year(row),
         form=row.text("form"),
         house=row.text("house"),
+        looked_after=bool(row.cells.get("looked_after")) and _yes_no(row, "looked_after"),
     )
 
 
@@ -175,7 +190,15 @@ def _contact(row: _Row, known_students: frozenset[str]) -> Contact:
         language=row.text("language"),
         separate_correspondence=_yes_no(row, "separate_correspondence"),
         correspondence=_correspondence(row),
+        kind=_kind(row),
     )
+
+
+def _kind(row: _Row) -> str:
+    value = row.cells.get("kind", "").casefold() or "parent"
+    if value not in CONTACT_KINDS and row.ok("kind"):
+        row.problem("kind", f"{_quote(value)} is not one of: {', '.join(CONTACT_KINDS)}")
+    return value
 
 
 def _year(row: _Row) -> int:
@@ -313,11 +336,14 @@ def _header_problems(names: list[str], columns: tuple[str, ...], where: str) -> 
         if name in seen:
             problems.append(f"{where}: column {_quote(name)}: appears more than once")
         elif name not in columns:
+            required = [c for c in columns if c not in OPTIONAL_COLUMNS]
+            optional = [c for c in columns if c in OPTIONAL_COLUMNS]
             problems.append(f"{where}: column {_quote(name)}: unknown column; "
-                            f"expected: {', '.join(columns)}")
+                            f"expected: {', '.join(required)}"
+                            + (f" (and optionally {', '.join(optional)})" if optional else ""))
         seen.add(name)
     problems += [f"{where}: column '{c}': missing from the header" for c in columns
-                 if c not in seen]
+                 if c not in seen and c not in OPTIONAL_COLUMNS]
     return problems
 
 

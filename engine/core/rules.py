@@ -132,7 +132,20 @@ def in_order(arg: list[str], facts: Facts) -> str | None:
     return None
 
 
+def at_most(arg: dict[str, Any], facts: Facts) -> str | None:
+    """The number in field ``arg['field']`` may not pass ``arg['limit']``: a pupil may be
+    suspended for at most 45 school days in a school year, counted across cases (EXC-4).
+    The refusal names the total."""
+    value = facts.fields.get(arg["field"])
+    limit = int(arg["limit"])
+    if value is not None and int(value) > limit:
+        return (f"{arg['field'].replace('_', ' ')} would be {value}, more than {limit}"
+                + (f" ({arg['clause']})" if arg.get("clause") else ""))
+    return None
+
+
 GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
+    "at_most": at_most,
     "not_before": not_before,
     "not_after": not_after,
     "attendees_include": attendees_include,
@@ -172,6 +185,12 @@ def check_guard(name: str, arg: Any, fields: Mapping[str, Any]) -> list[str]:
         return [f"'{arg}' is not a staff field of this workflow"]
     if name == "in_order":
         return _check_in_order(arg, fields)
+    if name == "at_most":
+        if not isinstance(arg, dict) or not {"field", "limit"} <= set(arg) \
+                or not set(arg) <= {"field", "limit", "clause"} or not str(arg["limit"]).isdigit():
+            return ["expected {field: FIELD, limit: NUMBER, clause: ID}"]
+        if arg["field"] not in fields:
+            return [f"'{arg['field']}' is not a field of this workflow"]
     return []
 
 
@@ -203,6 +222,8 @@ def reads(name: str, arg: Any) -> set[str]:
         return {str(arg)}
     if name == "in_order" and isinstance(arg, list):
         return {str(a) for a in arg}
+    if name == "at_most" and isinstance(arg, dict):
+        return {str(arg.get("field"))}
     return set()
 
 

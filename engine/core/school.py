@@ -27,7 +27,7 @@ DEFAULT_ROLES = (
     "office", "subject_teacher", "form_tutor", "head_of_department", "head_of_year",
     "head_of_house", "learning_director", "pastoral_lead", "vp_teaching_learning",
     "vp_pastoral", "assistant_head", "deputy_head", "headteacher", "senior_leader",
-    "eal_coordinator",
+    "eal_coordinator", "acting_headteacher",
 )
 
 # The policies whose clauses workflows cite (``clauses: [PWP-5.3]``), by the prefix of their
@@ -39,6 +39,7 @@ DEFAULT_CLAUSES: dict[str, str] = {
     "HSP": "Home/School Partnerships Policy (2023)",
     "PWP": "Partnership with Parents Policy (2022)",
     "NSW": "The New School at West Heath: Policy on Home and School Partnership",
+    "EXC": "DfE: Suspension and permanent exclusion guidance (2023)",
 }
 
 # Who may do what the engine itself asks of a group: list every case's deadlines and

@@ -20,6 +20,7 @@ from pathlib import Path
 from engine.core import rules
 from engine.core.definitions import (
     ANY,
+    KINDS,
     OCCURRED,
     RECIPIENTS,
     DeadlineSpec,
@@ -182,6 +183,25 @@ def _check_events(c: _Check) -> None:
                 c.add(guard.line, f"{where}.requires.{guard.name}", problem)
         _check_deadlines(c, event.deadlines, where, event.line)
         _check_when_fields(c, event)
+        _check_computes(c, event)
+
+
+def _check_computes(c: _Check, event: Event) -> None:
+    """A calculation reads fields the workflow has (or the day the event happened)."""
+    from engine.core.derive import CALCS
+
+    known = c.workflow.field_types()
+    for comp in event.computes:
+        spec = CALCS[comp.calc]
+        for arg, value in comp.args:
+            if spec.args[arg] == "field" and value not in known and value != "occurred_on":
+                c.add(comp.line, f"{_where(event)}.computes.{comp.name}.{comp.calc}.{arg}",
+                      f"'{value}' is neither a field of this workflow nor occurred_on")
+            if spec.args[arg] == "states":
+                for state in value:
+                    if state not in c.workflow.states:
+                        c.add(comp.line, f"{_where(event)}.computes.{comp.name}",
+                              f"unknown state '{state}'")
 
 
 def _check_assigns(c: _Check, event: Event) -> None:
@@ -263,6 +283,7 @@ def gathered(w: Workflow) -> dict[str, set[str]]:
     everything = set(w.field_types())
     out = {name: set(everything) for name in w.states}
     opened = {f.name for f in w.opening.fields if not f.optional}
+    opened |= {c.name for c in w.opening.computes}
     for t in w.opening.targets:
         if t.state in out:
             out[t.state] = set(opened)
@@ -271,6 +292,7 @@ def gathered(w: Workflow) -> dict[str, set[str]]:
         changed = False
         for event in w.events.values():
             given = {f.name for f in event.fields if not f.optional}
+            given |= {c.name for c in event.computes}
             for source in _expand(w, event):
                 for t in event.targets:
                     dest = t.state or source
@@ -284,8 +306,9 @@ def gathered(w: Workflow) -> dict[str, set[str]]:
 
 def available_fields(w: Workflow, event: Event) -> set[str]:
     """The fields a document made by ``event`` may read: gathered, given now, or optional."""
-    optional = {f.name for f in w.field_types().values() if f.optional}
-    now = {f.name for f in event.fields}
+    computed = {c.name for e in (w.opening, *w.events.values()) for c in e.computes}
+    optional = {f.name for f in w.field_types().values() if f.optional} - computed
+    now = {f.name for f in event.all_fields}
     if event is w.opening:
         return now | optional
     before = gathered(w)
@@ -303,12 +326,18 @@ def _check_letters(c: _Check) -> None:
 
 def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
     where = f"{_where(event)}.documents.{doc.template}"
-    if doc.to not in RECIPIENTS and not (doc.to.startswith("role:") and doc.to[5:] in c.roles):
+    staff_role = doc.to.startswith("role:") and doc.to[5:] in c.roles
+    kind = doc.to.startswith("kind:") and doc.to[5:] in KINDS
+    if doc.to not in RECIPIENTS and not staff_role and not kind:
         c.add(doc.line, f"{where}.to", f"unknown recipient '{doc.to}'")
     if doc.to in ("contact",) and "contact" not in c.workflow.field_types():
         c.add(doc.line, f"{where}.to", "the workflow gathers no 'contact' field")
     if doc.entries:
         _check_entries(c, doc.entries, f"{where}.entries", doc.line)
+    known = c.workflow.field_types()
+    for item in doc.must_say:
+        if item.field and item.field not in known:
+            c.add(item.line, f"{where}.must_say", f"unknown field '{item.field}'")
     if doc.template not in c.letters.names:
         c.add(doc.line, f"{where}.template",
               f"letter template not found: {c.letters.folder / doc.template}")

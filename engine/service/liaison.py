@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import context as ctx
-from engine.core import coordination, machine, plan, rules
+from engine.core import coordination, derive, machine, plan, rules
 from engine.core.compose import BanCases, Composed, Snapshot, compose
 from engine.core.definitions import Event, Field, Workflow
 from engine.core.fields import People, parse_fields
@@ -117,6 +117,7 @@ class Liaison(Records):
         occurred = self._occurred(at)
         values = parse_fields(workflow.opening.fields, given, self._people(family),
                               f"open {workflow.name}")
+        values |= self._computed(workflow, workflow.opening, values, occurred, family)
         draft = CaseRow(id="(new)", workflow=workflow.name, state="", student_id=student_id,
                         contact_id=values.get("contact"), holder=actor.id, fields=values,
                         version=0, opened_at=occurred.isoformat(timespec="seconds"),
@@ -164,6 +165,7 @@ class Liaison(Records):
             last, seq = r.last_occurred(case.id), r.next_seq(case.id)
         occurred = self._occurred(at, case, last)
         new = parse_fields(event.fields, given, self._people(family), f"{case.id} {event.name}")
+        new |= self._computed(workflow, event, {**case.fields, **new}, occurred, family, case.id)
         values = {**case.fields, **new}
         facts = self._facts(case, values, occurred, family.contact_ids, actor)
         try:
@@ -181,6 +183,20 @@ class Liaison(Records):
             outcome.opened.append(self.open(follow_on[0], case.student_id, actor.id,
                                             follow_on[1], occurred))
         return self._printed(outcome, pdf)
+
+    def _computed(self, workflow: Workflow, event: Event, values: Mapping[str, Any],
+                  occurred: dt.datetime, family: Family, case_id: str = "") -> dict[str, Any]:
+        """The values the event works out from the calendar (``computes:``), seeing the
+        student's other cases of the workflow (the 45-day cap counts across them, EXC-4)."""
+        if not event.computes:
+            return {}
+        others = [derive.Other(c.id, c.state, c.fields) for c in family.others
+                  if c.workflow == workflow.name and c.id != case_id]
+        try:
+            return derive.compute(event.computes, derive.Inputs(values, self.school.calendar,
+                                                                occurred, others))
+        except InputError as exc:
+            raise FieldError(f"{case_id or 'open ' + workflow.name} {event.name}: {exc}") from None
 
     def _printed(self, outcome: Outcome, pdf: bool) -> Outcome:
         """With ``pdf``, a print copy of each letter written, in one LibreOffice run."""
@@ -348,6 +364,7 @@ class Liaison(Records):
         if p.case.child_protection and any(d.to in ctx.TO_PARENTS for d in p.event.documents):
             raise TransitionNotAllowed(f"{p.case.id}: the case is marked child protection "
                                        "(PWP-4.3): no letter about it may go to a parent")
+        _tells_virtual_school_head(p, family)
         warnings = self._coordination(p, family)
         snap = Snapshot(self.school.profile, family.student, family.contacts,
                         self.school.staff, family.bans, family.events)
@@ -429,6 +446,19 @@ def _event(workflow: Workflow, case: CaseRow, name: str) -> Event:
     return workflow.events[name]
 
 
+def _tells_virtual_school_head(p: Plan, family: Family) -> None:
+    """EXC-3: a looked-after pupil's virtual school head is told; an event whose letter
+    goes to them is refused, before anything is written, when none is known."""
+    if not family.student.looked_after:
+        return
+    wanted = [d for d in p.event.documents if d.to == "kind:virtual_school_head"
+              and (not d.when or d.when.holds(p.values))]
+    if wanted and not any(c.kind == "virtual_school_head" for c in family.contacts):
+        raise FieldError(f"{family.student.id} is looked after, and no virtual school head "
+                         "is known to tell (EXC-3): import them as a contact of kind "
+                         "virtual_school_head first")
+
+
 def _pdf_first(pdf: bool) -> None:
     """No LibreOffice: say how to install it before anything is done."""
     if pdf:
@@ -438,6 +468,6 @@ def _pdf_first(pdf: bool) -> None:
 def _refused_before_input(event: Event, facts: rules.Facts) -> bool:
     """A rule reading only what the case holds (not before the representations date) can
     refuse now; one reading the event's own fields waits for them."""
-    own = {f.name for f in event.fields}
+    own = {f.name for f in event.all_fields}
     judged = [(g.name, g.arg) for g in event.guards if not rules.reads(g.name, g.arg) & own]
     return bool(rules.refusals(judged, facts))

@@ -289,4 +289,4 @@ def _marked(contact: Contact, bans: tuple[tuple[str, Mapping[str, Any]], ...],
 
 def student_of(row: Mapping[str, Any]) -> Student:
     return Student(**{k: row[k] for k in ("id", "first_name", "last_name", "year", "form",
-                                          "house")})
+                                          "house")}, looked_after=bool(row.get("looked_after")))

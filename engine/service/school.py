@@ -30,6 +30,8 @@ def check(root: Path) -> Message:
     for path in sorted(school.letters_dir.glob("*.docx")):
         problems += letters.check_template(path, TOP_LEVEL)
     problems += _follow_on_problems(school)
+    if not problems:  # a template that does not load cannot be rendered to prove anything
+        problems += must_say_problems(school)
     if problems:
         raise DefinitionError(problems)
     warnings = [f"warning: {w.path}: review_by {w.review_by} has passed: review this policy "
@@ -41,6 +43,34 @@ def check(root: Path) -> Message:
     return Message((*warnings, summary), {"workflows": len(school.workflows),
                                           "staff": len(school.staff), "templates": templates,
                                           "warnings": warnings})
+
+
+def must_say_problems(school: School) -> list[str]:
+    """Each document that declares ``must_say:`` is rendered with sample values, once per
+    option of each choice field, and every item it must say is looked for in the text
+    (EXC-2, HSP-5); one problem for each item missing, at the item's line."""
+    from engine.core import must_say
+    from engine.letters import renderer as letters
+
+    out = []
+    for w in school.workflows.values():
+        base = must_say.sample_values(w)
+        for event in (w.opening, *w.events.values()):
+            for doc in (d for d in event.documents if d.must_say):
+                lacking: dict[int, tuple[Any, list[str]]] = {}
+                for values in must_say.variants(w, base):
+                    context = must_say.sample_context(w, event, doc, values, school.profile)
+                    text = letters.docx_text(letters.render(school.letters_dir / doc.template,
+                                                            context))
+                    for item in must_say.missing(doc.must_say, text, context, values):
+                        when = ", ".join(f"{k}={values[k]}" for k in values
+                                         if values[k] != base[k]) or "the sample values"
+                        lacking.setdefault(id(item), (item, []))[1].append(when)
+                where = "open" if event is w.opening else f"events.{event.name}"
+                out += [f"{w.path}:{item.line}: {where}.documents.{doc.template}.must_say: "
+                        f"{doc.template} does not say {item.label} (rendered with "
+                        f"{'; '.join(whens)})" for item, whens in lacking.values()]
+    return out
 
 
 def _follow_on_problems(school: School) -> list[str]:

@@ -63,6 +63,7 @@ students = Table(
     Column("form", String, nullable=False, default=""),
     Column("house", String, nullable=False, default=""),
     Column("updated_at", String, nullable=False),
+    Column("looked_after", Boolean, nullable=False, default=False),  # added by 0007
 )
 
 contacts = Table(
@@ -206,12 +207,19 @@ def _seals(conn: Connection) -> None:
     seals.create(conn, checkfirst=True)
 
 
+def _looked_after(conn: Connection) -> None:
+    # A looked-after pupil's exclusion is told to the virtual school head too (EXC-3).
+    if "looked_after" not in {c["name"] for c in inspect(conn).get_columns("students")}:
+        conn.exec_driver_sql("ALTER TABLE students ADD COLUMN looked_after BOOLEAN "
+                             "NOT NULL DEFAULT 0")
+
+
 # Schema migrations: small named steps, applied once each, in order.
 MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
               ("0003_case_holder_index", _holder_index),
               ("0004_event_seq_index", _event_seq_index),
               ("0005_document_context", _document_context),
-              ("0006_seals", _seals))
+              ("0006_seals", _seals), ("0007_student_looked_after", _looked_after))
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
@@ -543,7 +551,8 @@ class Store:
         with self.writing() as conn:
             for s in rows:
                 values = dict(first_name=s.first_name, last_name=s.last_name, year=s.year,
-                              form=s.form, house=s.house, updated_at=_now())
+                              form=s.form, house=s.house, looked_after=s.looked_after,
+                              updated_at=_now())
                 done = conn.execute(update(students).where(students.c.id == s.id).values(**values))
                 if done.rowcount == 0:
                     conn.execute(insert(students).values(id=s.id, **values))
