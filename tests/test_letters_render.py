@@ -199,6 +199,7 @@ def _plant(tree: dict[str, Any], parts: list[str]) -> None:
 
 def plain_docxtpl(template: Path, context: dict[str, Any]) -> bytes:
     env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    env.filters.update(letters.FILTERS)
     tpl = DocxTemplate(template)
     tpl.render(context, jinja_env=env)
     out = io.BytesIO()

@@ -64,7 +64,7 @@ def test_nsw_5_pwp_3_6_each_parent_is_invited_separately_when_they_asked(
     for made in outcome.documents:
         text = letter_text(liaison.school.root, made.path)
         assert f"Dear {made.recipient.split()[0]} Hughes," in text
-        assert ("readmission meeting at the school on Thursday 26 November 2026 at 08:45 with "
+        assert ("readmission meeting at the school on Thursday 26 November 2026 at 8.45am with "
                 "Mr Samuel Okafor, a member of the senior management team") in text
         assert "Ethan should come to the meeting with you." in text
         assert "from Monday 23 November 2026 to Wednesday 25 November 2026" in text
@@ -150,7 +150,7 @@ def test_nsw_5_parents_who_did_not_attend_are_invited_again(liaison: Liaison) ->
                                          ("meeting", "2026-11-30T08:45", "open")]
     text = letter_text(liaison.school.root, outcome.documents[0].path)
     assert "We were sorry not to see you at the readmission meeting for Ethan" in text
-    assert "rearranged the meeting for Monday 30 November 2026 at 08:45" in text
+    assert "rearranged the meeting for Monday 30 November 2026 at 8.45am" in text
     assert "with Ms Claire Dunn" in text
 
 

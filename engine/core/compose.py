@@ -161,6 +161,7 @@ def ban_for(recipient: ctx.Recipient, bans: BanCases, plan: Plan | None = None,
 def ban_details(values: Mapping[str, Any]) -> dict[str, str]:
     """What a letter and ``show`` say of a site ban: the permitted contact route and dates."""
     return {"contact_route": str(values.get("contact_route", "")),
+            "arrangements": str(values.get("arrangements") or ""),
             "review_on": ctx.long_date(dt.date.fromisoformat(values["review_on"]))
             if values.get("review_on") else "",
             "ban_from": ctx.long_date(dt.date.fromisoformat(values["ban_from"]))

@@ -29,6 +29,7 @@ from typing import Any
 from engine.core.definitions import Field, Workflow
 from engine.core.people import Contact, Student
 from engine.core.school import Profile
+from engine.core.text import clock
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def long_date(value: dt.date) -> str:
 
 
 def long_datetime(value: dt.datetime) -> str:
-    return f"{long_date(value.date())} at {value:%H:%M}"
+    return f"{long_date(value.date())} at {clock(value)}"
 
 
 def show_value(spec: Field | None, value: Any, names: Mapping[str, str]) -> Any:

@@ -42,6 +42,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from lxml import etree
 
+from engine.core import text as text_helpers
 from engine.core.text import clean_text
 from engine.errors import FieldError, LetterError
 from engine.letters import _docx_fast
@@ -116,6 +117,11 @@ def _repeat_size(left: Any, right: Any) -> int:
 
 
 _ENV = _LetterEnvironment(autoescape=True, undefined=_Missing)
+# The template helpers (filters) a letter may use; they live in the pure text layer
+# (engine/core/text.py) and are tested there.
+FILTERS = {"sentence": text_helpers.sentence, "clock": text_helpers.clock,
+           "money": text_helpers.money, "percent": text_helpers.percent}
+_ENV.filters.update(FILTERS)
 
 
 @dataclass
