@@ -129,8 +129,10 @@ def test_nsw_5_nsw_7_meeting_record_and_reintegration_plan_to_each_parent(
     assert "Attended\nMrs Sarah Hughes\nEthan Hughes\nMr Samuel Okafor\n" in record
     assert "Reintegration targets agreed\nArrive on time for every lesson\n" in record
     assert "Reason: Fighting in the playground" in record
-    plan = letter_text(liaison.school.root, made["readmission_plan.docx", "Mr Daniel Hughes"])
+    plan = letter_text(liaison.school.root, made["readmission_plan.docx", "Mrs Sarah Hughes"])
     assert "Thank you for attending the readmission meeting with Ethan" in plan
+    absent = letter_text(liaison.school.root, made["readmission_plan.docx", "Mr Daniel Hughes"])
+    assert "Thank you" not in absent and "A readmission meeting was held with Ethan" in absent
     assert "Report to Mr Reilly each day" in plan
     # The review falls 10 school days after the meeting (NSW-7).
     assert _deadlines(liaison, case)[-2:] == [("meeting", "2026-11-26T08:45", "met"),

@@ -84,7 +84,7 @@ def sentence(value: object) -> str:
     field with ``{{ fields.x|sentence }}`` as its own sentence, never after a colon."""
     if value is None:
         return ""
-    text = " ".join(str(value).split())
+    text = str(value).strip()
     if not text:
         return ""
     text = text[0].upper() + text[1:]

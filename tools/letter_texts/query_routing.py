@@ -47,8 +47,14 @@ TEMPLATES: dict[str, list[str]] = {
         "**Your request for a meeting",
         "Thank you for asking to meet us about {{ student.first_name }}. I am writing to "
         "confirm an appointment on {{ fields.meeting_at }} with {{ fields.with_staff }}.",
+        "{%p if ban %}",
+        "As a ban from the school site is in force, the meeting will be held away from the "
+        "school site, at a place we will confirm in writing. If this time is not convenient, "
+        "please write to us so that we can arrange another.",
+        "{%p else %}",
         "Please report to Reception when you arrive. If this time is not convenient, please "
         "contact the School Office so that we can arrange another.",
+        "{%p endif %}",
     ),
     "query_meeting_record.docx": record(
         "Record of a meeting with a parent",
