@@ -312,7 +312,7 @@ def test_hsp_6_a_case_can_be_resolved_at_any_step(liaison: Liaison, state: str) 
     resolved = walk(liaison, case, [("resolve", "HY09")])
     assert resolved.state == "resolved"
     text = letter_text(liaison.school.root, resolved.documents[0].path)
-    assert "We have agreed the following way forward: A fresh start agreed" in text
+    assert "\nA fresh start agreed.\n" in text
     closed = walk(liaison, case, [("close", "OF01")])
     assert closed.state == "closed"
     assert liaison.store.case(case).closed_at is not None

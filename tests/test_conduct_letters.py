@@ -134,7 +134,7 @@ def test_pwp_3_6_parents_who_asked_for_separate_letters_each_get_their_own(famil
     assert "Dear Mr Hughes," in father and "Sarah" not in father
     for text in letters.values():
         assert "Re: Ethan Hughes, Year 9 (9P)" in text
-        assert "We have agreed the following way forward: A fresh start" in text
+        assert "\nA fresh start" in text
 
 
 def test_pwp_3_6_parents_sharing_correspondence_get_one_joint_letter(family: Family) -> None:
@@ -209,7 +209,7 @@ def test_a_name_with_ampersand_angle_brackets_and_quotes_renders_exactly(
     text = letter_text(liaison.school.root, warned.documents[0].path)
     assert f"Mrs {TRICKY}\nRose Cottage" in text
     assert "Dear Mrs O'Brien & <Sons> \"Ltd\"," in text
-    assert f"on Thursday 3 December 2026: {TRICKY}" in text
+    assert f"on Thursday 3 December 2026. {TRICKY}." in text
     body = zipfile.ZipFile(path).read("word/document.xml").decode("utf-8")
     assert "&amp; &lt;Sons&gt;" in body
     assert "<Sons>" not in body

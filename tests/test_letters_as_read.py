@@ -13,9 +13,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import CONDUCT_FIELDS, NOW, ROOT, Run, case_in, letter_text, move_clock, walk
+from conftest import (
+    CONDUCT_FIELDS,
+    NOW,
+    ROOT,
+    Run,
+    case_in,
+    letter_text,
+    move_clock,
+    snapshot,
+    walk,
+)
 from test_letters_render import synthesise
 
+from engine.errors import FieldError
 from engine.letters import renderer as letters
 from engine.letters.renderer import docx_text
 from engine.service.liaison import Liaison
@@ -211,3 +222,38 @@ def test_nsw_1_thanks_for_signing_only_to_the_parent_who_signed(liaison: Liaison
     assert ("The Home–School Agreement for Liam has now been signed by both home and "
             "school:") in text
     assert "signed by Mrs Zoë O'Brien, parent or carer, on Monday 23 November 2026" in text
+
+
+# ------------------------------------------------- staff's words, as a parent reads them
+
+def test_hsp_3_the_warning_quotes_what_happened_as_a_sentence(liaison: Liaison) -> None:
+    """HSP-3: the summary of the repeat is its own sentence, with its full stop, not
+    dropped after a colon ("on Thursday 19 November 2026: Abusive emails to ...")."""
+    case = case_in(liaison, "incident_reported")
+    warned = walk(liaison, case, [("repeat_incident", "HY09")], repeat_incident={
+        "repeat_date": ["2026-11-19"], "repeat_summary": ["you sent abusive emails to three "
+                                                          "teachers"]})
+    lines = _paragraphs(liaison.school.root, warned.documents[0].path)
+    assert ("I am writing about your conduct towards members of the school community on "
+            "Thursday 19 November 2026. You sent abusive emails to three teachers.") in lines
+    assert not any(": " in line and "2026:" in line for line in lines)
+
+
+def test_hsp_6_a_note_that_speaks_of_the_parent_to_the_parent_is_refused(
+        liaison: Liaison) -> None:
+    """HSP-6: "Mrs O'Brien has agreed to the restorative plan." is not sent to Mrs
+    O'Brien: the note is refused, naming the field, and nothing is written; written to
+    her as "you", it goes."""
+    case = case_in(liaison, "site_ban_issued")
+    before = snapshot(liaison)
+    with pytest.raises(FieldError) as info:
+        walk(liaison, case, [("lift_ban", "HT01")], lift_ban={
+            "lift_reason": ["Mrs O'Brien has agreed to the restorative plan."]})
+    assert str(info.value) == (
+        "field 'lift_reason': it speaks of Mrs O'Brien, to whom conduct_ban_lifted.docx is "
+        "written: write to the parent as 'you' (e.g. 'You have agreed ...')")
+    assert snapshot(liaison) == before
+    lifted = walk(liaison, case, [("lift_ban", "HT01")], lift_ban={
+        "lift_reason": ["you have agreed to the restorative plan"]})
+    text = letter_text(liaison.school.root, lifted.documents[0].path)
+    assert "is lifted with effect from today. You have agreed to the restorative plan.\n" in text

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.core.fields import batch_value
-from engine.core.text import clean_text, clock, money, percent, sentence
+from engine.core.text import clean_text, clock, money, percent, sentence, speaks_of
 from engine.errors import FieldError
 
 WHERE = "field 'incident_summary'"
@@ -165,3 +165,10 @@ def test_a_batch_value_of_the_wrong_type_is_refused(kind: str, given: str, messa
     with pytest.raises(FieldError) as info:
         batch_value(kind, given, "--set x")
     assert str(info.value) == message
+
+
+def test_speaks_of_finds_the_addressee_by_name_not_inside_another_word() -> None:
+    names = ["Mrs Zoë O'Brien", "Mrs O'Brien"]
+    assert speaks_of("mrs o'brien has agreed", names) == "Mrs O'Brien"
+    assert speaks_of("You have agreed with Mr O'Brien", names) is None
+    assert speaks_of("Mrs O'Briened", names) is None

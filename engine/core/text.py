@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from engine.errors import FieldError
@@ -132,3 +133,13 @@ def percent(value: object) -> str:
     except InvalidOperation:
         return text
     return f"{text}%"
+
+
+def speaks_of(text: str, names: Iterable[str]) -> str | None:
+    """The first of ``names`` (the addressee's, e.g. "Mrs O'Brien") that ``text`` names:
+    staff's words quoted in a letter must speak to the parent as "you", never of her in
+    the third person ("Mrs O'Brien has agreed ..." sent to Mrs O'Brien)."""
+    for name in names:
+        if name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
+            return name
+    return None

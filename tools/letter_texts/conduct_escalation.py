@@ -61,7 +61,7 @@ TEMPLATES: dict[str, list[str]] = {
     "conduct_formal_warning.docx": letter(
         "**Formal warning about your conduct",
         "I am writing about your conduct towards members of the school community on "
-        "{{ fields.repeat_date }}: {{ fields.repeat_summary }}",
+        "{{ fields.repeat_date }}. {{ fields.repeat_summary|sentence }}",
         "This follows our concerns about the incident on {{ fields.incident_date }}. The "
         "school expects everyone to communicate respectfully and calmly with staff.",
         "Please be clear that a further offence may result in a ban from the school site and "
@@ -145,7 +145,7 @@ TEMPLATES: dict[str, list[str]] = {
     "conduct_resolution.docx": letter(
         "Thank you for working with us to resolve the concerns raised following the incident "
         "on {{ fields.incident_date }}.",
-        "We have agreed the following way forward: {{ fields.outcome }}",
+        "{{ fields.outcome|sentence }}",
         "We value our partnership with you and look forward to supporting "
         "{{ student.first_name }} together.",
     ),
