@@ -257,3 +257,31 @@ def test_hsp_6_a_note_that_speaks_of_the_parent_to_the_parent_is_refused(
         "lift_reason": ["you have agreed to the restorative plan"]})
     text = letter_text(liaison.school.root, lifted.documents[0].path)
     assert "is lifted with effect from today. You have agreed to the restorative plan.\n" in text
+
+
+def test_bem_2_the_reconvened_meeting_has_its_own_letter(liaison: Liaison) -> None:
+    """BEM-2: the letter reconvening a meeting says the first was ended, and that a member
+    of the Leadership Team will be there; it does not repeat the first letter."""
+    case = case_in(liaison, "meeting_ended")
+    again = walk(liaison, case, [("reconvene_meeting", "VP02")])
+    (letter,) = again.documents
+    assert letter.template == "conduct_meeting_reconvened.docx"
+    lines = _paragraphs(liaison.school.root, letter.path)
+    assert ("Our earlier meeting about Liam, following the incident on Friday 20 November "
+            "2026, was brought to a close before we could finish, and has been reported to the "
+            "school's leadership as our policy requires.") in lines
+    assert ("I would like to meet you again on Tuesday 1 December 2026 at 4.15pm at the school, "
+            "with Mr Samuel Okafor, a member of the Leadership Team. Please report to Reception "
+            "when you arrive. If this time is not convenient, please contact the School Office "
+            "so that we can arrange another.") in lines
+
+
+def test_nsw_1_the_agreement_calls_the_head_by_the_schools_own_title(
+        liaison: Liaison) -> None:
+    """NSW-1: the demo school's staff list calls its head "Headteacher": so does the
+    agreement, never "Principal"."""
+    opened = liaison.open("home_school_agreement", "S1009", "OF01", {})
+    text = letter_text(liaison.school.root, opened.documents[0].path)
+    assert "It will then be signed by or for the Headteacher, and we will send you" in text
+    assert "Signed (by or for the Headteacher):" in text
+    assert "Principal" not in text

@@ -28,6 +28,28 @@ TEMPLATES: dict[str, list[str]] = {
         "arrange another.",
         "{%p endif %}",
     ),
+    # BEM-2: the reconvened meeting says the first was ended, and who will now be there.
+    "conduct_meeting_reconvened.docx": letter(
+        "**Reconvened meeting",
+        "Our earlier meeting about {{ student.first_name }}, following the incident on "
+        "{{ fields.incident_date }}, was brought to a close before we could finish, and has "
+        "been reported to the school's leadership as our policy requires.",
+        "{%p if ban %}",
+        "I would like to meet you again on {{ fields.meeting_at }} with "
+        "{{ fields.with_staff }}, a member of the Leadership Team. As a ban from the school "
+        "site is in force, the meeting will be held away from the school site, at a place we "
+        "will confirm in writing.",
+        "{%p else %}",
+        "I would like to meet you again on {{ fields.meeting_at }} at the school, with "
+        "{{ fields.with_staff }}, a member of the Leadership Team. Please report to "
+        "Reception when you arrive. If this time is not convenient, please contact the "
+        "School Office so that we can arrange another.",
+        "{%p endif %}",
+        "We would like the meeting to restore our working relationship and agree a way "
+        "forward together for {{ student.first_name }}. We ask everyone at the meeting to "
+        "speak calmly and respectfully; a meeting that becomes threatening or intimidating "
+        "will be ended.",
+    ),
     "conduct_meeting_ended.docx": record(
         "Record of a meeting ended because of the parent's conduct",
         "Parent: {{ fields.contact }}",

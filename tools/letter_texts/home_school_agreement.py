@@ -39,11 +39,12 @@ TEMPLATES: dict[str, list[str]] = {
         *SCHOOL_WILL,
         *PARENTS_WILL,
         "Please sign the agreement below and return it to the school. It will then "
-        "be signed by or for the Principal, and we will send you a signed copy.",
+        "be signed by or for the {{ school.head_title }}, and we will send you a signed copy.",
         "Name of student: {{ student.full_name }}",
         "Signed (parent or carer): ______________________  Date: __________",
         "Print name: ______________________",
-        "Signed (by or for the Principal): ______________________  Date: __________",
+        "Signed (by or for the {{ school.head_title }}): ______________________  "
+        "Date: __________",
     ),
     "home_school_agreement_signed.docx": letter(
         "**Home–School Agreement: your signed copy",
@@ -57,7 +58,7 @@ TEMPLATES: dict[str, list[str]] = {
         "{%p endif %}",
         "- signed by {{ fields.parent_signed_by }}, parent or carer, on "
         "{{ fields.parent_signed_on }};",
-        "- signed by {{ fields.principal_signed_by }}, by or for the Principal, on "
+        "- signed by {{ fields.principal_signed_by }}, by or for the {{ school.head_title }}, on "
         "{{ fields.principal_signed_on }}.",
         *SCHOOL_WILL,
         *PARENTS_WILL,
