@@ -51,9 +51,14 @@ CONDUCT_FIELDS: dict[str, dict[str, list[str]]] = {
     "issue_site_ban": {"ban_from": ["2026-12-07"], "review_on": ["2027-01-15"],
                        "contact_route": ["by letter to the School Office"],
                        "reasons": ["Repeated abuse of staff"],
-                       "representations_by": ["2026-12-14"]},
+                       "representations_by": ["2026-12-14"],
+                       "arrangements": ["Liam may be dropped off and collected at the Orchard "
+                                        "Lane gate, where a member of staff will meet him"]},
     "confirm_ban": {"review_on": ["2027-02-15"]},
-    "review_ban": {"review_notes": ["No further incidents"], "review_on": ["2027-02-15"]},
+    "review_ban": {"review_notes": ["No further incidents"],
+                   "review_outcome": ["There have been no further incidents, and I thank you "
+                                      "for writing to the school as we asked"],
+                   "review_on": ["2027-02-15"]},
     "lift_ban": {"lift_reason": ["A restorative plan is agreed"]},
     "resolve": {"outcome": ["A fresh start agreed"]},
     "close": {},

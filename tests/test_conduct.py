@@ -30,6 +30,8 @@ from engine.errors import FieldError, PermissionDenied, TransitionNotAllowed
 from engine.service.liaison import Liaison
 from engine.service.sources import parse_workflow as parse
 
+ARRANGEMENTS = CONDUCT_FIELDS["issue_site_ban"]["arrangements"][0]
+
 TESTS = Path(__file__).resolve().parent
 WORKFLOW = TESTS.parent / "workflows" / "conduct_escalation.yaml"
 ENCODED = ("HSP-2", "HSP-3", "HSP-4", "HSP-5", "HSP-6", "HSP-7", "BEM-1", "BEM-2",
@@ -164,7 +166,7 @@ def test_hsp_2_a_meeting_is_requested_in_writing_and_its_actions_confirmed(
     assert [(d.template, d.recipient) for d in asked.documents] == [
         ("conduct_meeting_request.docx", "Mrs Zoë O'Brien")]
     text = letter_text(liaison.school.root, asked.documents[0].path)
-    assert "confirm the meeting on Thursday 26 November 2026 at 15:30" in text
+    assert "confirm the meeting on Thursday 26 November 2026 at 3.30pm" in text
     assert "with Mr Tom Reilly" in text
     assert asked.deadlines == [{"name": "meeting", "due": "2026-11-26T15:30"}]
 
@@ -289,7 +291,7 @@ def test_hsp_5_a_ban_is_reviewed_in_place_and_lifted_from_either_ban_state(
         case = case_in(liaison, state)
         reviewed = walk(liaison, case, [("review_ban", "VP02")])
         assert reviewed.state == state
-        assert [d.recipient for d in reviewed.documents] == ["File"]
+        assert [d.recipient for d in reviewed.documents] == ["File", "Mrs Zoë O'Brien"]
         deadlines = liaison.store.deadlines(case)
         assert [d["status"] for d in deadlines if d["name"] == "ban_review"][-1] == "open"
         assert deadlines[-1]["due_on"] == "2027-02-15"
@@ -310,7 +312,7 @@ def test_hsp_6_a_case_can_be_resolved_at_any_step(liaison: Liaison, state: str) 
     resolved = walk(liaison, case, [("resolve", "HY09")])
     assert resolved.state == "resolved"
     text = letter_text(liaison.school.root, resolved.documents[0].path)
-    assert "We have agreed the following way forward: A fresh start agreed" in text
+    assert "\nA fresh start agreed.\n" in text
     closed = walk(liaison, case, [("close", "OF01")])
     assert closed.state == "closed"
     assert liaison.store.case(case).closed_at is not None
@@ -388,6 +390,7 @@ def test_hsp_5_a_ban_in_force_shows_on_every_case_of_that_parent(
     for case in (banned, second):
         view = school_cli("show", case, "--as", "OF01", "--json").json()
         assert view["bans"] == [{"case": banned, "contact_route": "by letter to the School Office",
+                                 "arrangements": ARRANGEMENTS,
                                  "review_on": "Friday 15 January 2027",
                                  "ban_from": "Monday 7 December 2026"}]
         shown = school_cli("show", case, "--as", "OF01")
@@ -493,7 +496,7 @@ def test_deadlines_and_history_record_who_did_what_when(liaison: Liaison) -> Non
     assert history[2].fields == {
         "ban_from": "2026-12-07", "review_on": "2027-01-15",
         "contact_route": "by letter to the School Office", "reasons": "Repeated abuse of staff",
-        "representations_by": "2026-12-14"}
+        "representations_by": "2026-12-14", "arrangements": ARRANGEMENTS}
     assert liaison.store.case(case).holder == "role:headteacher"
 
 

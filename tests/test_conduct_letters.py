@@ -67,10 +67,13 @@ def test_hsp_5_the_site_ban_is_the_headteachers_letter(liaison: Liaison) -> None
     text = letter_text(liaison.school.root, letter.path)
     assert ("from Monday 7 December 2026, you are banned temporarily from the school site and "
             "from all communication with members of staff, until a resolution is agreed") in text
-    assert "The reasons for this decision are: Repeated abuse of staff" in text
-    assert "you may write to the school by letter to the School Office" in text
+    assert ("I have taken this decision for the following reasons. Repeated abuse of "
+            "staff.\n") in text
+    assert "You may write to the school by letter to the School Office." in text
     assert "representations about this decision, in writing, until Monday 14 December 2026" in text
     assert "The ban will be reviewed by Friday 15 January 2027." in text
+    assert ("Taking Liam to and from school\nLiam may be dropped off and collected at the "
+            "Orchard Lane gate, where a member of staff will meet him.\n") in text
     assert text.split("Yours sincerely,")[1].lstrip("\n").startswith("Dr Helen Marsh\nHeadteacher")
     assert "please contact the School Office on" not in text
     for line in LETTERHEAD:
@@ -131,7 +134,7 @@ def test_pwp_3_6_parents_who_asked_for_separate_letters_each_get_their_own(famil
     assert "Dear Mr Hughes," in father and "Sarah" not in father
     for text in letters.values():
         assert "Re: Ethan Hughes, Year 9 (9P)" in text
-        assert "We have agreed the following way forward: A fresh start" in text
+        assert "\nA fresh start" in text
 
 
 def test_pwp_3_6_parents_sharing_correspondence_get_one_joint_letter(family: Family) -> None:
@@ -206,7 +209,7 @@ def test_a_name_with_ampersand_angle_brackets_and_quotes_renders_exactly(
     text = letter_text(liaison.school.root, warned.documents[0].path)
     assert f"Mrs {TRICKY}\nRose Cottage" in text
     assert "Dear Mrs O'Brien & <Sons> \"Ltd\"," in text
-    assert f"on Thursday 3 December 2026: {TRICKY}" in text
+    assert f"on Thursday 3 December 2026. {TRICKY}." in text
     body = zipfile.ZipFile(path).read("word/document.xml").decode("utf-8")
     assert "&amp; &lt;Sons&gt;" in body
     assert "<Sons>" not in body

@@ -29,7 +29,7 @@ def test_nsw_1_the_agreement_goes_to_the_parents_to_sign(liaison: Liaison) -> No
     assert "Home–School Agreement" in text
     assert "Name of student: Priya Sharma" in text
     assert "Signed (parent or carer): ______" in text
-    assert "Signed (by or for the Principal): ______" in text
+    assert "Signed (by or for the Headteacher): ______" in text
     assert [(d["name"], d["due_on"]) for d in liaison.store.deadlines(outcome.case)] == [
         ("signed_return", "2026-12-07")]
 
@@ -45,7 +45,7 @@ def test_nsw_1_signed_by_the_parents_then_by_or_for_the_principal(liaison: Liais
     text = letter_text(liaison.school.root, outcome.documents[0].path)
     assert ("signed by Mrs Anjali Sharma, parent or carer, on Wednesday 25 November 2026"
             in text)
-    assert ("signed by Dr Helen Marsh, by or for the Principal, on Thursday 26 November 2026"
+    assert ("signed by Dr Helen Marsh, by or for the Headteacher, on Thursday 26 November 2026"
             in text)
     assert liaison.store.deadlines(case)[0]["status"] == "met"
 

@@ -120,7 +120,7 @@ def test_bem_6_a_visit_arranged_by_letter_writes_to_the_parent(liaison: Liaison)
     outcome = liaison.advance(case, "arrange_visit", "OF01", ARRANGE)
     assert [d.recipient for d in outcome.documents] == ["Mrs Agnieszka Nowak"]
     text = letter_text(liaison.school.root, outcome.documents[0].path)
-    assert ("arrange a visit to you at home on Wednesday 25 November 2026 at 16:30 by "
+    assert ("arrange a visit to you at home on Wednesday 25 November 2026 at 4.30pm by "
             "Mr Daniel Price") in text
     assert "our staff make only visits that have been arranged in advance" in text
     assert _deadlines(liaison, case) == [("visit", "2026-11-25T16:30", "open")]
@@ -148,13 +148,13 @@ def test_bem_6_the_written_record_is_left_at_base(liaison: Liaison) -> None:
     text = letter_text(liaison.school.root, outcome.documents[0].path)
     for line in ("Where the visitor is going throughout the day\n8 Willow Walk, Millbrook",
                  "Meeting\nMrs Agnieszka Nowak",
-                 "Estimated arrival: Wednesday 25 November 2026 at 16:30",
-                 "Estimated departure: Wednesday 25 November 2026 at 17:15",
+                 "Estimated arrival: Wednesday 25 November 2026 at 4.30pm",
+                 "Estimated departure: Wednesday 25 November 2026 at 5.15pm",
                  "After the last visit the visitor will return to base, estimated at "
-                 "Wednesday 25 November 2026 at 17:45",
+                 "Wednesday 25 November 2026 at 5.45pm",
                  "Contact numbers through the day: 07700 900555 (school mobile)",
                  "Colleague at base: Mrs Janet Cole",
-                 "First report-in to base: Wednesday 25 November 2026 at 17:00"):
+                 "First report-in to base: Wednesday 25 November 2026 at 5pm"):
         assert line in text
 
 

@@ -95,7 +95,7 @@ def test_advance_with_pdf_prints_each_letter(school_cli: Cli, school: Path) -> N
     assert made["pdfs"] == [d["path"].replace(".docx", ".pdf") for d in made["documents"]]
     assert made["pdfs"]
     assert_pdf_of(school / made["pdfs"][0], "Mrs Zoë O'Brien", "Dear Mrs O'Brien,",
-                  "I am writing to confirm the meeting on Thursday 26 November 2026 at 15:30")
+                  "I am writing to confirm the meeting on Thursday 26 November 2026 at 3.30pm")
 
 
 @needs_soffice

@@ -109,7 +109,9 @@ def test_letters_list_names_each_template_its_fields_and_how_it_is_sent(
     rows = {r["template"]: r for r in run.json()}
     assert rows["options_evening.docx"] == {
         "template": "options_evening.docx", "batch": True, "workflows": [], "lists": [],
-        "fields": ["end_time", "evening_date", "return_by", "start_time", "venue"]}
+        "fields": ["end_time", "evening_date", "return_by", "start_time", "venue"],
+        "types": {"end_time": "time", "evening_date": "date", "return_by": "date",
+                  "start_time": "time", "venue": "text"}}
     assert rows["praise_letter.docx"]["fields"] == ["achievement", "term"]
     assert rows["attendance_concern.docx"]["fields"] == ["attendance", "period"]
     assert rows["trip_permission.docx"]["fields"] == [
@@ -125,6 +127,6 @@ def test_letters_list_as_a_table(school_cli: Cli) -> None:
     run = school_cli("letters", "list")
     assert run.code == 0, run.err
     lines = [" ".join(line.replace("│", " ").split()) for line in run.out.splitlines()]
-    assert any(line.startswith("trip_permission.docx in a batch bring..., cost,")
+    assert any(line.startswith("trip_permission.docx in a batch bring (list), cost (money),")
                for line in lines)
     assert any(line.startswith("options_evening.docx in a batch") for line in lines)

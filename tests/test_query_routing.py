@@ -262,7 +262,7 @@ def test_pwp_5_6_a_meeting_request_is_answered_with_an_appointment(liaison: Liai
     assert outcome.deadlines == [{"name": "meeting", "due": "2026-11-26T15:30"}]
     text = letter_text(school, documents(outcome)["query_meeting_reply.docx Mrs Sarah Hughes"])
     assert ("Thank you for asking to meet us about Ethan. I am writing to confirm an "
-            "appointment on Thursday 26 November 2026 at 15:30 with Mr Tom Reilly.") in text
+            "appointment on Thursday 26 November 2026 at 3.30pm with Mr Tom Reilly.") in text
     assert "Please report to Reception when you arrive." in text
     assert "interpreter" not in text
     record = fire(liaison, case, "record_meeting", "HY09", attendees="Mrs Hughes",
@@ -308,7 +308,7 @@ def test_pwp_5_2_a_letter_is_acknowledged_by_letter(liaison: Liaison, school: Pa
                  "Dear Mrs Nowak,", "Re: Zuzanna Nowak, Year 8 (8R)",
                  "Acknowledgement of your letter",
                  "Thank you for your letter about Zuzanna, which we received on Friday 20 "
-                 "November 2026 at 14:00, about: Zuzanna has lost her reading book",
+                 "November 2026 at 2pm.\n",
                  "It is being dealt with by Miss Hannah Lowe (Subject Teacher).",
                  "We aim to send you a full response within 10 school days of receiving your "
                  "letter, as our Partnership with Parents Policy sets out.",
@@ -331,8 +331,7 @@ def test_pwp_5_2_the_response_letter(liaison: Liaison, school: Path) -> None:
     text = letter_text(school, path)
     for line in ("Response to your letter",
                  "Thank you for your letter about Ethan, received on Friday 20 November 2026 "
-                 "at 14:00, about: Ethan finds the maths homework too hard",
-                 "Ethan will join the Tuesday homework club from next week.",
+                 "at 2pm. Ethan will join the Tuesday homework club from next week.\n",
                  "If you feel that the matter is not resolved, please let us know and it will "
                  "be passed to the next member of staff on the route",
                  "Ms Fatima Begum", "Head of Mathematics"):

@@ -64,7 +64,7 @@ def test_nsw_5_pwp_3_6_each_parent_is_invited_separately_when_they_asked(
     for made in outcome.documents:
         text = letter_text(liaison.school.root, made.path)
         assert f"Dear {made.recipient.split()[0]} Hughes," in text
-        assert ("readmission meeting at the school on Thursday 26 November 2026 at 08:45 with "
+        assert ("readmission meeting at the school on Thursday 26 November 2026 at 8.45am with "
                 "Mr Samuel Okafor, a member of the senior management team") in text
         assert "Ethan should come to the meeting with you." in text
         assert "from Monday 23 November 2026 to Wednesday 25 November 2026" in text
@@ -129,8 +129,10 @@ def test_nsw_5_nsw_7_meeting_record_and_reintegration_plan_to_each_parent(
     assert "Attended\nMrs Sarah Hughes\nEthan Hughes\nMr Samuel Okafor\n" in record
     assert "Reintegration targets agreed\nArrive on time for every lesson\n" in record
     assert "Reason: Fighting in the playground" in record
-    plan = letter_text(liaison.school.root, made["readmission_plan.docx", "Mr Daniel Hughes"])
+    plan = letter_text(liaison.school.root, made["readmission_plan.docx", "Mrs Sarah Hughes"])
     assert "Thank you for attending the readmission meeting with Ethan" in plan
+    absent = letter_text(liaison.school.root, made["readmission_plan.docx", "Mr Daniel Hughes"])
+    assert "Thank you" not in absent and "A readmission meeting was held with Ethan" in absent
     assert "Report to Mr Reilly each day" in plan
     # The review falls 10 school days after the meeting (NSW-7).
     assert _deadlines(liaison, case)[-2:] == [("meeting", "2026-11-26T08:45", "met"),
@@ -150,7 +152,7 @@ def test_nsw_5_parents_who_did_not_attend_are_invited_again(liaison: Liaison) ->
                                          ("meeting", "2026-11-30T08:45", "open")]
     text = letter_text(liaison.school.root, outcome.documents[0].path)
     assert "We were sorry not to see you at the readmission meeting for Ethan" in text
-    assert "rearranged the meeting for Monday 30 November 2026 at 08:45" in text
+    assert "rearranged the meeting for Monday 30 November 2026 at 8.45am" in text
     assert "with Ms Claire Dunn" in text
 
 

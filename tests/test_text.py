@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.core.text import clean_text
+from engine.core.fields import batch_value
+from engine.core.text import clean_text, clock, money, percent, sentence, speaks_of
 from engine.errors import FieldError
 
 WHERE = "field 'incident_summary'"
@@ -113,3 +115,60 @@ def test_result_is_always_xml_safe_or_refused(value: str) -> None:
         assert code >= 0x20 or char in "\t\n"
         assert not 0xD800 <= code <= 0xDFFF
         assert char not in "\ufffe\uffff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+# ------------------------------------------------ the letter helpers (engine/core/text.py)
+
+@pytest.mark.parametrize("note,quoted", [
+    ("abusive emails to three teachers", "Abusive emails to three teachers."),
+    ("  You wrote on 20 November.  ", "You wrote on 20 November."),
+    ("Is this right?", "Is this right?"),
+    ("a list, then a colon:", "A list, then a colon."),
+    ("", ""),
+    (None, ""),
+])
+def test_sentence_makes_a_staff_note_a_sentence(note: str | None, quoted: str) -> None:
+    assert sentence(note) == quoted
+
+
+@pytest.mark.parametrize("value,written", [
+    ("15:30", "3.30pm"), ("09:00", "9am"), ("12:00", "12 noon"), ("00:05", "12.05am"),
+    ("18:05", "6.05pm"), (dt.time(20, 0), "8pm"), (dt.datetime(2026, 11, 18, 15, 30), "3.30pm"),
+    ("after school", "after school"),
+])
+def test_clock_writes_times_as_a_uk_school_does(value: object, written: str) -> None:
+    assert clock(value) == written
+
+
+def test_money_and_percent() -> None:
+    assert (money("12.5"), money("12"), money("1250"), money("£3")) == (
+        "£12.50", "£12.00", "£1,250.00", "£3")
+    assert (percent("89.5"), percent("90")) == ("89.5%", "90%")
+
+
+@pytest.mark.parametrize("kind,given,printed", [
+    ("date", "2026-12-10", "Thursday 10 December 2026"), ("time", "18:00", "6pm"),
+    ("money", "12.50", "£12.50"), ("money", "£12.5", "£12.50"), ("percent", "89.5", "89.5%"),
+    ("percent", "89.5%", "89.5%"), ("text", "the Main Hall", "the Main Hall"),
+])
+def test_a_batch_value_is_printed_by_its_type(kind: str, given: str, printed: str) -> None:
+    assert batch_value(kind, given, "--set x") == printed
+
+
+@pytest.mark.parametrize("kind,given,message", [
+    ("date", "10/12/2026", "--set x: '10/12/2026' is not a date (YYYY-MM-DD)"),
+    ("time", "6pm", "--set x: '6pm' is not a time (HH:MM, e.g. 18:30)"),
+    ("money", "twelve", "--set x: 'twelve' is not pounds, e.g. 12.50"),
+    ("percent", "120", "--set x: '120' is not a number, e.g. 89.5"),
+])
+def test_a_batch_value_of_the_wrong_type_is_refused(kind: str, given: str, message: str) -> None:
+    with pytest.raises(FieldError) as info:
+        batch_value(kind, given, "--set x")
+    assert str(info.value) == message
+
+
+def test_speaks_of_finds_the_addressee_by_name_not_inside_another_word() -> None:
+    names = ["Mrs Zoë O'Brien", "Mrs O'Brien"]
+    assert speaks_of("mrs o'brien has agreed", names) == "Mrs O'Brien"
+    assert speaks_of("You have agreed with Mr O'Brien", names) is None
+    assert speaks_of("Mrs O'Briened", names) is None

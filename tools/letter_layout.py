@@ -9,8 +9,7 @@ from __future__ import annotations
 INTERPRETER = (
     "{%p if recipient.needs_interpreter %}",
     "If it would help, we will arrange an interpreter ({{ recipient.language }}) for any "
-    "meeting with the school, at no cost to you. Please tell the School Office when you "
-    "reply.",
+    "meeting with the school, at no cost to you. Please tell us when you reply.",
     "{%p endif %}",
 )
 CONTACT = (

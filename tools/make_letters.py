@@ -30,13 +30,28 @@ def templates() -> dict[str, list[str]]:
     return out
 
 
-def _paragraph(doc: Document, line: str) -> None:
+def _paragraph(doc: Document, line: str):  # -> Paragraph
     if line.startswith("**"):
-        doc.add_paragraph().add_run(line[2:]).bold = True
-    elif line.startswith("- "):
-        doc.add_paragraph(line[2:], style="List Bullet")
-    else:
-        doc.add_paragraph(line)
+        paragraph = doc.add_paragraph()
+        paragraph.add_run(line[2:]).bold = True
+        return paragraph
+    if line.startswith("- "):
+        return doc.add_paragraph(line[2:], style="List Bullet")
+    return doc.add_paragraph(line)
+
+
+# The address block, single-spaced: from the addressee's name to the blank line after it.
+ADDRESS_START = "{{ recipient.name }}"
+SIGN_OFF, SIGNED = "Yours sincerely,", "{{ signatory.title }}"
+
+
+def _tight(paragraph, keep_with_next: bool = False) -> None:
+    """Single-spaced, no gap after; ``keep_with_next`` holds the sign-off with the name and
+    title (Word's "keep with next"), so a signatory's title never sits alone on page 2."""
+    fmt = paragraph.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(0), 1.0
+    fmt.keep_together = True
+    fmt.keep_with_next = keep_with_next
 
 
 def _letterhead(doc: Document) -> None:
@@ -60,8 +75,20 @@ def build(name: str, lines: list[str], folder: Path) -> Path:
     doc.styles["Normal"].font.name = "Arial"
     doc.styles["Normal"].font.size = Pt(11)
     _letterhead(doc)
+    address = signing = False
     for line in lines:
-        _paragraph(doc, line)
+        paragraph = _paragraph(doc, line)
+        if line == ADDRESS_START:
+            address = True
+        elif address and line == "":
+            address = False
+        if line == SIGN_OFF:
+            signing = True
+        if address:
+            _tight(paragraph)
+        elif signing:
+            _tight(paragraph, keep_with_next=line != SIGNED)
+            signing = line != SIGNED
     doc.core_properties.title = name.removesuffix(".docx").replace("_", " ")
     doc.core_properties.author = "Liaison"
     path = folder / name

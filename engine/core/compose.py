@@ -14,7 +14,7 @@ and address it prints, and is stored with the document so the letter can be repr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,12 +79,13 @@ def compose(workflow: Workflow, plan: Plan, snap: Snapshot) -> Composed:
     shown = ctx.shown_fields(workflow, plan.values, names)
     case_info = _case_info(workflow, plan, names)
     signed = (plan.actor.name, plan.actor.title)  # the member of staff who acts signs
+    banning = workflow.flagged("site_ban")
+    banned = banned_contacts(snap.contacts, snap.bans, plan, banning)
     for spec in specs:
         chosen = ctx.recipients(spec.to, list(snap.contacts), plan.values.get("contact"),
-                                staff_recipients(snap, spec.to, plan.actor))
+                                staff_recipients(snap, spec.to, plan.actor), banned)
         out.skipped += _skipped(spec, chosen, plan.actor)
         entries = _entries(workflow, plan, snap, spec.entries, names) if spec.entries else []
-        banning = workflow.flagged("site_ban")
         for recipient in chosen.to:
             context = ctx.letter_context(
                 letterhead=snap.letterhead, when=plan.occurred.date(), case=case_info,
@@ -142,6 +143,15 @@ def staff_recipients(snap: Snapshot, to: str, actor: Staff) -> list[ctx.Recipien
             for s in staff]
 
 
+def banned_contacts(contacts: Iterable[Contact], bans: BanCases, plan: Plan | None = None,
+                    banning: tuple[str, ...] = ()) -> frozenset[str]:
+    """The contacts under a site ban in force (as ``ban_for`` counts it): each gets a
+    letter of their own, never a share of a joint one."""
+    return frozenset(c.id for c in contacts
+                     if ban_for(ctx.Recipient(id=c.id, name="", salutation="",
+                                              contact_ids=(c.id,)), bans, plan, banning))
+
+
 def ban_for(recipient: ctx.Recipient, bans: BanCases, plan: Plan | None = None,
             banning: tuple[str, ...] = ()) -> dict[str, str] | None:
     """A site ban in force on an addressee: the letter gives the permitted contact route
@@ -161,6 +171,7 @@ def ban_for(recipient: ctx.Recipient, bans: BanCases, plan: Plan | None = None,
 def ban_details(values: Mapping[str, Any]) -> dict[str, str]:
     """What a letter and ``show`` say of a site ban: the permitted contact route and dates."""
     return {"contact_route": str(values.get("contact_route", "")),
+            "arrangements": str(values.get("arrangements") or ""),
             "review_on": ctx.long_date(dt.date.fromisoformat(values["review_on"]))
             if values.get("review_on") else "",
             "ban_from": ctx.long_date(dt.date.fromisoformat(values["ban_from"]))

@@ -9,7 +9,8 @@ Context keys a template may use (see docs/letters.md)::
     school     name, address_lines, phone, email, website, local_authority
     date       the letter's date, e.g. "Tuesday 1 December 2026"
     reference  the case id
-    recipient  name, salutation, address_lines, language, needs_interpreter
+    recipient  name, salutation, address_lines, language, needs_interpreter, names (each
+               addressee's full name: a joint letter thanks only those who took part)
     student    first_name, last_name, full_name, year, form, house
     case       id, title, state, state_title, opened_by (who opened it, by name)
     fields     the case's fields, dates written out, staff and contacts by name
@@ -29,6 +30,7 @@ from typing import Any
 from engine.core.definitions import Field, Workflow
 from engine.core.people import Contact, Student
 from engine.core.school import Profile
+from engine.core.text import clock
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,12 @@ class Recipient:
     language: str = ""
     needs_interpreter: bool = False
     contact_ids: tuple[str, ...] = ()  # the contacts a joint letter goes to
+    names: tuple[str, ...] = ()  # each addressee's full name (thanks only to who took part)
 
     def as_context(self) -> dict[str, Any]:
         return {"name": self.name, "salutation": self.salutation,
                 "address_lines": list(self.address_lines), "language": self.language,
-                "needs_interpreter": self.needs_interpreter}
+                "needs_interpreter": self.needs_interpreter, "names": list(self.names)}
 
 
 FILE = Recipient(id=None, name="File", salutation="")
@@ -64,7 +67,8 @@ class Recipients:
 def _one(c: Contact) -> Recipient:
     return Recipient(id=c.id, name=c.full_name, salutation=c.salutation,
                      address_lines=c.address_lines, language=c.language,
-                     needs_interpreter=c.needs_interpreter, contact_ids=(c.id,))
+                     needs_interpreter=c.needs_interpreter, contact_ids=(c.id,),
+                     names=(c.full_name,))
 
 
 def _joint(group: list[Contact]) -> Recipient:
@@ -77,7 +81,8 @@ def _joint(group: list[Contact]) -> Recipient:
     languages = [c.language for c in group if c.needs_interpreter]
     return Recipient(id=first.id, name=names, salutation=f"Dear {greeting}",
                      address_lines=first.address_lines, language=languages[0] if languages else "",
-                     needs_interpreter=bool(languages), contact_ids=tuple(c.id for c in group))
+                     needs_interpreter=bool(languages), contact_ids=tuple(c.id for c in group),
+                     names=tuple(c.full_name for c in group))
 
 
 def eligible(contacts: list[Contact], out: Recipients) -> list[Contact]:
@@ -92,8 +97,13 @@ def eligible(contacts: list[Contact], out: Recipients) -> list[Contact]:
 
 
 def recipients(to: str, contacts: list[Contact], case_contact: str | None,
-               staff_recipients: list[Recipient]) -> Recipients:
-    """Resolve a document's ``to:`` into addressees (PWP-3.6: separately where asked)."""
+               staff_recipients: list[Recipient],
+               banned: frozenset[str] = frozenset()) -> Recipients:
+    """Resolve a document's ``to:`` into addressees (PWP-3.6: separately where asked).
+
+    A site ban applies to a person, not to a letter (HSP-5): a parent under one (``banned``)
+    never shares a joint letter, so the banned parent's copy gives the permitted route and
+    the other parent's is the normal letter, with every invitation and detail in it."""
     out = Recipients()
     if to.startswith("kind:"):  # the pupil's social worker, virtual school head (EXC-3)
         out.to.extend(_one(c) for c in eligible([c for c in contacts if c.kind == to[5:]], out))
@@ -109,10 +119,11 @@ def recipients(to: str, contacts: list[Contact], case_contact: str | None,
         out.to.extend(_one(c) for c in eligible(contacts, out))
     elif to == "contacts":
         ok = eligible(contacts, out)
-        shared = [c for c in ok if not c.separate_correspondence]
+        shared = [c for c in ok if not c.separate_correspondence and c.id not in banned]
         if shared:
             out.to.append(_joint(shared))
-        out.to.extend(_one(c) for c in ok if c.separate_correspondence)
+        out.to.extend(_one(c) for c in ok
+                      if c.separate_correspondence or c.id in banned)
     return out
 
 
@@ -121,7 +132,7 @@ def long_date(value: dt.date) -> str:
 
 
 def long_datetime(value: dt.datetime) -> str:
-    return f"{long_date(value.date())} at {value:%H:%M}"
+    return f"{long_date(value.date())} at {clock(value)}"
 
 
 def show_value(spec: Field | None, value: Any, names: Mapping[str, str]) -> Any:

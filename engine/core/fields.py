@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from engine.core.context import long_date
 from engine.core.definitions import Field
-from engine.core.text import clean_text
+from engine.core.text import clean_text, clock, money, percent
 from engine.errors import FieldError, InputError
 
 
@@ -123,3 +125,60 @@ _CONVERT = {"text": _text, "date": _date, "datetime": _datetime, "choice": _choi
 def as_datetime(value: str) -> dt.datetime:
     """A stored date or datetime value as a datetime (a date means its start)."""
     return dt.datetime.fromisoformat(value)
+
+
+# ----------------------------------------------------------------- batch letters' fields
+
+# The types a batch letter's field may declare (letters/NAME.yaml beside NAME.docx), and
+# how each is printed: one place for "£12.50", "89.5%", "6.30pm" and dates in full.
+BATCH_TYPES = {"text": "any wording", "date": "YYYY-MM-DD", "time": "HH:MM, e.g. 18:30",
+               "money": "pounds, e.g. 12.50", "percent": "a number, e.g. 89.5",
+               "list": "repeat --set for each item"}
+
+
+def batch_types(data: Any, where: str) -> tuple[dict[str, str], list[str]]:
+    """A batch letter's declared field types from its YAML (``name: type`` pairs), and
+    every problem with them, each naming ``where``."""
+    if not isinstance(data, Mapping):
+        return {}, [f"{where}: expected 'field: type' lines"]
+    out, problems = {}, []
+    for name, kind in data.items():
+        if kind not in BATCH_TYPES:
+            problems.append(f"{where}: {name}: unknown type '{kind}' (one of: "
+                            f"{', '.join(BATCH_TYPES)})")
+        else:
+            out[str(name)] = str(kind)
+    return out, problems
+
+
+def batch_value(kind: str, value: str, where: str) -> str:
+    """A batch letter's value checked as its declared type, written as the letter prints
+    it: a date in full, a time as 6.30pm, money as £12.50, a percentage with %."""
+    value = value.strip()
+    if kind in ("text", "list") or not value:
+        return value
+    if kind == "date":
+        return long_date(dt.date.fromisoformat(_date(_SPEC, value, _NOBODY, where)))
+    if kind == "time":
+        try:
+            return clock(dt.time.fromisoformat(value))
+        except ValueError:
+            raise FieldError(f"{where}: '{value}' is not a time (HH:MM, e.g. 18:30)") from None
+    number = _number(value.removeprefix("£") if kind == "money" else value.removesuffix("%"),
+                     kind, where)
+    return money(number) if kind == "money" else percent(number)
+
+
+def _number(text: str, kind: str, where: str) -> str:
+    try:
+        amount = Decimal(text.replace(",", "") if kind == "money" else text)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0 or (
+            kind == "percent" and amount > 100):
+        raise FieldError(f"{where}: '{text}' is not {BATCH_TYPES[kind]}")
+    return str(amount)
+
+
+_SPEC = Field(name="date", type="date", title="")
+_NOBODY = People("", (), ())

@@ -81,12 +81,13 @@ class Profile:
     email: str = ""
     website: str = ""
     local_authority: str = ""
+    head_title: str = "Headteacher"  # the school's own word: Headteacher, Principal ...
 
     def as_context(self) -> dict[str, object]:
         """The letterhead as a letter template reads it (``school.*``)."""
         return {"name": self.name, "address_lines": list(self.address),
                 "phone": self.phone, "email": self.email, "website": self.website,
-                "local_authority": self.local_authority}
+                "local_authority": self.local_authority, "head_title": self.head_title}
 
 
 @dataclass
@@ -190,6 +191,10 @@ def parse_profile(text: str, root: Path) -> School:
     clauses = _clauses(r, top.get("clauses"))
     profile = _profile(r, top.get("school"))
     staff = _staff(r, top.get("staff"), roles)
+    # Letters call the head by the title the school's own staff list gives them.
+    heads = [s.title for s in staff.values() if "headteacher" in s.roles and s.title]
+    if heads:
+        profile = Profile(**{**vars(profile), "head_title": heads[0]})
     problems = list(r.problems)
     calendar = None
     try:

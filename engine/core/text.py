@@ -9,8 +9,11 @@ who typed the text can find and fix it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 
 from engine.errors import FieldError
 
@@ -70,3 +73,73 @@ def _reason(char: str) -> str:
     if code in (0xFFFE, 0xFFFF):
         return "not a character"
     return "bidirectional control character"
+
+
+_ENDS_SENTENCE = (".", "!", "?", ".\u201d", ".'", '."', "!\u201d", "?\u201d")
+
+
+def sentence(value: object) -> str:
+    """Staff's words made a sentence a parent reads: trimmed, a capital first letter, and
+    a full stop when it has no closing punctuation ("abusive emails to three teachers" ->
+    "Abusive emails to three teachers."). Empty stays empty; None is ''. A letter quotes a
+    field with ``{{ fields.x|sentence }}`` as its own sentence, never after a colon."""
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    if not text.endswith(_ENDS_SENTENCE):
+        text = text.rstrip(",;:-\u2013 ") + "."
+    return text
+
+
+def clock(value: object) -> str:
+    """A time as a UK school letter writes it: 15:30 -> "3.30pm", 09:00 -> "9am",
+    12:00 -> "12 noon". Takes a time, a datetime or "HH:MM" text; other text is left as
+    it is (a batch field someone wrote as "after school")."""
+    if isinstance(value, dt.datetime):
+        value = value.time()
+    if isinstance(value, str):
+        try:
+            value = dt.time.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    if not isinstance(value, dt.time):
+        return "" if value is None else str(value)
+    if (value.hour, value.minute) == (12, 0):
+        return "12 noon"
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}.{value.minute:02d}{suffix}"
+
+
+def money(value: object) -> str:
+    """An amount in pounds: "12.5" -> "£12.50", "12" -> "£12.00"; text that is not a
+    number (or already has its £) is left as it is."""
+    text = "" if value is None else str(value).strip()
+    try:
+        amount = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return text
+    return f"£{amount:,.2f}"
+
+
+def percent(value: object) -> str:
+    """A percentage: "89.5" -> "89.5%"; text that is not a number is left as it is."""
+    text = "" if value is None else str(value).strip()
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return text
+    return f"{text}%"
+
+
+def speaks_of(text: str, names: Iterable[str]) -> str | None:
+    """The first of ``names`` (the addressee's, e.g. "Mrs O'Brien") that ``text`` names:
+    staff's words quoted in a letter must speak to the parent as "you", never of her in
+    the third person ("Mrs O'Brien has agreed ..." sent to Mrs O'Brien)."""
+    for name in names:
+        if name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
+            return name
+    return None

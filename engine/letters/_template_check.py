@@ -49,8 +49,20 @@ def analyse(env: Environment, source: str) -> Usage:
     reader.visit(tree, {})
     for node in tree.body:  # only outputs at the top level always run
         if isinstance(node, nodes.Output):
-            usage.printed.update(p for c in node.nodes if (p := reader.path(c, {})))
+            usage.printed.update(p for c in node.nodes if (p := reader.path(_formatted(c), {})))
     return usage
+
+
+# The letter helpers that format a value (engine/core/text.py): ``{{ fields.x|money }}``
+# still prints fields.x.
+FORMATTING = frozenset({"sentence"})
+
+
+def _formatted(node: nodes.Node) -> nodes.Node:
+    """The value a formatting filter prints (``a.b`` of ``a.b|money``), else the node."""
+    while isinstance(node, nodes.Filter) and node.name in FORMATTING and node.node is not None:
+        node = node.node
+    return node
 
 
 def _chain(node: nodes.Node) -> tuple[nodes.Node, list[str | None]]:

@@ -42,6 +42,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from lxml import etree
 
+from engine.core import text as text_helpers
 from engine.core.text import clean_text
 from engine.errors import FieldError, LetterError
 from engine.letters import _docx_fast
@@ -116,6 +117,11 @@ def _repeat_size(left: Any, right: Any) -> int:
 
 
 _ENV = _LetterEnvironment(autoescape=True, undefined=_Missing)
+# The template helpers (filters) a letter may use; they live in the pure text layer
+# (engine/core/text.py) and are tested there. Dates, times, money and percentages are
+# formatted by field type before rendering (engine/core/fields.py), not by a filter.
+FILTERS = {"sentence": text_helpers.sentence}
+_ENV.filters.update(FILTERS)
 
 
 @dataclass
@@ -385,7 +391,8 @@ def _check_printed(tpl: _Template, ctx: Mapping[str, Any], text: str) -> None:
     for part in tpl.package.parts:  # the body, headers and footers: what text holds
         for path in sorted(tpl.usage[part.label].printed):
             value = _lookup(ctx, path)
-            if isinstance(value, str) and value.strip() and " ".join(value.split()) not in letter:
+            if isinstance(value, str) and value.strip() and " ".join(value.split()) not in letter \
+                    and text_helpers.sentence(value) not in letter:  # printed |sentence
                 raise LetterError(
                     f"{tpl.name}: {part.label}: the value of '{path}' is not in the rendered "
                     "letter; put its tag in ordinary paragraph text ({{ }}, not {{r }} or {{p }})")

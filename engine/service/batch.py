@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import context as ctx
-from engine.core.compose import BanCases, ban_for
+from engine.core.compose import BanCases, ban_for, banned_contacts
+from engine.core.fields import BATCH_TYPES, batch_types, batch_value
 from engine.core.people import Student
 from engine.core.rows import DocumentRow
 from engine.core.school import School, Staff
@@ -56,7 +57,7 @@ from engine.letters import renderer as letters
 from engine.service.deliver import Delivery, Outgoing, deliver
 from engine.service.liaison import Liaison, context_json
 from engine.service.pdf import pdf_tool, print_copies
-from engine.service.sources import open_school, read_student_list
+from engine.service.sources import open_school, read_student_list, read_yaml
 from engine.service.views import Listing, Message, Row, listing
 from engine.store import files
 
@@ -150,6 +151,7 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
     if pdf:
         pdf_tool()
     students, own = _students(engine, selection)
+    own = _typed_columns(path, own, selection.students)
     columns = {column for values in own.values() for column in values}
     shared = _shared_values(path, given, columns)
     _no_gaps(path, own, shared, selection.students)
@@ -177,7 +179,9 @@ def preview(engine: Liaison, template: str, student_id: str, actor_id: str,
     shared = _shared_values(path, given, set())
     run = _Run(engine, path, batch_id(path, shared, None), actor, shared)
     student = engine.student(student_id)
-    chosen = ctx.recipients("contacts", engine.contacts(student.id), None, [])
+    contacts = engine.contacts(student.id)
+    chosen = ctx.recipients("contacts", contacts, None, [],
+                            banned_contacts(contacts, run.bans))
     if not chosen.to:
         raise InputError(f"student {student.id} has no contact who may receive letters")
     data = letters.render(path, run.context(student, chosen.to[0], {}))
@@ -194,7 +198,7 @@ def templates(school: School) -> list[dict[str, Any]]:
         used = _workflows_using(school, path.name)
         out.append({"template": path.name, "fields": sorted(needed_fields(path)),
                     "lists": sorted(_list_fields(path)), "batch": not used,
-                    "workflows": used})
+                    "workflows": used, "types": field_types(path) if not used else {}})
     return out
 
 
@@ -203,7 +207,9 @@ def template_list(root: Path) -> Listing[Row]:
     return listing("Letter templates", ("template", "sent", "fields (... a list: repeat --set)"),
                    [Row(r, (r["template"], "in a batch" if r["batch"]
                             else f"by {', '.join(r['workflows'])}",
-                            ", ".join(f + ("..." if f in r["lists"] else "") for f in r["fields"])))
+                            ", ".join(f"{f} ({r['types'][f]})" if f in r["types"]
+                                      else f + ("..." if f in r["lists"] else "")
+                                      for f in r["fields"])))
                     for r in templates(open_school(root))])
 
 
@@ -223,10 +229,53 @@ def batch_template(school: School, name: str) -> Path:
         raise InputError(f"{file} is a letter of the {', '.join(used)} workflow"
                          f"{'s' if len(used) > 1 else ''}: it goes out when a case is "
                          "advanced, not in a batch")
-    problems = letters.check_template(path, NAMES)
+    problems = letters.check_template(path, NAMES) + type_problems(path)
     if problems:
         raise DefinitionError(problems)
     return path
+
+
+def types_file(path: Path) -> Path:
+    """Where a batch letter declares its fields' types: NAME.yaml beside NAME.docx."""
+    return path.with_suffix(".yaml")
+
+
+def field_types(path: Path) -> dict[str, str]:
+    """A batch letter's declared field types (``name: type``); none when undeclared."""
+    declared = types_file(path)
+    return batch_types(read_yaml(declared), str(declared))[0] if declared.is_file() else {}
+
+
+def type_problems(path: Path) -> list[str]:
+    """What ``check`` (and sending) refuses: a batch letter's field with no declared type,
+    a declared type that is not one, a list declared as one value or the reverse."""
+    declared = types_file(path)
+    types, problems = ({}, []) if not declared.is_file() else batch_types(
+        read_yaml(declared), str(declared))
+    needed, lists = needed_fields(path), _list_fields(path)
+    undeclared = sorted(needed - set(types))
+    if undeclared and not problems:
+        problems.append(f"{path}: fields with no declared type: {', '.join(undeclared)}: "
+                        f"declare each in {declared.name} as 'name: type' (one of: "
+                        f"{', '.join(BATCH_TYPES)})")
+    problems += [f"{declared}: {name}: {path.name} reads it as a list: declare it 'list'"
+                 for name in sorted(lists & set(types)) if types[name] != "list"]
+    problems += [f"{declared}: {name}: {path.name} prints one value, not a list"
+                 for name in sorted(set(types) - lists) if types[name] == "list"]
+    return problems
+
+
+def _typed_columns(path: Path, own: Mapping[str, Mapping[str, str]],
+                   listed: Path | None) -> dict[str, dict[str, str]]:
+    """A student list's values checked as their fields' types and written as printed;
+    every bad cell refused before anything is made."""
+    types = field_types(path)
+    out: dict[str, dict[str, str]] = {}
+    for student, values in own.items():
+        out[student] = {column: batch_value(types.get(column, "text"), value,
+                                            f"{listed}: {student} ({column})")
+                        for column, value in values.items()}
+    return out
 
 
 def needed_fields(path: Path) -> set[str]:
@@ -257,12 +306,14 @@ def _shared_values(path: Path, given: Mapping[str, list[str]],
         raise InputError(f"{path.name} does not use {', '.join(unused)} (it uses: "
                          f"{', '.join(sorted(needed)) or 'no fields'})")
     out: dict[str, Any] = {}
+    types = field_types(path)
     for key, values in given.items():
         clean = [clean_text(v, f"--set {key}", letters.VALUE_MAX_LENGTH) for v in values]
         if key not in lists and len(clean) > 1:
             raise InputError(f"--set {key} is given {len(clean)} times; {path.name} prints "
                              "one value")
-        out[key] = [v for v in clean if v] if key in lists else clean[0]
+        out[key] = ([v for v in clean if v] if key in lists
+                    else batch_value(types.get(key, "text"), clean[0], f"--set {key}"))
         if out[key] == "" and key in _printed(path):
             raise InputError(f"--set {key} is blank, and {path.name} prints it")
     return out
@@ -339,7 +390,9 @@ class _Run:
         """Make the missing letters of a group of students and record them together; a
         student's letters are all rendered before any is written."""
         families = self.engine.families(group)
-        chosen = [ctx.recipients("contacts", contacts, None, []) for _, contacts in families]
+        chosen = [ctx.recipients("contacts", contacts, None, [],
+                                 banned_contacts(contacts, self.bans))
+                  for _, contacts in families]
         keys = {(s.id, r.id): f"{self.summary.batch}:{s.id}:{r.id}"
                 for (s, _), c in zip(families, chosen, strict=True) for r in c.to}
         done = self.engine.store.batch_keys(keys.values())

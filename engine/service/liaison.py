@@ -25,13 +25,14 @@ from typing import Any
 
 from engine.core import context as ctx
 from engine.core import coordination, derive, machine, plan, rules
-from engine.core.compose import BanCases, Composed, Snapshot, compose
+from engine.core.compose import BanCases, Composed, Letter, Snapshot, compose
 from engine.core.definitions import Event, Field, Workflow
 from engine.core.fields import People, parse_fields
 from engine.core.people import Contact, Student
 from engine.core.plan import Plan
 from engine.core.rows import CaseMove, CaseRow, Change, DocumentRow, EventRow
 from engine.core.school import Staff
+from engine.core.text import speaks_of
 from engine.errors import (
     ConflictError,
     FieldError,
@@ -385,6 +386,7 @@ class Liaison(Records):
         out = []
         for letter in composed.letters:
             template = self.school.letters_dir / letter.template
+            _to_the_parent(p, letter, letters.template_fields(template))
             data = letters.render(template, letter.context)
             path = files.case_document(p.case.id, seq, p.event.name, letter.template,
                                        letter.recipient.id)
@@ -429,6 +431,24 @@ class Liaison(Records):
         removed = files.sweep(self.school.root, self.store.document_paths())
         return Message((f"removed {len(removed)} orphaned file(s)",
                         *(f"  {path}" for path in removed)), {"removed": removed})
+
+
+def _to_the_parent(p: Plan, letter: Letter, reads: set[str]) -> None:
+    """Staff's words a letter quotes to a parent speak to her as "you": a field of this
+    event that names the addressee is refused before anything is written."""
+    if not letter.recipient.contact_ids:
+        return
+    greeting = letter.recipient.salutation.removeprefix("Dear ").split(" and ")
+    names = [*letter.recipient.names, *greeting]
+    for spec in p.event.fields:
+        value = p.values.get(spec.name)
+        if spec.type not in ("text", "list") or f"fields.{spec.name}" not in reads or not value:
+            continue
+        who = speaks_of(" ".join(value) if isinstance(value, list) else value, names)
+        if who:
+            raise FieldError(f"field '{spec.name}': it speaks of {who}, to whom "
+                             f"{letter.template} is written: write to the parent as 'you' "
+                             "(e.g. 'You have agreed ...')")
 
 
 def context_json(template: Path, context: Mapping[str, Any]) -> str:

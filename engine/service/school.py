@@ -27,8 +27,14 @@ def check(root: Path) -> Message:
 
     school = open_school(root, template_fields=letters.template_fields)
     problems: list[str] = []
+    from engine.service import batch  # a batch letter's declared field types
+
+    used = {d.template for w in school.workflows.values()
+            for e in (w.opening, *w.events.values()) for d in e.documents}
     for path in sorted(school.letters_dir.glob("*.docx")):
         problems += letters.check_template(path, TOP_LEVEL)
+        if path.name not in used:
+            problems += batch.type_problems(path)
     problems += _follow_on_problems(school)
     if not problems:  # a template that does not load cannot be rendered to prove anything
         problems += must_say_problems(school)

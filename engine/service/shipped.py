@@ -80,10 +80,18 @@ STEPS: list[tuple[str, str, dict[str, list[str]], str]] = [
     ("issue_site_ban", "HT01", {"ban_from": ["2026-12-07"], "review_on": ["2027-01-15"],
                                 "contact_route": ["by letter or email to the School Office, "
                                                   "office@hillcrest-academy.example.org"],
-                                "reasons": ["Repeated abuse of staff after a formal warning"],
-                                "representations_by": ["2026-12-14"]}, "2026-12-04T15:00"),
+                                "reasons": ["After my formal warning of 3 December you sent "
+                                            "abusive emails to three teachers and posted "
+                                            "messages naming staff on social media"],
+                                "representations_by": ["2026-12-14"],
+                                "arrangements": ["Liam's grandmother, or you from the "
+                                                 "pavement outside the Orchard Lane gate, may "
+                                                 "drop Liam off at 8.30am and collect him at "
+                                                 "3.15pm; a member of staff will meet him at "
+                                                 "the gate"]}, "2026-12-04T15:00"),
     ("confirm_ban", "HT01", {"review_on": ["2027-01-15"]}, "2026-12-15T09:00"),
-    ("lift_ban", "HT01", {"lift_reason": ["Mrs O'Brien has agreed to the restorative plan."]},
+    ("lift_ban", "HT01", {"lift_reason": ["You have agreed to the restorative plan, and "
+                                             "there have been no further incidents"]},
      "2027-01-14T10:00"),
     ("resolve", "VP02", {"outcome": ["A restorative meeting was held and a fresh start agreed"]},
      "2027-01-15T16:30"),

@@ -19,10 +19,8 @@ TEMPLATES: dict[str, list[str]] = {
         "next year. These choices matter, and we would like to help you and "
         "{{ student.first_name }} make them together.",
         "{%p if ban %}",
-        "While the present arrangements are in force, please do not attend the evening in "
-        "person. {{ student.first_name }} will bring the options booklet home, and you may "
-        "send us any questions about the courses {{ ban.contact_route }}; we will reply in "
-        "writing.",
+        "{{ student.first_name }} will bring the options booklet home. You may send us any "
+        "questions about the courses in writing, and we will reply in writing.",
         "{%p else %}",
         "You are warmly invited to our Options Evening on {{ fields.evening_date }}, from "
         "{{ fields.start_time }} to {{ fields.end_time }}, in {{ fields.venue }}. The evening "
@@ -39,7 +37,7 @@ TEMPLATES: dict[str, list[str]] = {
         "**A letter of praise",
         "I am delighted to write to you with some very good news about "
         "{{ student.first_name }}'s achievements during {{ fields.term }}.",
-        "{{ fields.achievement }}",
+        "{{ fields.achievement|sentence }}",
         "Achievements like this deserve to be recognised, and {{ student.first_name }} "
         "should be very proud. Please share this letter with {{ student.first_name }} and "
         "celebrate this success together at home.",
@@ -59,10 +57,10 @@ TEMPLATES: dict[str, list[str]] = {
         "please let us know.",
         "{%p if ban %}",
         "We would like to work with you to improve {{ student.first_name }}'s attendance. "
-        "Please write to us {{ ban.contact_route }} within the next two weeks to tell us "
-        "about any difficulties, so that we can agree in writing how we can help. Please "
-        "report each day that {{ student.first_name }} cannot come to school the same way, "
-        "giving the reason.",
+        "Please write to us within the next two weeks to tell us about any difficulties, so "
+        "that we can agree in writing how we can help. Please tell us in writing, the same "
+        "way, of each day that {{ student.first_name }} cannot come to school, giving the "
+        "reason.",
         "{%p else %}",
         "We would like to work with you to improve {{ student.first_name }}'s attendance. "
         "Please contact the School Office within the next two weeks to arrange a meeting "
@@ -76,7 +74,7 @@ TEMPLATES: dict[str, list[str]] = {
     "trip_permission.docx": letter(
         "**Permission for a school visit: {{ fields.trip }}",
         "{{ student.first_name }} has the opportunity to take part in {{ fields.trip }} on "
-        "{{ fields.trip_date }}. {{ fields.purpose }}",
+        "{{ fields.trip_date }}. {{ fields.purpose|sentence }}",
         "Students will leave from {{ fields.departs }} and are expected back at about "
         "{{ fields.returns }}. Members of staff will accompany them throughout, following the "
         "school's policy for educational visits, and school rules apply for the whole visit.",
@@ -89,7 +87,7 @@ TEMPLATES: dict[str, list[str]] = {
         "- {{ item }}",
         "{%p endfor %}",
         "{%p endif %}",
-        "Please complete the consent slip below and return it to the School Office with "
+        "Please complete the consent slip below and send it back to school with "
         "{{ student.first_name }} by {{ fields.reply_by }}. {{ student.first_name }} cannot "
         "go on the visit without your written permission.",
     ) + [

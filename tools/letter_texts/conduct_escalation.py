@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from tools.letter_layout import letter, record
 
+# How the child gets to and from school while a parent is banned from the site.
+SCHOOL_RUN = (
+    "**Taking {{ student.first_name }} to and from school",
+    "{{ fields.arrangements|sentence }}",
+)
+
 TEMPLATES: dict[str, list[str]] = {
     "conduct_meeting_request.docx": letter(
         "Following the incident on {{ fields.incident_date }}, I would like to meet you to "
@@ -21,6 +27,28 @@ TEMPLATES: dict[str, list[str]] = {
         "If this time is not convenient, please contact the School Office so that we can "
         "arrange another.",
         "{%p endif %}",
+    ),
+    # BEM-2: the reconvened meeting says the first was ended, and who will now be there.
+    "conduct_meeting_reconvened.docx": letter(
+        "**Reconvened meeting",
+        "Our earlier meeting about {{ student.first_name }}, following the incident on "
+        "{{ fields.incident_date }}, was brought to a close before we could finish, and has "
+        "been reported to the school's leadership as our policy requires.",
+        "{%p if ban %}",
+        "I would like to meet you again on {{ fields.meeting_at }} with "
+        "{{ fields.with_staff }}, a member of the Leadership Team. As a ban from the school "
+        "site is in force, the meeting will be held away from the school site, at a place we "
+        "will confirm in writing.",
+        "{%p else %}",
+        "I would like to meet you again on {{ fields.meeting_at }} at the school, with "
+        "{{ fields.with_staff }}, a member of the Leadership Team. Please report to "
+        "Reception when you arrive. If this time is not convenient, please contact the "
+        "School Office so that we can arrange another.",
+        "{%p endif %}",
+        "We would like the meeting to restore our working relationship and agree a way "
+        "forward together for {{ student.first_name }}. We ask everyone at the meeting to "
+        "speak calmly and respectfully; a meeting that becomes threatening or intimidating "
+        "will be ended.",
     ),
     "conduct_meeting_ended.docx": record(
         "Record of a meeting ended because of the parent's conduct",
@@ -55,7 +83,7 @@ TEMPLATES: dict[str, list[str]] = {
     "conduct_formal_warning.docx": letter(
         "**Formal warning about your conduct",
         "I am writing about your conduct towards members of the school community on "
-        "{{ fields.repeat_date }}: {{ fields.repeat_summary }}",
+        "{{ fields.repeat_date }}. {{ fields.repeat_summary|sentence }}",
         "This follows our concerns about the incident on {{ fields.incident_date }}. The "
         "school expects everyone to communicate respectfully and calmly with staff.",
         "Please be clear that a further offence may result in a ban from the school site and "
@@ -80,52 +108,66 @@ TEMPLATES: dict[str, list[str]] = {
         "I am writing to tell you that, from {{ fields.ban_from }}, you are banned temporarily "
         "from the school site and from all communication with members of staff, until a "
         "resolution is agreed.",
-        "{%p if fields.reasons %}",
-        "The reasons for this decision are: {{ fields.reasons }}",
-        "{%p endif %}",
-        "While the ban is in force you may write to the school {{ fields.contact_route }}.",
-        "{%p if fields.representations_by %}",
+        "I have taken this decision for the following reasons. {{ fields.reasons|sentence }}",
+        *SCHOOL_RUN,
+        "While the ban is in force, please do not come onto the school site or contact "
+        "members of staff. You may write to the school {{ fields.contact_route }}.",
         "You may make representations about this decision, in writing, until "
         "{{ fields.representations_by }}. I will consider them before deciding whether the "
-        "ban should continue.",
-        "{%p else %}",
-        "You may make representations about this decision in writing. I will consider them "
-        "before deciding whether the ban should continue.",
-        "{%p endif %}",
-        "The ban will be reviewed by {{ fields.review_on }}.",
+        "ban should continue. The ban will be reviewed by {{ fields.review_on }}.",
         contact=False,
     ),
     "conduct_ban_confirmed.docx": letter(
         "**Confirmation of the ban from the school site",
         "{%p if fields.representations %}",
-        "I have considered the representations you made: {{ fields.representations }}",
+        "Thank you for your representations about the temporary ban, which I have "
+        "considered carefully. {{ fields.representations|sentence }}",
         "{%p else %}",
         "I have received no representations from you about the temporary ban.",
         "{%p endif %}",
         "I have decided that the ban from the school site and from communication with staff "
-        "will continue. It will next be reviewed by {{ fields.review_on }}.",
-        "You may write to the school {{ fields.contact_route }}.",
+        "will continue. It will next be reviewed by {{ fields.review_on }}, and I will write "
+        "to you after each review.",
+        *SCHOOL_RUN,
+        "While the ban is in force, please do not come onto the school site or contact "
+        "members of staff. You may write to the school {{ fields.contact_route }}.",
         contact=False,
     ),
     "conduct_ban_review.docx": record(
         "Review of a site ban",
         "Parent: {{ fields.contact }}",
         "Ban in force from: {{ fields.ban_from }}",
-        "What the review found: {{ fields.review_notes }}",
+        "What the review found: {{ fields.review_notes|sentence }}",
+        "Told the parent: {{ fields.review_outcome|sentence }}",
         "Next review by: {{ fields.review_on }}",
+    ),
+    "conduct_ban_reviewed.docx": letter(
+        "**Review of the ban from the school site",
+        "I am writing to tell you that the ban from the school site and from communication "
+        "with staff, in force since {{ fields.ban_from }}, has been reviewed. "
+        "{{ fields.review_outcome|sentence }}",
+        "The ban will continue for now. It will next be reviewed by {{ fields.review_on }}, "
+        "and I will write to you again then.",
+        *SCHOOL_RUN,
+        "While the ban is in force, please do not come onto the school site or contact "
+        "members of staff. You may write to the school {{ fields.contact_route }}.",
+        contact=False,
     ),
     "conduct_ban_lifted.docx": letter(
         "**The ban from the school site is lifted",
         "I am writing to tell you that the ban from the school site and from communication "
-        "with staff, in force since {{ fields.ban_from }}, is lifted with effect from today.",
-        "{{ fields.lift_reason }}",
+        "with staff, in force since {{ fields.ban_from }}, is lifted with effect from today. "
+        "{{ fields.lift_reason|sentence }}",
+        "You are welcome to bring {{ student.first_name }} to school and to collect "
+        "{{ student.first_name }} as before, and to contact members of staff in the usual "
+        "way.",
         "We look forward to working with you again in partnership for "
         "{{ student.first_name }}.",
     ),
     "conduct_resolution.docx": letter(
         "Thank you for working with us to resolve the concerns raised following the incident "
         "on {{ fields.incident_date }}.",
-        "We have agreed the following way forward: {{ fields.outcome }}",
+        "{{ fields.outcome|sentence }}",
         "We value our partnership with you and look forward to supporting "
         "{{ student.first_name }} together.",
     ),

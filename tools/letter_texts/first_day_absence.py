@@ -10,9 +10,15 @@ TEMPLATES: dict[str, list[str]] = {
         "{{ student.first_name }} was not in school on {{ fields.absence_date }} and we have "
         "not been told the reason. We telephoned home that morning but were not able to "
         "find out why.",
+        "{%p if ban %}",
+        "Please write to tell us the reason for the absence as soon as possible. If "
+        "{{ student.first_name }} is to be absent again, please write to us on the first "
+        "morning of the absence.",
+        "{%p else %}",
         "Please let the School Office know the reason for the absence as soon as possible, "
         "by telephone, by email or with a note. If {{ student.first_name }} is to be absent "
         "again, please contact us on the first morning of the absence.",
+        "{%p endif %}",
         "Regular attendance matters: every day in school helps {{ student.first_name }} "
         "make progress, and we are here to help if anything is making attendance "
         "difficult.",

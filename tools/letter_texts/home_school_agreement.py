@@ -38,20 +38,27 @@ TEMPLATES: dict[str, list[str]] = {
         "academic, social and emotional potential.",
         *SCHOOL_WILL,
         *PARENTS_WILL,
-        "Please sign the agreement below and return it to the School Office. It will then "
-        "be signed by or for the Principal, and we will send you a signed copy.",
+        "Please sign the agreement below and return it to the school. It will then "
+        "be signed by or for the {{ school.head_title }}, and we will send you a signed copy.",
         "Name of student: {{ student.full_name }}",
         "Signed (parent or carer): ______________________  Date: __________",
         "Print name: ______________________",
-        "Signed (by or for the Principal): ______________________  Date: __________",
+        "Signed (by or for the {{ school.head_title }}): ______________________  "
+        "Date: __________",
     ),
     "home_school_agreement_signed.docx": letter(
         "**Home–School Agreement: your signed copy",
+        # Thanks only to the parent recorded as signing, never to one who did not.
+        "{%p if recipient.names == [fields.parent_signed_by] %}",
         "Thank you for signing the Home–School Agreement for {{ student.first_name }}. It "
         "has now been signed by both home and school:",
+        "{%p else %}",
+        "The Home–School Agreement for {{ student.first_name }} has now been signed by both "
+        "home and school:",
+        "{%p endif %}",
         "- signed by {{ fields.parent_signed_by }}, parent or carer, on "
         "{{ fields.parent_signed_on }};",
-        "- signed by {{ fields.principal_signed_by }}, by or for the Principal, on "
+        "- signed by {{ fields.principal_signed_by }}, by or for the {{ school.head_title }}, on "
         "{{ fields.principal_signed_on }}.",
         *SCHOOL_WILL,
         *PARENTS_WILL,

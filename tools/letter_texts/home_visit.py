@@ -37,10 +37,17 @@ TEMPLATES: dict[str, list[str]] = {
     "home_visit_letter.docx": letter(
         "**Home visit",
         "I am writing to arrange a visit to you at home on {{ fields.visit_at }} by "
-        "{{ fields.visitor }}, to talk about {{ student.first_name }}: {{ fields.purpose }}",
+        "{{ fields.visitor }}, to talk about {{ student.first_name }}. "
+        "{{ fields.purpose|sentence }}",
+        "{%p if ban %}",
+        "If this time is not convenient, please write to us so that we can arrange another. "
+        "For everyone's safety our staff make only visits that have been arranged in "
+        "advance.",
+        "{%p else %}",
         "If this time is not convenient, please contact the School Office so that we can "
         "arrange another. For everyone's safety our staff make only visits that have been "
         "arranged in advance.",
+        "{%p endif %}",
     ),
     "home_visit_record.docx": record(
         "Home visit: written record left at base",

@@ -17,7 +17,7 @@ TEMPLATES: dict[str, list[str]] = {
     "query_acknowledgement.docx": letter(
         "**Acknowledgement of your letter",
         "Thank you for your letter about {{ student.first_name }}, which we received on "
-        "{{ fields.received_at }}, about: {{ fields.summary }}",
+        "{{ fields.received_at }}.",
         "{%p if fields.passed_to %}",
         "It is being dealt with by {{ fields.passed_to }} ({{ case.state_title }}).",
         "{%p endif %}",
@@ -27,7 +27,7 @@ TEMPLATES: dict[str, list[str]] = {
     "query_holder_changed.docx": letter(
         "**Your " + YOUR_MESSAGE + " has been passed on",
         "I am writing to let you know that your " + YOUR_MESSAGE + " about "
-        "{{ student.first_name }} ({{ fields.summary }}) has not yet been resolved, so it "
+        "{{ student.first_name }} has not yet been resolved, so it "
         "has been passed to the {{ case.state_title }}"
         "{% if fields.passed_to %}, {{ fields.passed_to }},{% endif %} who will now deal "
         "with it.",
@@ -37,8 +37,7 @@ TEMPLATES: dict[str, list[str]] = {
     "query_response.docx": letter(
         "**Response to your " + YOUR_MESSAGE,
         "Thank you for your " + YOUR_MESSAGE + " about {{ student.first_name }}, received on "
-        "{{ fields.received_at }}, about: {{ fields.summary }}",
-        "{{ fields.outcome }}",
+        "{{ fields.received_at }}. {{ fields.outcome|sentence }}",
         "If you feel that the matter is not resolved, please let us know and it will be "
         "passed to the next member of staff on the route set out in our Partnership with "
         "Parents Policy.",
@@ -47,8 +46,14 @@ TEMPLATES: dict[str, list[str]] = {
         "**Your request for a meeting",
         "Thank you for asking to meet us about {{ student.first_name }}. I am writing to "
         "confirm an appointment on {{ fields.meeting_at }} with {{ fields.with_staff }}.",
+        "{%p if ban %}",
+        "As a ban from the school site is in force, the meeting will be held away from the "
+        "school site, at a place we will confirm in writing. If this time is not convenient, "
+        "please write to us so that we can arrange another.",
+        "{%p else %}",
         "Please report to Reception when you arrive. If this time is not convenient, please "
         "contact the School Office so that we can arrange another.",
+        "{%p endif %}",
     ),
     "query_meeting_record.docx": record(
         "Record of a meeting with a parent",
