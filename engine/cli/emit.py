@@ -2,12 +2,16 @@
 its text (a table for a listing, lines for a message, a layout of its own for a case).
 
 Every stored value reaches the terminal as plain text (rich ``Text``), never as markup:
-a name holding ``[/]`` or ``[link=...]`` prints as written.
+a name holding ``[/]`` or ``[link=...]`` prints as written. And every character a terminal
+would act on (ESC, CR, a C1 control, a bidirectional override) is shown as its escape
+(``\\x1b``), here and in ``--json``, so no stored value can move the cursor, plant a link
+or hide text on a member of staff's screen.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from functools import singledispatch
 from typing import Any
@@ -16,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.cli.options import out
+from engine.core.text import visible
 from engine.service.views import (
     CaseView,
     DueList,
@@ -35,25 +40,43 @@ def emit(view: Any, as_json: bool) -> None:
         show(view)
 
 
+# json.dumps escapes C0 controls itself; these it leaves as they are.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sys.stdout.write(text + "\n")
 
 
 def say(*parts: str | Text) -> None:
-    """One line of plain text (nothing in it is markup)."""
-    out.print(Text.assemble(*parts))
+    """One line of plain text (nothing in it is markup or a terminal control)."""
+    out.print(Text.assemble(*[_safe(part) for part in parts]))
+
+
+def _safe(part: str | Text) -> str | Text:
+    if isinstance(part, str):
+        return visible(part)
+    shown = visible(part.plain)
+    return part if shown == part.plain else Text(shown, style=part.style)
+
+
+def plain(value: Any) -> Text:
+    """A stored value as rich prints it: its text, shown as stored."""
+    return Text(visible(str(value))) if value is not None else Text("")
 
 
 def bold(text: str) -> Text:
-    return Text(text, style="bold")
+    return Text(visible(text), style="bold")
 
 
 def table(title: str, columns: tuple[str, ...] | list[str], rows: list[list[Any]]) -> None:
-    grid = Table(title=Text(title), title_justify="left")
+    grid = Table(title=plain(title), title_justify="left")
     for column in columns:
-        grid.add_column(column, overflow="fold")
+        grid.add_column(plain(column), overflow="fold")
     for row in rows:
-        grid.add_row(*[Text(str(v)) if v is not None else Text("") for v in row])
+        grid.add_row(*[plain(v) for v in row])
     out.print(grid)
 
 

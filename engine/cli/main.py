@@ -23,6 +23,7 @@ from engine.cli import (  # noqa: F401  (the order of 'liaison --help')  # noqa:
     school,
 )
 from engine.cli.options import app
+from engine.core.text import visible
 from engine.errors import DefinitionError, LiaisonError
 
 __all__ = ["app", "entry", "main"]
@@ -34,10 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="liaison", standalone_mode=False)
     except DefinitionError as exc:
         for problem in exc.problems:
-            sys.stderr.write(f"error: {problem}\n")
+            sys.stderr.write(f"error: {visible(problem)}\n")
         return 1
     except LiaisonError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {visible(str(exc))}\n")
         return 1
     except typer.Abort:
         sys.stderr.write("error: aborted\n")
@@ -45,9 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument
         message = exc.format_message()  # type: ignore[attr-defined]
         if type(exc).__name__ == "NoArgsIsHelpError":
-            sys.stderr.write(message + "\n")
+            sys.stderr.write(visible(message) + "\n")
         else:
-            sys.stderr.write(f"error: {message.splitlines()[0] if message else exc}\n")
+            line = message.splitlines()[0] if message else str(exc)
+            sys.stderr.write(f"error: {visible(line)}\n")
         return int(getattr(exc, "exit_code", 2))
     return 0
 

@@ -11,6 +11,7 @@ import typer
 
 from engine.cli.emit import emit
 from engine.cli.options import JsonOpt, SchoolOpt, app, liaison, root
+from engine.core.text import visible
 
 WorkflowArg = Annotated[str, typer.Argument(metavar="WORKFLOW", show_default=False,
                                             help="A workflow's name (see 'liaison workflows').")]
@@ -78,7 +79,7 @@ def diagram(workflow: WorkflowArg, school: SchoolOpt = None) -> None:
     """Print a Mermaid diagram of a workflow's states and events."""
     from engine.service import school as about
 
-    sys.stdout.write(about.diagram(root(school), workflow))
+    sys.stdout.write(visible(about.diagram(root(school), workflow)))
 
 
 @app.command()

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from engine.core.text import refusal
+from engine.core.text import refusal, unprintable
 from engine.errors import ImportRowError
 
 STUDENT_COLUMNS = ("id", "first_name", "last_name", "year", "form", "house")
@@ -365,8 +365,10 @@ def _clean(raw: str) -> str:
 
 
 def _unsafe_text(raw: str, cleaned: str) -> str | None:
-    """Why the text cannot go into a letter, or None when it can."""
-    return refusal(raw, MAX_LENGTH, len(cleaned))
+    """Why the text cannot go into a letter or be shown on a terminal, or None when it
+    can (C1 controls and DEL are legal XML, but a terminal acts on them)."""
+    return (refusal(raw, MAX_LENGTH, len(cleaned))
+            or unprintable(raw.replace("\r\n", "\n")))
 
 
 def _quote(value: str) -> str:

@@ -42,7 +42,8 @@ def clean_text(value: str, where: str, max_length: int = 2000) -> str:
     if "\r" in text:
         # CR only ever reaches a document as LF (XML parsers normalise it), so store LF.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    problem = refusal(value, max_length, len(text))
+    # C1 controls and DEL are legal XML but a terminal acts on them ('show' prints fields)
+    problem = refusal(value, max_length, len(text)) or unprintable(text)
     if problem:
         raise FieldError(f"{where}: {problem}")
     return text
@@ -143,3 +144,34 @@ def speaks_of(text: str, names: Iterable[str]) -> str | None:
         if name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
             return name
     return None
+
+
+# What a terminal acts on instead of printing: C0 controls but tab and LF (ESC starts every
+# escape sequence, CR and backspace overwrite what was printed), DEL, the C1 controls
+# (U+009B is a one-character CSI to many terminals) and the bidirectional controls. Stored
+# text and school files are shown to staff with each of these written out as an escape.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every character a terminal would act on written as an escape
+    (``\\x1b``, ``\\u202e``), so what is shown is what is stored."""
+    if _UNPRINTABLE.search(text) is None:
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def unprintable(value: str) -> str | None:
+    """Why ``value`` cannot stand in a school's own files (None when it can): the first
+    character a terminal would act on, with its 1-based position."""
+    found = _UNPRINTABLE.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    kind = "bidirectional control character" if ord(char) > 0x9f else "control character"
+    return f"character U+{ord(char):04X} at position {found.start() + 1} is not allowed ({kind})"

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from engine.core.text import unprintable
 from engine.errors import DefinitionError
 
 MAX_DEPTH = 40
@@ -97,6 +98,9 @@ class _Builder:
         kind = type(event)
         if kind is yaml.ScalarEvent:
             self._refuse_anchor_or_tag(event)
+            problem = unprintable(event.value)
+            if problem:  # it would reach a terminal raw in 'staff', 'show', a letter's log
+                self.problems.append(f"{self.where(event)}: {problem}")
             self._place(event, _text(event.value, event))
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             self._refuse_anchor_or_tag(event)
