@@ -11,6 +11,7 @@ else that escapes is a bug and keeps its traceback.
     │   └── ImportRowError     a CSV row being imported
     ├── NotFound               a case, workflow, person, template or school that does not exist
     ├── PermissionDenied       this member of staff may not do or see this
+    │   └── SignInRefused      a web sign-in: wrong password or code, or a locked account
     ├── TransitionNotAllowed   the event cannot fire from the case's state (or a guard refuses it)
     ├── ConflictError          someone else changed the case first
     ├── LetterError            a letter could not be rendered safely
@@ -50,6 +51,11 @@ class NotFound(LiaisonError):
 
 class PermissionDenied(LiaisonError):
     """The member of staff does not hold a role that allows this."""
+
+
+class SignInRefused(PermissionDenied):
+    """A sign-in to the web page was refused (the message never says which part was
+    wrong, so it cannot be used to find staff ids)."""
 
 
 class TransitionNotAllowed(LiaisonError):

@@ -31,6 +31,9 @@ from engine.service.shipped import copy_school
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "cases/liaison.sqlite3"
 
+# The password the web tests give staff (tests/test_web.py, tests/test_browser.py).
+PASSWORD_FOR_TESTS = "correct horse battery"
+
 # Monday 23 November 2026, 09:00: a school day in the demo school's Autumn term.
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 

@@ -21,6 +21,7 @@ from engine.cli import (  # noqa: F401  (the order of 'liaison --help')  # noqa:
     letters,
     records,  # noqa: F401
     school,
+    users,
 )
 from engine.cli.options import app
 from engine.core.text import visible

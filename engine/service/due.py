@@ -50,11 +50,16 @@ def holders_for(who: Staff, staff: Mapping[str, Staff]) -> set[str]:
     return out
 
 
+def may_list_all(engine: Liaison, actor_id: str) -> bool:
+    """Whether this member of staff may see every case's deadlines (office and leaders)."""
+    return bool(engine.school.member(actor_id).roles & engine.school.group("leaders"))
+
+
 def due_list(engine: Liaison, actor_id: str, now: dt.datetime,
              everyone: bool = False) -> DueList:
     """What is due for this member of staff as at ``now``, in the order to deal with it."""
     who = engine.school.member(actor_id)
-    if everyone and not who.roles & engine.school.group("leaders"):
+    if everyone and not may_list_all(engine, actor_id):
         raise PermissionDenied(f"{who.id} ({who.name}) may not list every case's deadlines: "
                                "only office staff and leaders; without --all you see the "
                                "cases you hold or manage")

@@ -104,6 +104,11 @@ class Liaison(Records):
         return listing(f"What you may do on {case_id}", ("event", "title", "fields"),
                        [Action.of(e) for e in events])
 
+    def openable(self, actor_id: str) -> list[Workflow]:
+        """The workflows this member of staff may open a case of."""
+        who = self.school.member(actor_id)
+        return [w for w in self.school.workflows.values() if who.roles & w.opening.roles]
+
     # ------------------------------------------------------------------ changing
 
     def open(self, workflow_name: str, student_id: str, actor_id: str,

@@ -69,6 +69,12 @@ class Records:
         return [(student_of(rows[s]), [Contact(**c) for c in contacts.get(s, [])])
                 for s in student_ids]
 
+    def student_choices(self) -> list[Student]:
+        """Every student, by name: whom a case may be opened for."""
+        rows = self.store.students_by_id(self.store.student_ids())
+        return sorted((student_of(r) for r in rows.values()),
+                      key=lambda s: (s.last_name, s.first_name, s.id))
+
     def contacts(self, student_id: str) -> list[Contact]:
         return [Contact(**c) for c in self.store.contacts_of(student_id)]
 
@@ -195,6 +201,25 @@ class Records:
                          "made; this copy follows the template as it is now")
         return Message(tuple(lines), {"document": row["path"], "out": str(out),
                                       "template_changed": len(lines) > 1})
+
+    def document_file(self, document: str, actor_id: str) -> Path:
+        """The file of a document of a case this member of staff may see (or its PDF
+        print copy, ``NAME.pdf``, when one was made): a web page's download. A path that
+        would leave the school's ``cases/`` folder is 'not found'."""
+        name, pdf = (document[:-4] + ".docx", True) if document.endswith(".pdf") \
+            else (document, False)
+        row = self._document(name, actor_id)
+        base = (self.school.root / "cases").resolve()
+        path = (self.school.root / row["path"]).resolve()
+        if pdf:
+            path = path.with_suffix(".pdf")
+        if not path.is_relative_to(base) or not path.is_file():
+            raise NotFound(f"no document '{document}' (see 'liaison documents')")
+        return path
+
+    def has_print_copy(self, path: str) -> bool:
+        """Whether a document (its path, as recorded) has a PDF print copy beside it."""
+        return (self.school.root / path).with_suffix(".pdf").is_file()
 
     def _document(self, document: str, actor_id: str) -> dict[str, Any]:
         """A document row by path or file name, of a case this member of staff may see."""

@@ -49,7 +49,7 @@ from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow
 from engine.errors import ConflictError, NotFound
 
 __all__ = ["CaseMove", "CaseRow", "Change", "DeadlineRow", "DocumentRow", "EventRow",
-           "MIGRATIONS", "Reads", "Store"]
+           "MIGRATIONS", "Reads", "Store", "logins", "sign_ins"]
 
 _T = TypeVar("_T")
 metadata = MetaData()
@@ -161,6 +161,28 @@ seals = Table(
     Column("hash", String, nullable=False),
 )
 
+# Who may sign in to the web page, and how: an Argon2 hash of the password, the TOTP
+# secret of a second factor, and the count of failed sign-ins that locks an account.
+logins = Table(
+    "logins", metadata,
+    Column("staff_id", String, primary_key=True),
+    Column("password_hash", String),
+    Column("totp_secret", String),
+    Column("totp_last_step", Integer),  # the newest code used: a code works once
+    Column("failures", Integer, nullable=False, default=0),
+    Column("locked_until", String),
+    Column("updated_at", String, nullable=False),
+)
+
+# Every sign-in tried on the web page, kept (who, when, how it went; never the password).
+sign_ins = Table(
+    "sign_ins", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("staff_id", String, nullable=False, index=True),
+    Column("at", String, nullable=False),
+    Column("outcome", String, nullable=False),  # signed_in | bad_password | bad_code | locked
+)
+
 migrations = Table(
     "migrations", metadata,
     Column("name", String, primary_key=True),
@@ -214,12 +236,18 @@ def _looked_after(conn: Connection) -> None:
                              "NOT NULL DEFAULT 0")
 
 
+def _logins(conn: Connection) -> None:
+    logins.create(conn, checkfirst=True)
+    sign_ins.create(conn, checkfirst=True)
+
+
 # Schema migrations: small named steps, applied once each, in order.
 MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
               ("0003_case_holder_index", _holder_index),
               ("0004_event_seq_index", _event_seq_index),
               ("0005_document_context", _document_context),
-              ("0006_seals", _seals), ("0007_student_looked_after", _looked_after))
+              ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
+              ("0008_logins", _logins))
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of

@@ -1,0 +1,352 @@
+"""The staff web page through Flask's test client: the same use cases as the CLI, the
+same roles, a real store and real letters (issue 10). The browser walk is
+tests/test_browser.py.
+
+Every form is posted with the CSRF token the page gave, as a browser would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import PASSWORD_FOR_TESTS, open_conduct, snapshot
+from docx import Document
+
+from engine.core import totp
+from engine.service.liaison import Liaison
+from engine.service.users import Users
+from engine.web.app import create_app
+
+PASSWORD = PASSWORD_FOR_TESTS
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def users(liaison: Liaison) -> Users:
+    u = Users(liaison)
+    for staff in ("OF01", "HY09", "HT01"):
+        u.set_password(staff, PASSWORD)
+    return u
+
+
+@pytest.fixture
+def client(liaison: Liaison, users: Users) -> Iterator[Any]:
+    app = create_app(liaison.school.root, liaison)
+    with app.test_client() as c:
+        yield c
+
+
+def token(client: Any, path: str) -> str:
+    page = client.get(path)
+    found = TOKEN.search(page.get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def post(client: Any, path: str, data: dict[str, Any], form: str | None = None) -> Any:
+    return client.post(path, data={"csrf_token": token(client, form or path), **data})
+
+
+def sign_in(client: Any, staff: str, password: str = PASSWORD) -> Any:
+    return post(client, "/sign-in", {"staff_id": staff, "password": password})
+
+
+@pytest.fixture
+def as_staff(client: Any) -> Callable[[str], Any]:
+    def signed(staff: str) -> Any:
+        client.post("/sign-out", data={"csrf_token": token(client, "/sign-in")})
+        assert sign_in(client, staff).status_code == 302
+        return client
+    return signed
+
+
+def text(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------- signing in
+
+def test_the_sign_in_page_has_the_contract_labels(client: Any) -> None:
+    page = text(client.get("/sign-in"))
+    assert '<label for="staff_id">Staff ID</label>' in page
+    assert '<label for="password">Password</label>' in page
+    assert '<button type="submit">Sign in</button>' in page
+
+
+def test_every_page_but_sign_in_asks_to_sign_in_first(client: Any) -> None:
+    for path in ("/", "/cases", "/cases/CON-2026-0001", "/open", "/workflows"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/sign-in")
+
+
+def test_a_wrong_password_and_an_unknown_id_get_the_same_answer(client: Any) -> None:
+    wrong = sign_in(client, "OF01", "not the password")
+    unknown = sign_in(client, "ZZ99", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Staff ID or password is wrong" in text(wrong)
+    assert "Staff ID or password is wrong" in text(unknown)
+
+
+def test_signing_in_sets_a_http_only_same_site_cookie(client: Any) -> None:
+    response = sign_in(client, "OF01")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_form_without_its_csrf_token_is_refused(client: Any) -> None:
+    response = client.post("/sign-in", data={"staff_id": "OF01", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "security token" in text(response)
+
+
+def test_five_bad_passwords_lock_the_account_and_are_recorded(client: Any,
+                                                              users: Users) -> None:
+    for _ in range(4):
+        assert "wrong" in text(sign_in(client, "HY09", "bad password 1"))
+    locked = sign_in(client, "HY09", "bad password 1")
+    assert "now locked after 5 failed sign-ins" in text(locked)
+    refused = sign_in(client, "HY09")  # the right password, too late
+    assert refused.status_code == 401 and "locked" in text(refused)
+    outcomes = [a["outcome"] for a in users.logins.attempts("HY09")]
+    assert outcomes == ["bad_password"] * 5 + ["locked"]
+    assert users.listing().as_json()[
+        [r["staff"] for r in users.listing().as_json()].index("HY09")]["locked_until"]
+
+
+def test_the_lock_ends_after_fifteen_minutes(client: Any, users: Users,
+                                             liaison: Liaison) -> None:
+    import datetime as dt
+
+    for _ in range(5):
+        sign_in(client, "HY09", "bad password 1")
+    liaison.clock.now += dt.timedelta(minutes=16)  # type: ignore[attr-defined]
+    assert sign_in(client, "HY09").status_code == 302
+
+
+def test_a_second_factor_asks_for_the_code_once(client: Any, users: Users,
+                                                liaison: Liaison) -> None:
+    secret = users.enrol_second_factor("HT01").as_json()["secret"]
+    first = sign_in(client, "HT01")
+    assert first.headers["Location"].startswith("/sign-in/code")
+    assert client.get("/").status_code == 302  # not signed in until the code
+    page = text(client.get("/sign-in/code"))
+    assert '<label for="code">Code</label>' in page
+    assert post(client, "/sign-in/code", {"code": "000000"}).status_code == 401
+    good = totp.code(secret, totp.step_of(liaison.clock().timestamp()))
+    assert post(client, "/sign-in/code", {"code": good}).status_code == 302
+    assert client.get("/").status_code == 200
+    # The same code does not work twice (someone who saw it over a shoulder).
+    client.post("/sign-out", data={"csrf_token": token(client, "/")})
+    sign_in(client, "HT01")
+    assert post(client, "/sign-in/code", {"code": good}).status_code == 401
+
+
+def test_totp_matches_the_rfc_6238_vectors() -> None:
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # "12345678901234567890"
+    for unix, expected in ((59, "287082"), (1111111109, "081804"), (1234567890, "005924"),
+                           (2000000000, "279037")):
+        assert totp.code(secret, totp.step_of(unix)) == expected
+
+
+def test_a_next_address_off_the_site_is_ignored(client: Any) -> None:
+    response = post(client, "/sign-in?next=//evil.example/", {"staff_id": "OF01",
+                                                              "password": PASSWORD},
+                    form="/sign-in")
+    assert response.headers["Location"] == "/"
+
+
+def test_pages_carry_a_content_security_policy_without_inline_script(client: Any) -> None:
+    policy = client.get("/sign-in").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+# ---------------------------------------------------------------------- the pages
+
+def test_today_is_the_due_list(as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    case = open_conduct(liaison).case
+    liaison.advance(case, "request_meeting", "OF01",
+                    {"meeting_at": ["2026-11-26T15:30"], "with_staff": ["HY09"]})
+    page = text(as_staff("HY09").get("/"))
+    assert "Rest of the week" in page and case in page
+
+
+def test_all_cases_is_offered_to_the_office_only(as_staff: Callable[[str], Any]) -> None:
+    assert "Show all cases" in text(as_staff("OF01").get("/"))
+    teacher = as_staff("HY09")
+    assert "Show all cases" not in text(teacher.get("/"))
+    assert teacher.get("/?all=1").status_code == 403
+
+
+def test_a_case_page_offers_each_event_by_its_title(as_staff: Callable[[str], Any],
+                                                    liaison: Liaison) -> None:
+    case = open_conduct(liaison).case
+    page = text(as_staff("HY09").get(f"/cases/{case}"))
+    for action in liaison.actions(case, "HY09"):
+        assert f">{action.title}</a>" in page
+    form = text(as_staff("HY09").get(f"/cases/{case}/events/request_meeting"))
+    assert ('<label for="request_meeting-meeting_at">Date and time of the meeting</label>'
+            in form)
+    assert '<input id="request_meeting-meeting_at" name="meeting_at" type="datetime-local"' \
+        in form
+    assert '<label for="request_meeting-with_staff">Member of staff meeting the parent' in form
+
+
+def test_firing_an_event_writes_the_letter_to_download(as_staff: Callable[[str], Any],
+                                                       liaison: Liaison) -> None:
+    case = open_conduct(liaison).case
+    client = as_staff("HY09")
+    path = f"/cases/{case}/events/request_meeting"
+    done = post(client, path, {"meeting_at": "2026-11-26T15:30", "with_staff": "HY09"})
+    assert done.status_code == 302 and done.headers["Location"] == f"/cases/{case}"
+    assert liaison.case(case, "HY09").state == "meeting_requested"
+    page = text(client.get(f"/cases/{case}"))
+    assert "Letter written for Mrs Zoë O&#39;Brien" in page
+    link = re.search(r'href="(/documents/[^"]+\.docx)"', page)
+    assert link
+    with client.get(link.group(1)) as download:
+        assert download.status_code == 200
+        assert "attachment" in download.headers["Content-Disposition"]
+        data = download.data
+    words = "\n".join(p.text for p in Document(BytesIO(data)).paragraphs)
+    assert "meeting" in words.lower()
+
+
+def test_a_refused_event_says_why_keeps_what_was_typed_and_changes_nothing(
+        as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    case = open_conduct(liaison).case
+    client = as_staff("HY09")
+    before = snapshot(liaison)
+    response = post(client, f"/cases/{case}/events/request_meeting",
+                    {"meeting_at": "not a time", "with_staff": "HY09"})
+    assert response.status_code == 422
+    page = text(response)
+    assert "is not a date and time" in page and 'value="not a time"' in page
+    assert snapshot(liaison) == before
+
+
+def test_the_office_is_refused_the_headteachers_events(as_staff: Callable[[str], Any],
+                                                       liaison: Liaison) -> None:
+    case = open_conduct(liaison).case
+    liaison.advance(case, "repeat_incident", "HY09",
+                    {"repeat_date": ["2026-11-21"], "repeat_summary": ["Abusive emails"]})
+    client = as_staff("OF01")
+    assert "Issue a temporary site ban" not in text(client.get(f"/cases/{case}"))
+    assert client.get(f"/cases/{case}/events/issue_site_ban").status_code == 404
+    before = snapshot(liaison)
+    response = post(client, f"/cases/{case}/events/issue_site_ban",
+                    {"ban_from": "2026-12-07"}, form=f"/cases/{case}")
+    assert response.status_code == 403 and "only headteacher" in text(response)
+    assert snapshot(liaison) == before
+
+
+def test_an_unknown_and_an_invisible_case_are_the_same_404(as_staff: Callable[[str], Any],
+                                                           liaison: Liaison) -> None:
+    restricted = _restricted_case(liaison)
+    office = as_staff("OF01")
+    unknown, hidden = office.get("/cases/DIS-2026-9999"), office.get(f"/cases/{restricted}")
+    assert unknown.status_code == hidden.status_code == 404
+    assert text(unknown) == text(hidden)
+    assert as_staff("HT01").get(f"/cases/{restricted}").status_code == 200
+
+
+def test_a_document_of_an_invisible_case_is_a_404(as_staff: Callable[[str], Any],
+                                                  liaison: Liaison) -> None:
+    given = {"summary": ["I tutor a cousin at weekends"], "on_school_business": ["no"],
+             "contact": ["C2001"]}
+    outcome = liaison.open("external_contact", "S1001", "FT01", given)
+    name = Path(outcome.documents[0].path).name
+    with as_staff("HT01").get(f"/documents/{name}") as seen:
+        assert seen.status_code == 200
+    client = as_staff("OF01")
+    assert client.get(f"/documents/{name}").status_code == 404
+    assert client.get("/documents/..%2F..%2Fschool.yaml").status_code == 404
+    assert client.get("/documents/liaison.sqlite3").status_code == 404
+
+
+def test_open_a_case_from_the_page(as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    client = as_staff("HY09")
+    assert "Parent conduct escalation" in text(client.get("/open"))
+    form = text(client.get("/open?workflow=conduct_escalation&student=S1004"))
+    assert "Open the case" in form
+    done = post(client, "/open", {"workflow": "conduct_escalation", "student": "S1004",
+                                  "contact": "C2006", "incident_date": "2026-11-20",
+                                  "severity": "concern",
+                                  "incident_summary": "Shouted at reception"},
+                form="/open?workflow=conduct_escalation&student=S1004")
+    assert done.status_code == 302 and done.headers["Location"].startswith("/cases/CON-")
+
+
+def test_the_student_cases_and_workflows_pages(as_staff: Callable[[str], Any],
+                                               liaison: Liaison) -> None:
+    case = open_conduct(liaison).case
+    client = as_staff("OF01")
+    student = text(client.get("/students/S1004"))
+    assert "Contacts" in student and case in student
+    assert case in text(client.get("/cases?workflow=conduct_escalation"))
+    assert case not in text(client.get("/cases?workflow=query_routing"))
+    assert "Parent conduct escalation" in text(client.get("/workflows"))
+    assert client.get("/students/S9999").status_code == 404
+
+
+def test_a_server_error_shows_a_reference_not_a_traceback(liaison: Liaison,
+                                                          users: Users) -> None:
+    app = create_app(liaison.school.root, liaison)
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret detail")
+
+    with app.test_client() as c:
+        sign_in(c, "OF01")
+        response = c.get("/boom")
+    assert response.status_code == 500
+    assert "reference" in text(response) and "secret detail" not in text(response)
+    assert "Traceback" not in text(response)
+
+
+def test_a_session_idle_too_long_is_signed_out(liaison: Liaison, users: Users) -> None:
+    app = create_app(liaison.school.root, liaison, idle_minutes=0)
+    with app.test_client() as c:
+        sign_in(c, "OF01")
+        assert c.get("/").status_code == 302
+
+
+def _restricted_case(liaison: Liaison) -> str:
+    """A disclosure of contact outside school by FT01 (CLA-3: restricted)."""
+    given = {"summary": ["I tutor a cousin at weekends"], "on_school_business": ["no"],
+             "contact": ["C2001"]}
+    return liaison.open("external_contact", "S1001", "FT01", given).case
+
+
+# ---------------------------------------------------------------------- the commands
+
+def test_users_password_reads_standard_input_and_lists_who_has_one(
+        school_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    done = school_cli("users", "password", "OF01")
+    assert done.code == 0 and "password set for OF01" in done.out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    refused = school_cli("users", "password", "HY09")
+    assert refused.code == 1 and "at least 10 characters" in refused.err
+    rows = {r["staff"]: r for r in school_cli("users", "list", "--json").json()}
+    assert rows["OF01"]["password"] and not rows["HY09"]["password"]
+    assert not rows["OF01"]["second_factor"] and rows["OF01"]["locked_until"] is None
+
+
+def test_users_second_factor_prints_its_otpauth_uri(school_cli: Callable[..., Any]) -> None:
+    enrolled = school_cli("users", "second-factor", "HT01", "--json").json()
+    assert set(enrolled) == {"secret", "uri"}
+    assert enrolled["uri"].startswith("otpauth://totp/")
+    assert f"secret={enrolled['secret']}" in enrolled["uri"]
+    rows = {r["staff"]: r for r in school_cli("users", "list", "--json").json()}
+    assert rows["HT01"]["second_factor"]
+    assert school_cli("users", "second-factor", "ZZ99").code == 1
