@@ -321,7 +321,7 @@ class Liaison(Records):
             bans.setdefault(ban.contact_id or "", []).append((ban.id, ban.fields))
         entries = case is not None and any(d.entries for d in event.documents)
         return Family(student, contacts, {k: tuple(v) for k, v in bans.items()},
-                      sent=tuple(r.documents(student_id=student_id)),
+                      sent=tuple(r.letters_sent(student_id)),
                       others=tuple(r.cases(student_id=student_id)),
                       events=tuple(r.events(case.id)) if case is not None and entries else ())
 

@@ -414,6 +414,18 @@ class Reads:
             query = query.where(documents.c.student_id == student_id)
         return [dict(r._mapping) for r in self.conn.execute(query)]
 
+    def letters_sent(self, student_id: str, since: str = "") -> list[dict[str, Any]]:
+        """The student's documents made at or after ``since`` (ISO), only the columns the
+        coordination warning reads (BEM-5): not each letter's stored context."""
+        query = (select(documents.c.case_id, documents.c.template, documents.c.recipient_id,
+                        documents.c.recipient_name, documents.c.created_at)
+                 .where(and_(documents.c.student_id == student_id,
+                             documents.c.created_at >= since))
+                 .order_by(documents.c.id))
+        result = self.conn.execute(query)
+        names = list(result.keys())
+        return [dict(zip(names, row, strict=True)) for row in result]
+
     def documents_named(self, name: str) -> list[dict[str, Any]]:
         """The documents at this path, or with this file name (in any folder)."""
         query = select(documents).where(or_(documents.c.path == name,
