@@ -23,6 +23,7 @@ from engine.core.school import School, Staff
 from engine.errors import NotFound, PermissionDenied, Tampered
 from engine.letters import renderer as letters
 from engine.service.views import (
+    CaseRead,
     CaseSummary,
     CaseView,
     DocumentEntry,
@@ -44,6 +45,8 @@ def system_clock() -> dt.datetime:
 
 class Records:
     """One school directory and its case store, read as a member of staff may see them."""
+
+    door = "cli"  # how staff reach the records: the web page says "web" (case_views)
 
     def __init__(self, school: School, store: Store, clock: Clock = system_clock) -> None:
         self.school = school
@@ -151,9 +154,15 @@ class Records:
                      "opened_at": c.opened_at, "closed_at": c.closed_at}
                     for name, c in sorted(latest.items())])
 
-    def history(self, case_id: str, actor_id: str) -> Listing[HistoryEntry]:
-        """The audit trail of a case: who did what, when it happened, when it was entered."""
-        events = self.store.events(self.case(case_id, actor_id).id)
+    def history(self, case_id: str, actor_id: str, *, noted: bool = True
+                ) -> Listing[HistoryEntry]:
+        """The audit trail of a case: who did what, when it happened, when it was entered.
+        Reading a restricted case's trail is itself written down (``noted``; a page that
+        shows the trail with the case notes one reading, not two)."""
+        case = self.case(case_id, actor_id)
+        if noted:
+            self._noted(case, actor_id, "its history")
+        events = self.store.events(case.id)
         return listing(f"History of {case_id}", ("#", "event", "from", "to", "by", "when",
                                                  "recorded"),
                        [HistoryEntry.of(e) for e in events])
@@ -166,6 +175,7 @@ class Records:
             bans = self._bans(r.cases_in(self._ban_states(), [case.contact_id])
                               if case.contact_id else [])
             deadlines, documents = r.deadlines(case.id), r.documents(case_id=case.id)
+        self._noted(case, actor_id, "the case")  # after the read transaction, before shown
         workflow = self.school.workflow(case.workflow)
         return CaseView(
             case=case.id, workflow=case.workflow, title=workflow.title, state=case.state,
@@ -178,6 +188,21 @@ class Records:
                        for d in deadlines],
             documents=[{"template": d["template"], "recipient": d["recipient_name"],
                         "path": d["path"], "sha256": d["sha256"]} for d in documents])
+
+    def reads_of(self, case_id: str, actor_id: str) -> Listing[CaseRead]:
+        """Who has read a restricted case (CLA-3), oldest first; for those who may see it."""
+        case = self.case(case_id, actor_id)
+        return listing(f"Who has read {case.id}", ("by", "what", "door", "when"),
+                       [CaseRead.of(r) for r in self.store.views_of(case.id)])
+
+    def _noted(self, case: CaseRow, actor_id: str, what: str) -> None:
+        """A restricted case's record of who has read it (CLA-3): each reading, written
+        before the reader is shown anything, so a reading that is shown is never missing."""
+        if not case.restricted:
+            return
+        who = self.school.member(actor_id)
+        self.store.record_view(case.id, who.id, who.name, what, self.door,
+                               self.clock().isoformat(timespec="seconds"))
 
     # ------------------------------------------------------------------ letters
 
@@ -209,6 +234,8 @@ class Records:
         name, pdf = (document[:-4] + ".docx", True) if document.endswith(".pdf") \
             else (document, False)
         row = self._document(name, actor_id)
+        if row["case_id"] is not None:
+            self._noted(self.store.case(row["case_id"]), actor_id, Path(document).name)
         base = (self.school.root / "cases").resolve()
         path = (self.school.root / row["path"]).resolve()
         if pdf:
@@ -216,6 +243,11 @@ class Records:
         if not path.is_relative_to(base) or not path.is_file():
             raise NotFound(f"no document '{document}' (see 'liaison documents')")
         return path
+
+    def document_case(self, document: str, actor_id: str) -> str | None:
+        """The case a document (path or file name, or its PDF) belongs to, if any."""
+        name = document[:-4] + ".docx" if document.endswith(".pdf") else document
+        return self._document(name, actor_id)["case_id"]  # type: ignore[no-any-return]
 
     def has_print_copy(self, path: str) -> bool:
         """Whether a document (its path, as recorded) has a PDF print copy beside it."""

@@ -183,6 +183,20 @@ sign_ins = Table(
     Column("outcome", String, nullable=False),  # signed_in | bad_password | bad_code | locked
 )
 
+# Each time a member of staff reads a restricted case (CLA-3), who, when, what and through
+# which door: the disclosure's own record of who has seen it. Append-only, never shown to
+# anyone who may not see the case.
+case_views = Table(
+    "case_views", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("staff_id", String, nullable=False),
+    Column("staff_name", String, nullable=False),
+    Column("what", String, nullable=False),  # the case | its history | a document's name
+    Column("door", String, nullable=False),  # cli | web
+    Column("viewed_at", String, nullable=False),
+)
+
 migrations = Table(
     "migrations", metadata,
     Column("name", String, primary_key=True),
@@ -241,13 +255,17 @@ def _logins(conn: Connection) -> None:
     sign_ins.create(conn, checkfirst=True)
 
 
+def _case_views(conn: Connection) -> None:
+    case_views.create(conn, checkfirst=True)
+
+
 # Schema migrations: small named steps, applied once each, in order.
 MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
               ("0003_case_holder_index", _holder_index),
               ("0004_event_seq_index", _event_seq_index),
               ("0005_document_context", _document_context),
               ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
-              ("0008_logins", _logins))
+              ("0008_logins", _logins), ("0011_case_views", _case_views))
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
@@ -492,6 +510,12 @@ class Reads:
         names = list(result.keys())
         return [dict(zip(names, row, strict=True)) for row in result]
 
+    def views_of(self, case_id: str) -> list[dict[str, Any]]:
+        """Who has read a restricted case, oldest first."""
+        query = select(case_views).where(case_views.c.case_id == case_id) \
+            .order_by(case_views.c.id)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
     def count(self, table: str) -> int:
         return int(self.conn.scalar(select(func.count()).select_from(metadata.tables[table]))
                    or 0)
@@ -582,6 +606,15 @@ class Store:
     events_between = _one_read(Reads.events_between)
     deadlines_between = _one_read(Reads.deadlines_between)
     count = _one_read(Reads.count)
+    views_of = _one_read(Reads.views_of)
+
+    def record_view(self, case_id: str, staff_id: str, staff_name: str, what: str,
+                    door: str, at: str) -> None:
+        """Write down that a member of staff read a restricted case (CLA-3)."""
+        with self.writing() as conn:
+            conn.execute(insert(case_views).values(
+                case_id=case_id, staff_id=staff_id, staff_name=staff_name, what=what,
+                door=door, viewed_at=at))
 
     # ------------------------------------------------------------------ people
 

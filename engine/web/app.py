@@ -60,6 +60,7 @@ def create_app(root: Path, engine: Liaison | None = None, *, idle_minutes: int =
         IDLE_SECONDS=idle_minutes * 60, MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None)  # the token lives as long as the session
     app.extensions["liaison"] = engine or Liaison.at(root)
+    app.extensions["liaison"].door = "web"  # readings of restricted cases say so
     CSRFProtect(app)
     _guards(app)
     _errors(app)
@@ -120,6 +121,24 @@ def _guards(app: Flask) -> None:
         return out
 
 
+class SecondFactorNeeded(Exception):
+    """A restricted case (CLA-3) asked for by someone signed in without a second factor."""
+
+
+def _gate(case_id: str | None) -> None:
+    """Restricted cases (CLA-3) are read on the web page only after a second factor, as
+    CPOMS and MyConcern ask for elevated access. Only someone who may see the case learns
+    that it needs one: for anyone else it is 'not found', as before."""
+    if case_id is None:
+        return
+    case = _engine().case(case_id, _me())  # NotFound for an unknown or invisible case
+    if case.restricted and not session.get("second_factor"):
+        raise SecondFactorNeeded(
+            "Restricted cases are shown only to staff who signed in with a code from "
+            "their authenticator app. Ask whoever looks after Liaison to set one up for "
+            "you (liaison users second-factor), then sign out and in again.")
+
+
 def _here() -> str:
     return request.full_path.rstrip("?") if request.query_string else request.path
 
@@ -141,6 +160,11 @@ def _errors(app: Flask) -> None:
         return render_template("error.html", title="Page not found",
                                message="There is no such page, or you may not see it. "
                                        "Check the case or student id."), 404
+
+    @app.errorhandler(SecondFactorNeeded)
+    def second_factor_needed(exc: SecondFactorNeeded) -> Any:
+        return render_template("error.html", title="This case needs your second factor",
+                               message=str(exc)), 403
 
     @app.errorhandler(PermissionDenied)
     def refused(exc: PermissionDenied) -> Any:
@@ -245,13 +269,20 @@ def _case_routes(app: Flask) -> None:
         engine = _engine()
         wanted = {k: request.args.get(k) or None for k in ("workflow", "state", "student")}
         holder = request.args.get("holder") or None
+        q = (request.args.get("q") or "").strip()
         rows = [c for c in engine.cases(_me(), **wanted) if not holder or c.holder == holder]
+        names = {s.id: f"{s.first_name} {s.last_name}" for s in engine.student_choices()}
+        if q:
+            exact = [c for c in rows if c.case.upper() == q.upper()]
+            if exact:  # a case number typed whole: straight to the case
+                return redirect(url_for("case", case_id=exact[0].case))
+            rows = [c for c in rows if _matches(q, c.case, c.student, names.get(c.student))]
         page = max(1, request.args.get("page", 1, type=int))
         shown = rows[(page - 1) * PAGE:page * PAGE]
         return render_template("cases.html", rows=shown, total=len(rows), page=page,
                                pages=max(1, -(-len(rows) // PAGE)), wanted=wanted,
-                               holder=holder or "", workflows=engine.school.workflows,
-                               title="Cases")
+                               holder=holder or "", q=q, names=names,
+                               workflows=engine.school.workflows, title="Cases")
 
     @app.get("/cases/<case_id>")
     def case(case_id: str) -> Any:
@@ -260,6 +291,7 @@ def _case_routes(app: Flask) -> None:
     @app.route("/cases/<case_id>/events/<event>", methods=["GET", "POST"])
     def event(case_id: str, event: str) -> Any:
         engine = _engine()
+        _gate(case_id)
         view = engine.view(case_id, _me())
         offered = {a.name: a for a in engine.actions(case_id, _me())}
         action = offered.get(event)
@@ -288,16 +320,27 @@ def _case_routes(app: Flask) -> None:
 
     @app.get("/documents/<name>")
     def document(name: str) -> Any:
+        _gate(_engine().document_case(name, _me()))
         path = _engine().document_file(name, _me())
         return send_file(path, as_attachment=True, download_name=path.name)
 
 
+def _matches(q: str, *values: str | None) -> bool:
+    """The search box: every word typed is in the case number, student id or name."""
+    text = " ".join(v for v in values if v).casefold()
+    return all(word in text for word in q.casefold().split())
+
+
 def _case_page(case_id: str) -> Any:
     engine = _engine()
+    _gate(case_id)
     view = engine.view(case_id, _me())
+    restricted = engine.case(case_id, _me()).restricted
     return render_template(
         "case.html", case=view, title=f"{view.case} {view.title}",
-        actions=engine.actions(case_id, _me()), history=engine.history(case_id, _me()),
+        actions=engine.actions(case_id, _me()),
+        history=engine.history(case_id, _me(), noted=False),
+        readers=engine.reads_of(case_id, _me()) if restricted else None,
         student=engine.student(view.student),
         pdfs={d["path"] for d in view.documents if engine.has_print_copy(d["path"])},
         field_titles=_titles(engine, view.workflow))
