@@ -340,6 +340,25 @@ def test_the_search_never_finds_a_case_one_may_not_see(as_staff: Callable[[str],
     assert hidden not in text(office.get("/cases?q=Ethan"))
 
 
+def test_the_report_page_draws_each_indicator_by_month(as_staff: Callable[[str], Any],
+                                                      liaison: Liaison) -> None:
+    open_conduct(liaison)
+    open_conduct(liaison, student="S1001", contact="C2001")
+    client = as_staff("HT01")
+    page = text(client.get("/report"))
+    assert "<svg" in page and "<script" not in page
+    month = liaison.clock().strftime("%b")
+    # The chart's accessible name carries the numbers, as the table beside it does.
+    assert "Incidents of disrespectful behaviour recorded by month:" in page
+    assert f"{month} 2" in page
+    assert "Incidents of disrespectful behaviour recorded: 2" in page
+    assert "Site bans issued: 0" in page
+    later = text(client.get("/report?from=2030-01-01&to=2030-02-01"))
+    assert "Incidents of disrespectful behaviour recorded: 0" in later
+    bad = client.get("/report?from=someday")
+    assert bad.status_code == 400 and "&#39;someday&#39; is not a date" in text(bad)
+
+
 def with_code(client: Any, users: Users, liaison: Liaison, staff: str) -> Any:
     """``staff`` signed in with a second factor, enrolled now."""
     secret = users.enrol_second_factor(staff).as_json()["secret"]

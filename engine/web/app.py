@@ -39,7 +39,7 @@ from engine.errors import LiaisonError, NotFound, PermissionDenied, SignInRefuse
 from engine.service import due as due_lists
 from engine.service.liaison import Liaison
 from engine.service.users import Users, session_key
-from engine.web import forms
+from engine.web import chart, forms
 
 log = logging.getLogger("liaison.web")
 PUBLIC = {"sign_in", "sign_in_code", "static"}
@@ -380,6 +380,17 @@ def _people(engine: Liaison, student_id: str) -> forms.People:
         student=[(student.id, f"{student.first_name} {student.last_name} (student)")])
 
 
+def _day(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        from engine.errors import InputError
+
+        raise InputError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
 def _moment(value: str) -> dt.datetime | None:
     if not value:
         return None
@@ -411,6 +422,21 @@ def _other_routes(app: Flask) -> None:
                                    student=student, students=engine.student_choices(),
                                    title="Open a case")
         return _open_form(workflow, student)
+
+    @app.get("/report")
+    def report() -> Any:
+        from engine.service import report as indicators
+
+        engine = _engine()
+        today = engine.clock().date()
+        first = _day(request.args.get("from")) or indicators.school_year_start(today)
+        last = _day(request.args.get("to")) or today
+        made = indicators.report(engine, _me(), first, last)
+        return render_template(
+            "report.html", report=made, title="Report", statuses=indicators.STATUSES,
+            titles={n: w.title for n, w in engine.school.workflows.items()},
+            charts=[chart.bars(i["title"], i["by_month"], made.months)
+                    for i in made.indicators])
 
     @app.get("/workflows")
     def workflows() -> Any:
