@@ -359,6 +359,48 @@ def test_the_report_page_draws_each_indicator_by_month(as_staff: Callable[[str],
     assert bad.status_code == 400 and "&#39;someday&#39; is not a date" in text(bad)
 
 
+def upload(client: Any, kind: str, data: bytes, name: str = "export.csv") -> Any:
+    return client.post("/import", data={"csrf_token": token(client, "/import"), "kind": kind,
+                                        "file": (BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_the_office_imports_the_mis_exports_from_the_page(as_staff: Callable[[str], Any],
+                                                         liaison: Liaison) -> None:
+    office = as_staff("OF01")
+    assert "Import" in text(office.get("/"))
+    students = b"id,first_name,last_name,year,form,house\nS9001,Ada,Lovelace,7,7P,Kestrel\n"
+    done = upload(office, "students", students, "students.csv")
+    assert done.status_code == 302
+    assert "Imported 1 students from students.csv." in text(office.get("/import"))
+    assert liaison.student("S9001").last_name == "Lovelace"
+
+
+def test_a_bad_export_lists_each_bad_row_and_imports_nothing(as_staff: Callable[[str], Any],
+                                                            liaison: Liaison) -> None:
+    office = as_staff("OF01")
+    before = snapshot(liaison)
+    bad = (b"id,first_name,last_name,year,form,house\n"
+           b"S9001,Ada,Lovelace,7,7P,Kestrel\n"
+           b"S9002,,Turing,seven,7P,Kestrel\n"
+           b"S9003,<b>Grace</b>,Hopper,8,8R,Heron\n"
+           b"S9004,Alan,Hodges,15,7P,Kestrel\n")
+    response = upload(office, "students", bad, "students.csv")
+    page = text(response)
+    assert response.status_code == 422 and "Nothing was imported" in page
+    assert "students.csv:3:" in page and "students.csv:5:" in page
+    assert "<b>Grace" not in page  # the file's text is escaped on the page
+    assert snapshot(liaison) == before
+    with pytest.raises(Exception, match="no student 'S9001'"):
+        liaison.student("S9001")
+
+
+def test_a_teacher_may_not_import(as_staff: Callable[[str], Any]) -> None:
+    teacher = as_staff("HY09")
+    assert "/import" not in text(teacher.get("/"))
+    assert teacher.get("/import").status_code == 403
+
+
 def with_code(client: Any, users: Users, liaison: Liaison, staff: str) -> Any:
     """``staff`` signed in with a second factor, enrolled now."""
     secret = users.enrol_second_factor(staff).as_json()["secret"]

@@ -282,7 +282,7 @@ class Records:
         trail, each document's file against its SHA-256 and the newest seal (issue 11);
         Tampered names the first link that does not hold. For leaders (school.yaml
         groups): a case they may not see is not named."""
-        who = self._leader(actor_id, "verify the audit trail")
+        who = self.leader(actor_id, "verify the audit trail")
         if case is not None:
             self.case(case, actor_id)
         result = self.store.verify(self.school.root, case)
@@ -297,7 +297,7 @@ class Records:
     def audit_seal(self, actor_id: str) -> Message:
         """Seal every event recorded so far now (the engine also seals at the day's first
         change); the newest seal's hash, to keep outside the school's server."""
-        self._leader(actor_id, "seal the audit trail")
+        self.leader(actor_id, "seal the audit trail")
         made = self.store.seal(self.clock().isoformat(timespec="seconds"))
         newest = self.store.newest_seal()
         if newest is None:
@@ -307,7 +307,7 @@ class Records:
                         f" on {newest['sealed_on']}; keep this hash: {newest['hash']}",),
                        {"seal": newest})
 
-    def _leader(self, actor_id: str, what: str) -> Staff:
+    def leader(self, actor_id: str, what: str) -> Staff:
         who = self.school.member(actor_id)
         leaders = self.school.group("leaders")
         if not who.roles & leaders:

@@ -117,7 +117,8 @@ def _guards(app: Flask) -> None:
         if g.get("staff"):
             me = engine.school.member(g.staff)
             due = due_lists.due_list(engine, me.id, engine.clock())
-            out.update(me=me, due_count=len(due))
+            out.update(me=me, due_count=len(due),
+                       may_import=bool(me.roles & engine.school.group("leaders")))
         return out
 
 
@@ -422,6 +423,29 @@ def _other_routes(app: Flask) -> None:
                                    student=student, students=engine.student_choices(),
                                    title="Open a case")
         return _open_form(workflow, student)
+
+    @app.route("/import", methods=["GET", "POST"])
+    def import_people() -> Any:
+        from engine.errors import ImportRowError
+
+        engine = _engine()
+        engine.leader(_me(), "import the MIS's exports")
+        problems: list[str] = []
+        if request.method == "POST":
+            kind = request.form.get("kind", "")
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                problems = ["Choose the CSV file to import."]
+            else:
+                try:
+                    count = engine.import_upload(kind, upload.read(), upload.filename, _me())
+                except ImportRowError as exc:
+                    problems = str(exc).splitlines()
+                else:
+                    flash(f"Imported {count} {kind} from {upload.filename}.")
+                    return redirect(url_for("import_people"))
+        return render_template("import.html", problems=problems, title="Import"), \
+            422 if problems else 200
 
     @app.get("/report")
     def report() -> Any:
