@@ -25,10 +25,10 @@ from typing import Any
 
 from engine.core import context as ctx
 from engine.core import coordination, derive, machine, plan, rules
+from engine.core import people as exports
 from engine.core.compose import BanCases, Composed, Letter, Snapshot, compose
 from engine.core.definitions import Event, Field, Workflow
 from engine.core.fields import People, parse_fields
-from engine.core import people as exports
 from engine.core.people import Contact, Student
 from engine.core.plan import Plan
 from engine.core.rows import CaseMove, CaseRow, Change, DocumentRow, EventRow
