@@ -29,7 +29,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def users(liaison: Liaison) -> Users:
     u = Users(liaison)
-    for staff in ("OF01", "HY09", "HT01"):
+    for staff in ("OF01", "HY09", "HT01", "FT01"):
         u.set_password(staff, PASSWORD)
     return u
 
@@ -399,6 +399,81 @@ def test_a_teacher_may_not_import(as_staff: Callable[[str], Any]) -> None:
     teacher = as_staff("HY09")
     assert "/import" not in text(teacher.get("/"))
     assert teacher.get("/import").status_code == 403
+
+
+OPTIONS_EVENING = {"who": "year", "year": "9", "evening_date": "2026-12-10",
+                   "start_time": "18:00", "end_time": "20:00", "venue": "the Main Hall",
+                   "return_by": "2026-12-04"}
+
+
+def send_letters(client: Any, template: str, data: dict[str, Any]) -> Any:
+    path = f"/letters/{template}"
+    return client.post(path, data={"csrf_token": token(client, path), **data},
+                       content_type="multipart/form-data")
+
+
+def test_nsw_4_the_office_sends_a_letter_home_to_a_year_once(as_staff: Callable[[str], Any],
+                                                            liaison: Liaison) -> None:
+    office = as_staff("OF01")
+    listed = text(office.get("/letters"))
+    assert "Options evening" in listed and "conduct" not in listed  # batch letters only
+    page = text(office.get("/letters/options_evening.docx"))
+    assert 'type="date"' in page and 'type="time"' in page
+    sent = send_letters(office, "options_evening.docx", {**OPTIONS_EVENING, "do": "send"})
+    assert sent.status_code == 200, text(sent)
+    assert "6 letters made for 5 students" in text(sent)
+    rows = [d for d in liaison.store.documents() if d["batch_key"]]
+    assert len(rows) == 6 and {r["template"] for r in rows} == {"options_evening.docx"}
+    mine = next(r for r in rows if r["recipient_id"] == "C2001")
+    letter = "\n".join(p.text for p in Document(liaison.school.root / mine["path"]).paragraphs)
+    assert "Dear Mrs Hughes" in letter and "Thursday 10 December 2026" in letter
+    again = send_letters(office, "options_evening.docx", {**OPTIONS_EVENING, "do": "send"})
+    assert "0 letters made" in text(again) and "6 made before in this batch" in text(again)
+
+
+def test_a_preview_is_a_download_and_records_nothing(as_staff: Callable[[str], Any],
+                                                     liaison: Liaison) -> None:
+    office = as_staff("OF01")
+    before = snapshot(liaison)
+    got = send_letters(office, "options_evening.docx", {**OPTIONS_EVENING, "do": "preview"})
+    assert got.status_code == 200
+    assert "attachment" in got.headers["Content-Disposition"]
+    letter = "\n".join(p.text for p in Document(BytesIO(got.data)).paragraphs)
+    assert "Thursday 10 December 2026" in letter and "the Main Hall" in letter
+    assert snapshot(liaison) == before
+
+
+def test_a_praise_letter_to_an_uploaded_list_gives_each_student_their_own_words(
+        as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    office = as_staff("OF01")
+    listed = b"id,achievement\nS1004,helping at the <Year 7> open evening & more\n"
+    sent = send_letters(office, "praise_letter.docx", {
+        "who": "list", "students": (BytesIO(listed), "praise.csv"), "term": "autumn",
+        "do": "send"})
+    assert sent.status_code == 200, text(sent)
+    rows = [d for d in liaison.store.documents() if d["batch_key"]]
+    assert {r["student_id"] for r in rows} == {"S1004"}
+    letter = "\n".join(p.text for p in Document(liaison.school.root / rows[0]["path"])
+                        .paragraphs)
+    assert "Helping at the <Year 7> open evening & more." in letter
+
+
+def test_a_letter_home_with_a_field_missing_or_by_a_tutor_sends_nothing(
+        as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    office = as_staff("OF01")
+    missing = send_letters(office, "options_evening.docx",
+                           {**OPTIONS_EVENING, "venue": "", "do": "send"})
+    assert missing.status_code == 422 and "Nothing was sent" in text(missing)
+    assert "fill in venue: the letter prints it" in text(missing)
+    assert 'value="the Main Hall"' not in text(missing) and 'value="2026-12-10"' in text(missing)
+    nobody = send_letters(office, "options_evening.docx", {**OPTIONS_EVENING, "who": "",
+                                                           "do": "send"})
+    assert "say whom the letters are for" in text(nobody)
+    tutor = as_staff("FT01")
+    refused = send_letters(tutor, "options_evening.docx", {**OPTIONS_EVENING, "do": "send"})
+    assert refused.status_code == 422 and "may not send batch letters" in text(refused)
+    assert not [d for d in liaison.store.documents() if d["batch_key"]]
+    assert office.get("/letters/conduct_formal_warning.docx").status_code == 400
 
 
 def with_code(client: Any, users: Users, liaison: Liaison, staff: str) -> Any:

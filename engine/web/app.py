@@ -39,7 +39,7 @@ from engine.errors import LiaisonError, NotFound, PermissionDenied, SignInRefuse
 from engine.service import due as due_lists
 from engine.service.liaison import Liaison
 from engine.service.users import Users, session_key
-from engine.web import chart, forms
+from engine.web import chart, forms, letters_home
 
 log = logging.getLogger("liaison.web")
 PUBLIC = {"sign_in", "sign_in_code", "static"}
@@ -202,6 +202,7 @@ def _routes(app: Flask) -> None:
     _sign_in_routes(app)
     _case_routes(app)
     _other_routes(app)
+    letters_home.routes(app, _engine, _me)
 
 
 def _sign_in_routes(app: Flask) -> None:
