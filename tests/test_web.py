@@ -329,7 +329,7 @@ def test_the_search_box_finds_a_student_by_name_or_goes_to_a_case_by_number(
     assert liam in both
     straight = client.get(f"/cases?q={ethan.lower()}")
     assert straight.status_code == 302 and straight.headers["Location"] == f"/cases/{ethan}"
-    assert "0 cases." in text(client.get("/cases?q=nobody+called+this"))
+    assert "0 cases, newest first." in text(client.get("/cases?q=nobody+called+this"))
 
 
 def test_the_search_never_finds_a_case_one_may_not_see(as_staff: Callable[[str], Any],

@@ -95,6 +95,27 @@ class Records:
             return True
         return workflow.visible_to_opener and case.opened_by == who.id
 
+    def seen_by(self, who: Staff) -> dict[str, Any]:
+        """``can_see`` as the store's queries take it: the restricted workflows whose
+        cases this member of staff sees (a workflow no longer restricted counts as one),
+        and those whose cases they see when they opened them."""
+        workflows = {w.name for w in self.school.workflows.values()
+                     if not w.restricted or who.roles & w.visible_roles}
+        opener = {w.name for w in self.school.workflows.values()
+                  if w.restricted and w.visible_to_opener}
+        return {"me": who.id, "workflows": workflows, "opener_workflows": opener}
+
+    def case_page(self, actor_id: str, filters: Mapping[str, str | None], search: str,
+                  page: int, size: int) -> tuple[int, list[dict[str, Any]]]:
+        """One page of the cases this member of staff may see (CLA-3), newest first, of
+        a workflow, state, student or holder, and every word of ``search`` in the case
+        number or the student's name; and how many there are in all."""
+        who = self.school.member(actor_id)
+        if filters.get("workflow"):
+            self.school.workflow(str(filters["workflow"]))  # NotFound for an unknown one
+        return self.store.case_page(filters, self.seen_by(who), search.split(),
+                                    (page - 1) * size, size)
+
     def _visible(self, case: CaseRow, who: Staff) -> CaseRow:
         """The case, if this member of staff may see it; an invisible case is 'not found'."""
         if not self.can_see(case, who):
@@ -143,8 +164,10 @@ class Records:
         for case in self.visible_cases(actor_id, student=student.id):
             if case.workflow in self.school.workflows:  # not one whose file was removed
                 latest[case.workflow] = case  # cases come oldest first
-        seen = {c.id for c in self.visible_cases(actor_id)}
         bans = self.bans_in_force()
+        who = self.school.member(actor_id)
+        ban_cases = {case for held in bans.values() for case, _ in held}
+        seen = {c for c in ban_cases if self.can_see(self.store.case(c), who)}
         return StudentRecord(
             student=dataclasses.asdict(student),
             contacts=[_marked(c, bans.get(c.id, ()), seen) for c in self.contacts(student.id)],

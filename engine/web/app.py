@@ -116,7 +116,9 @@ def _guards(app: Flask) -> None:
         out: dict[str, Any] = {"school": engine.school.profile.name, "me": None}
         if g.get("staff"):
             me = engine.school.member(g.staff)
-            due = due_lists.due_list(engine, me.id, engine.clock())
+            due = g.get("due")  # Today has read it already: once a page, not twice
+            if due is None:
+                due = due_lists.due_list(engine, me.id, engine.clock())
             out.update(me=me, due_count=len(due),
                        may_import=bool(me.roles & engine.school.group("leaders")))
         return out
@@ -263,6 +265,8 @@ def _case_routes(app: Flask) -> None:
         engine = _engine()
         everyone = request.args.get("all") == "1"
         due = due_lists.due_list(engine, _me(), engine.clock(), everyone)
+        if not everyone:
+            g.due = due
         return render_template("today.html", due=due, everyone=everyone, title="Today",
                                may_all=due_lists.may_list_all(engine, _me()))
 
@@ -272,19 +276,19 @@ def _case_routes(app: Flask) -> None:
         wanted = {k: request.args.get(k) or None for k in ("workflow", "state", "student")}
         holder = request.args.get("holder") or None
         q = (request.args.get("q") or "").strip()
-        rows = [c for c in engine.cases(_me(), **wanted) if not holder or c.holder == holder]
-        names = {s.id: f"{s.first_name} {s.last_name}" for s in engine.student_choices()}
+        filters = {"workflow": wanted["workflow"], "state": wanted["state"],
+                   "student_id": wanted["student"], "holder": holder}
         if q:
-            exact = [c for c in rows if c.case.upper() == q.upper()]
-            if exact:  # a case number typed whole: straight to the case
-                return redirect(url_for("case", case_id=exact[0].case))
-            rows = [c for c in rows if _matches(q, c.case, c.student, names.get(c.student))]
+            exact = engine.case_page(_me(), {"id": q.upper()}, "", 1, 1)[1]
+            if exact:
+                # a case number typed whole: straight to the case
+                return redirect(url_for("case", case_id=exact[0]["id"]))
         page = max(1, request.args.get("page", 1, type=int))
-        shown = rows[(page - 1) * PAGE:page * PAGE]
-        return render_template("cases.html", rows=shown, total=len(rows), page=page,
-                               pages=max(1, -(-len(rows) // PAGE)), wanted=wanted,
-                               holder=holder or "", q=q, names=names,
-                               workflows=engine.school.workflows, title="Cases")
+        total, rows = engine.case_page(_me(), filters, q, page, PAGE)
+        return render_template("cases.html", rows=rows, total=total, page=page,
+                               pages=max(1, -(-total // PAGE)), wanted=wanted,
+                               holder=holder or "", q=q, workflows=engine.school.workflows,
+                               title="Cases")
 
     @app.get("/cases/<case_id>")
     def case(case_id: str) -> Any:
@@ -325,12 +329,6 @@ def _case_routes(app: Flask) -> None:
         _gate(_engine().document_case(name, _me()))
         path = _engine().document_file(name, _me())
         return send_file(path, as_attachment=True, download_name=path.name)
-
-
-def _matches(q: str, *values: str | None) -> bool:
-    """The search box: every word typed is in the case number, student id or name."""
-    text = " ".join(v for v in values if v).casefold()
-    return all(word in text for word in q.casefold().split())
 
 
 def _case_page(case_id: str) -> Any:
