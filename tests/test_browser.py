@@ -315,7 +315,8 @@ def test_a_query_is_logged_and_acknowledged_with_the_keyboard_alone(served: str,
 
 
 PAGES = ("/", "/cases", "/open", "/letters", "/letters/options_evening.docx", "/report",
-         "/import", "/workflows", "/students/S1004", "/cases/NO-SUCH-CASE")
+         "/import", "/workflows", "/workflows/conduct_escalation", "/students/S1004",
+         "/cases/NO-SUCH-CASE")
 
 
 def test_every_page_has_no_serious_accessibility_violations(served: str, browser: Any,
@@ -339,3 +340,15 @@ def test_every_page_has_no_serious_accessibility_violations(served: str, browser
                       if v["impact"] in ("serious", "critical")]
                for path, got in found.items()}
     assert not any(serious.values()), serious
+
+
+def test_a_workflow_diagram_is_drawn_by_the_vendored_mermaid(served: str, browser: Any) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _sign_in(page, served, "HY09")
+    page.goto(f"{served}/workflows/home_visit")
+    page.locator("pre.mermaid svg").wait_for()
+    assert "proposed" in (page.locator("pre.mermaid svg").text_content() or "").lower()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    _shot(page, "workflow")

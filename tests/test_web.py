@@ -476,6 +476,24 @@ def test_a_letter_home_with_a_field_missing_or_by_a_tutor_sends_nothing(
     assert office.get("/letters/conduct_formal_warning.docx").status_code == 400
 
 
+def test_a_workflow_page_shows_its_diagram_steps_and_clauses(as_staff: Callable[[str], Any]
+                                                            ) -> None:
+    client = as_staff("HY09")
+    assert 'href="/workflows/home_visit"' in text(client.get("/workflows"))
+    response = client.get("/workflows/home_visit")
+    page = text(response)
+    assert response.status_code == 200
+    assert '<pre class="mermaid"' in page and "stateDiagram-v2" in page
+    assert "/static/vendor/mermaid-11.17.2.min.js" in page  # vendored, no CDN
+    assert "BEM-" in page and "Who may" in page
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "style-src 'self' 'unsafe-inline'" in policy
+    assert "'unsafe-inline'" not in client.get("/").headers["Content-Security-Policy"]
+    assert client.get("/workflows/no_such_workflow").status_code == 404
+    with client.get("/static/vendor/mermaid-11.17.2.min.js") as script:
+        assert script.status_code == 200
+
+
 def with_code(client: Any, users: Users, liaison: Liaison, staff: str) -> Any:
     """``staff`` signed in with a second factor, enrolled now."""
     secret = users.enrol_second_factor(staff).as_json()["secret"]

@@ -100,7 +100,7 @@ def _guards(app: Flask) -> None:
 
     @app.after_request
     def headers(response: Any) -> Any:
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
@@ -467,6 +467,19 @@ def _other_routes(app: Flask) -> None:
 
         return render_template("workflows.html", title="Workflows",
                                rows=school_views.workflows(_engine().school.root))
+
+    @app.get("/workflows/<name>")
+    def workflow(name: str) -> Any:
+        from engine.service import school as school_views
+
+        root = _engine().school.root
+        shown = school_views.workflow(root, name).data  # NotFound for an unknown name
+        page = render_template("workflow.html", w=shown, title=shown["title"],
+                               diagram=school_views.diagram(root, name))
+        # Mermaid writes a <style> into the SVG it draws: this page alone allows inline
+        # style (never inline script).
+        return page, 200, {"Content-Security-Policy": CSP.replace(
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'")}
 
 
 def _open_form(workflow: Any, student_id: str) -> Any:
