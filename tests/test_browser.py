@@ -352,3 +352,18 @@ def test_a_workflow_diagram_is_drawn_by_the_vendored_mermaid(served: str, browse
     assert "proposed" in (page.locator("pre.mermaid svg").text_content() or "").lower()
     assert not [e for e in errors if "Content Security Policy" in e], errors
     _shot(page, "workflow")
+
+
+def test_the_cases_search_narrows_as_one_types(served: str, browser: Any, school: Path) -> None:
+    """htmx (vendored) updates the results as the search is typed, without a page load."""
+    _banned_parent(school)  # two cases of Liam O'Brien
+    page = browser.new_page()
+    _sign_in(page, served, "HY09")
+    page.goto(f"{served}/cases")
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    page.get_by_label("Search: a student's name or a case number").press_sequentially(
+        "nobody by this name")
+    page.get_by_text("0 cases, newest first.").wait_for()
+    assert loads == []  # the table changed in place
+    assert "q=nobody" in page.url  # and the address says what is shown
