@@ -329,6 +329,16 @@ def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
+def _visible_to(seen: Mapping[str, Any]) -> Any:
+    """``Records.can_see`` as a predicate on cases (``Records.seen_by`` gives ``seen``):
+    every case not restricted, and restricted ones of the workflows the member of staff
+    sees, or of those whose cases they see when they opened them (CLA-3)."""
+    return or_(cases.c.restricted.is_(False),
+               cases.c.workflow.in_(sorted(seen["workflows"])),
+               and_(cases.c.workflow.in_(sorted(seen["opener_workflows"])),
+                    cases.c.opened_by == seen["me"]))
+
+
 class Reads:
     """The store's queries, on one connection inside one transaction: a use case reads
     everything it needs through one of these (``Store.reads``), not one transaction each."""
@@ -409,11 +419,7 @@ class Reads:
         may see what, as ``Records.seen_by`` gives it: restricted cases only of the
         ``workflows`` listed, or of the ``opener_workflows`` when ``me`` opened them.
         ``words``: each must be in the case number or the student's name."""
-        visible = or_(cases.c.restricted.is_(False),
-                      cases.c.workflow.in_(sorted(seen["workflows"])),
-                      and_(cases.c.workflow.in_(sorted(seen["opener_workflows"])),
-                           cases.c.opened_by == seen["me"]))
-        where = [visible] + [cases.c[k] == v for k, v in filters.items() if v is not None]
+        where = [_visible_to(seen)] + [cases.c[k] == v for k, v in filters.items() if v is not None]
         for word in words:
             like = f"%{word.replace('%', '').replace('_', '')}%"
             where.append(or_(cases.c.id.ilike(like), students.c.first_name.ilike(like),
@@ -426,6 +432,19 @@ class Reads:
                        students.c.last_name).select_from(joined).where(*where) \
             .order_by(cases.c.opened_at.desc(), cases.c.id.desc()).offset(offset).limit(limit)
         return int(total or 0), [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def open_deadline_count(self, until: str, holders: Iterable[str] | None,
+                            seen: Mapping[str, Any]) -> int:
+        """How many open deadlines due by ``until`` (of cases held by ``holders``, if
+        given) a member of staff may see: the web page's count in its header, without
+        reading the rows."""
+        query = (select(func.count()).select_from(deadlines)
+                 .join(cases, cases.c.id == deadlines.c.case_id)
+                 .where(deadlines.c.status == "open", deadlines.c.due_on <= until,
+                        _visible_to(seen)))
+        if holders is not None:
+            query = query.where(cases.c.holder.in_(sorted(holders)))
+        return int(self.conn.scalar(query) or 0)
 
     def cases_in(self, states_by_workflow: Mapping[str, Iterable[str]],
                  contact_ids: Iterable[str] | None = None) -> list[CaseRow]:
@@ -643,6 +662,7 @@ class Store:
     count = _one_read(Reads.count)
     views_of = _one_read(Reads.views_of)
     case_page = _one_read(Reads.case_page)
+    open_deadline_count = _one_read(Reads.open_deadline_count)
 
     def record_view(self, case_id: str, staff_id: str, staff_name: str, what: str,
                     door: str, at: str) -> None:

@@ -117,9 +117,9 @@ def _guards(app: Flask) -> None:
         if g.get("staff"):
             me = engine.school.member(g.staff)
             due = g.get("due")  # Today has read it already: once a page, not twice
-            if due is None:
-                due = due_lists.due_list(engine, me.id, engine.clock())
-            out.update(me=me, due_count=len(due),
+            count = len(due) if due is not None else \
+                due_lists.due_count(engine, me.id, engine.clock())
+            out.update(me=me, due_count=count,
                        may_import=bool(me.roles & engine.school.group("leaders")))
         return out
 
