@@ -367,3 +367,26 @@ def test_the_cases_search_narrows_as_one_types(served: str, browser: Any, school
     page.get_by_text("0 cases, newest first.").wait_for()
     assert loads == []  # the table changed in place
     assert "q=nobody" in page.url  # and the address says what is shown
+
+
+def test_cla_3_a_disclosure_opens_for_the_headteacher_only_with_her_code(
+        served: str, browser: Any, school: Path) -> None:
+    engine = Liaison.at(school)
+    try:
+        case = engine.open("external_contact", "S1001", "FT01", {
+            "summary": ["Tutors a cousin"], "on_school_business": ["no"],
+            "contact": ["C2001"]}).case
+    finally:
+        engine.close()
+    page = browser.new_page()
+    _sign_in(page, served, "HT01")  # a password only
+    refused = page.goto(f"{served}/cases/{case}")
+    assert refused.status == 403
+    assert page.get_by_role("heading", name="This case needs your second factor").count() == 1
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in_with_code(page, served, "HT01", _enrol(school, "HT01"))
+    assert page.goto(f"{served}/cases/{case}").status == 200
+    readers = page.locator("table", has=page.get_by_role("columnheader", name="How"))
+    assert "Mrs" in readers.inner_text() or "HT01" in readers.inner_text()
+    assert "web page" in readers.inner_text()
+    _shot(page, "restricted-case")
