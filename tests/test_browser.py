@@ -185,3 +185,208 @@ def test_the_office_cannot_see_a_disclosure_by_its_address(served: str, browser:
     assert response.status == 404
     assert page.get_by_role("heading", name="Page not found").count() == 1
     _shot(page, "not-found")
+
+
+def _enrol(school: Path, staff: str) -> str:
+    engine = Liaison.at(school)
+    try:
+        return str(Users(engine).enrol_second_factor(staff).as_json()["secret"])
+    finally:
+        engine.close()
+
+
+def _sign_in_with_code(page: Any, base: str, staff: str, secret: str) -> None:
+    from engine.core import totp
+
+    page.goto(f"{base}/")
+    page.get_by_label("Staff ID").fill(staff)
+    page.get_by_label("Password").fill(PASSWORD_FOR_TESTS)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code").fill(totp.code(secret, totp.step_of(time.time())))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Today").wait_for()
+
+
+def _banned_parent(school: Path) -> tuple[str, str]:
+    """A conduct case of Mrs O'Brien (C2006) after a repeat incident, where the
+    headteacher may ban her (HSP-5); and a second case of hers."""
+    today = dt.date.today().isoformat()
+    engine = Liaison.at(school)
+    try:
+        opened = {"contact": ["C2006"], "incident_date": [today], "severity": ["concern"],
+                  "incident_summary": ["Shouted at reception staff"]}
+        case = engine.open("conduct_escalation", "S1004", "HY09", opened).case
+        engine.advance(case, "repeat_incident", "HY09", {
+            "repeat_date": [today], "repeat_summary": ["Abusive emails to three teachers"]})
+        second = engine.open("conduct_escalation", "S1004", "HY09", {
+            **opened, "incident_summary": ["Rude to the school nurse"]}).case
+    finally:
+        engine.close()
+    return case, second
+
+
+def test_hsp_5_the_headteacher_bans_a_parent_with_her_code_and_the_banner_follows(
+        served: str, browser: Any, school: Path) -> None:
+    case, second = _banned_parent(school)
+    secret = _enrol(school, "HT01")
+    page = browser.new_page()
+    _sign_in_with_code(page, served, "HT01", secret)
+    page.goto(f"{served}/cases/{case}")
+    title = "Ban the parent temporarily from the site and from contact with staff"
+    page.get_by_role("link", name=title).click()
+    day = dt.date.today()
+    page.get_by_label("The ban starts").fill((day + dt.timedelta(days=3)).isoformat())
+    page.get_by_label("Representations may be made until").fill(
+        (day + dt.timedelta(days=10)).isoformat())
+    page.get_by_label("The ban will be reviewed by").fill(
+        (day + dt.timedelta(days=40)).isoformat())
+    page.get_by_label("How the parent may still write to the school").fill(
+        "by letter to the School Office")
+    page.get_by_label("What you will tell the parent about why they are banned").fill(
+        "You sent abusive emails to three teachers")
+    page.get_by_label("What you will tell the parent about how the child will be dropped "
+                      "off").fill("Liam may be dropped off at the Orchard Lane gate")
+    _shot(page, "site-ban")
+    page.get_by_role("button", name=title).click()
+    assert "is now" in page.get_by_role("status").inner_text()
+    page.goto(f"{served}/cases/{second}")
+    banner = page.get_by_role("alert")
+    assert "Site ban in force" in banner.inner_text()
+    assert "by letter to the School Office" in banner.inner_text()
+    _shot(page, "banner")
+
+
+def test_the_office_is_refused_the_headteachers_events_and_a_form_without_its_token(
+        served: str, browser: Any, school: Path) -> None:
+    case, _ = _banned_parent(school)
+    page = browser.new_page()
+    _sign_in(page, served, "OF01")
+    page.goto(f"{served}/cases/{case}")
+    title = "Ban the parent temporarily from the site and from contact with staff"
+    assert page.get_by_role("link", name=title).count() == 0
+    refused = page.request.post(f"{served}/cases/{case}/events/issue_site_ban",
+                                form={"ban_from": dt.date.today().isoformat()})
+    assert refused.status == 400 and "security token" in refused.text()
+
+
+def test_five_bad_passwords_lock_the_account_in_the_browser(served: str,
+                                                            browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(f"{served}/sign-in")
+    for _ in range(5):
+        page.get_by_label("Staff ID").fill("HY09")
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+    assert "locked" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Staff ID").fill("HY09")
+    page.get_by_label("Password").fill(PASSWORD_FOR_TESTS)
+    page.get_by_role("button", name="Sign in").click()
+    assert "locked" in page.get_by_role("alert").inner_text()
+
+
+def test_a_query_is_logged_and_acknowledged_with_the_keyboard_alone(served: str,
+                                                                    browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(f"{served}/sign-in")
+    page.keyboard.type("OF01")  # Staff ID has the focus when the page opens
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD_FOR_TESTS)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Today").wait_for()
+    page.get_by_role("link", name="Open a case").focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Workflow").focus()
+    page.keyboard.press("ArrowDown")  # the first workflow the office may open
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # the first student
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # Next
+    page.get_by_role("button", name="Open the case").wait_for()
+    # Every input of the form and its button are reached with Tab, in order.
+    reached = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.textContent.trim() || "
+                                     "document.activeElement.name || ''"))
+        if reached[-1] == "Open the case":
+            break
+    assert reached[-1] == "Open the case", reached
+    assert "at" in reached  # the last input before the button
+
+
+PAGES = ("/", "/cases", "/open", "/letters", "/letters/options_evening.docx", "/report",
+         "/import", "/workflows", "/workflows/conduct_escalation", "/students/S1004",
+         "/cases/NO-SUCH-CASE")
+
+
+def test_every_page_has_no_serious_accessibility_violations(served: str, browser: Any,
+                                                            school: Path) -> None:
+    """axe-core on each page, signed in as the headteacher with her code: no serious or
+    critical violation (WCAG 2.2 AA as axe checks it)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    case, _ = _banned_parent(school)
+    secret = _enrol(school, "HT01")
+    page = browser.new_page()
+    axe = Axe()
+    found = {}
+    page.goto(f"{served}/sign-in")
+    found["/sign-in"] = axe.run(page).response["violations"]
+    _sign_in_with_code(page, served, "HT01", secret)
+    for path in (*PAGES, f"/cases/{case}", f"/cases/{case}/events/issue_site_ban"):
+        page.goto(f"{served}{path}")
+        found[path] = axe.run(page).response["violations"]
+    serious = {path: [(v["id"], v["impact"], v["nodes"][0]["html"][:80]) for v in got
+                      if v["impact"] in ("serious", "critical")]
+               for path, got in found.items()}
+    assert not any(serious.values()), serious
+
+
+def test_a_workflow_diagram_is_drawn_by_the_vendored_mermaid(served: str, browser: Any) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _sign_in(page, served, "HY09")
+    page.goto(f"{served}/workflows/home_visit")
+    page.locator("pre.mermaid svg").wait_for()
+    assert "proposed" in (page.locator("pre.mermaid svg").text_content() or "").lower()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    _shot(page, "workflow")
+
+
+def test_the_cases_search_narrows_as_one_types(served: str, browser: Any, school: Path) -> None:
+    """htmx (vendored) updates the results as the search is typed, without a page load."""
+    _banned_parent(school)  # two cases of Liam O'Brien
+    page = browser.new_page()
+    _sign_in(page, served, "HY09")
+    page.goto(f"{served}/cases")
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    page.get_by_label("Search: a student's name or a case number").press_sequentially(
+        "nobody by this name")
+    page.get_by_text("0 cases, newest first.").wait_for()
+    assert loads == []  # the table changed in place
+    assert "q=nobody" in page.url  # and the address says what is shown
+
+
+def test_cla_3_a_disclosure_opens_for_the_headteacher_only_with_her_code(
+        served: str, browser: Any, school: Path) -> None:
+    engine = Liaison.at(school)
+    try:
+        case = engine.open("external_contact", "S1001", "FT01", {
+            "summary": ["Tutors a cousin"], "on_school_business": ["no"],
+            "contact": ["C2001"]}).case
+    finally:
+        engine.close()
+    page = browser.new_page()
+    _sign_in(page, served, "HT01")  # a password only
+    refused = page.goto(f"{served}/cases/{case}")
+    assert refused.status == 403
+    assert page.get_by_role("heading", name="This case needs your second factor").count() == 1
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in_with_code(page, served, "HT01", _enrol(school, "HT01"))
+    assert page.goto(f"{served}/cases/{case}").status == 200
+    readers = page.locator("table", has=page.get_by_role("columnheader", name="How"))
+    assert "Mrs" in readers.inner_text() or "HT01" in readers.inner_text()
+    assert "web page" in readers.inner_text()
+    _shot(page, "restricted-case")

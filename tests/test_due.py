@@ -266,3 +266,19 @@ def test_holders_include_direct_reports_and_their_roles(liaison: Liaison) -> Non
     assert holders_for(staff["AH01"], staff) == {
         "AH01", "role:assistant_head", "role:senior_leader",
         "OF01", "role:office", "EAL1", "role:eal_coordinator", "role:subject_teacher"}
+
+
+def test_the_count_in_the_web_pages_header_is_the_due_lists_length(
+        school: Path, cases: dict[str, str]) -> None:
+    """``due_count`` counts in the store what ``due_list`` lists, for everyone: holders,
+    line managers, and the restricted case E only for those who may see it (CLA-3)."""
+    from engine.service.due import due_count, due_list
+
+    engine = Liaison.at(school, clock=Clock())
+    try:
+        now = dt.datetime(2026, 11, 23, 9, 0)
+        for who in engine.school.staff:
+            assert due_count(engine, who, now) == len(due_list(engine, who, now).items), who
+        assert {due_count(engine, w, now) for w in engine.school.staff} != {0}
+    finally:
+        engine.close()

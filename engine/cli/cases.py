@@ -80,6 +80,14 @@ def list_cases(actor: AsOpt, workflow: Filter = None, state: Filter = None,
 
 
 @app.command()
+def readers(case: CaseArg, actor: AsOpt, school: SchoolOpt = None,
+            as_json: JsonOpt = False) -> None:
+    """Who has read restricted CASE (CLA-3): each show, history and document, by whom."""
+    with liaison(school) as engine:
+        emit(engine.reads_of(case, actor), as_json)
+
+
+@app.command()
 def history(case: CaseArg, actor: AsOpt, school: SchoolOpt = None,
             as_json: JsonOpt = False) -> None:
     """The audit trail of CASE: who did what, when."""

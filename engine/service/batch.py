@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import context as ctx
+from engine.core import people
 from engine.core.compose import BanCases, ban_for, banned_contacts
 from engine.core.fields import BATCH_TYPES, batch_types, batch_value
 from engine.core.people import Student
@@ -77,6 +78,14 @@ class Selection:
     students: Path | None = None
     year: int | None = None
     form: str | None = None
+    uploaded: tuple[str, bytes] | None = None  # a list sent from the web page: (name, bytes)
+
+    @property
+    def listed(self) -> str | None:
+        """The student list's name, as messages about its rows say it."""
+        if self.uploaded is not None:
+            return self.uploaded[0]
+        return None if self.students is None else str(self.students)
 
 
 @dataclass
@@ -150,11 +159,11 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
     path = batch_template(engine.school, template)
     if pdf:
         pdf_tool()
-    students, own = _students(engine, selection)
-    own = _typed_columns(path, own, selection.students)
+    students, own = selected(engine, selection)
+    own = _typed_columns(path, own, selection.listed)
     columns = {column for values in own.values() for column in values}
     shared = _shared_values(path, given, columns)
-    _no_gaps(path, own, shared, selection.students)
+    _no_gaps(path, own, shared, selection.listed)
     run = _Run(engine, path, batch_id(path, shared, name), actor, shared)
     run.summary.students, run.summary.pdf = len(students), pdf
     if progress:
@@ -174,6 +183,18 @@ def preview(engine: Liaison, template: str, student_id: str, actor_id: str,
             given: Mapping[str, list[str]]) -> Preview:
     """One letter of the batch, to the student's first addressee, in a temporary folder;
     nothing is recorded."""
+    path = batch_template(engine.school, template)
+    data, recipient, count = preview_letter(engine, template, student_id, actor_id, given)
+    out = Path(tempfile.mkdtemp(prefix="liaison-preview-")) / f"{path.stem}-{student_id}.docx"
+    out.write_bytes(data)
+    return Preview(out, recipient, count)
+
+
+def preview_letter(engine: Liaison, template: str, student_id: str, actor_id: str,
+                   given: Mapping[str, list[str]]) -> tuple[bytes, str, int]:
+    """One letter of the batch to the student's first addressee, as bytes, with that
+    addressee's name and how many letters the student's contacts would get; nothing is
+    written or recorded (the web page's preview is a download)."""
     actor = engine.school.member(actor_id)
     path = batch_template(engine.school, template)
     shared = _shared_values(path, given, set())
@@ -185,9 +206,7 @@ def preview(engine: Liaison, template: str, student_id: str, actor_id: str,
     if not chosen.to:
         raise InputError(f"student {student.id} has no contact who may receive letters")
     data = letters.render(path, run.context(student, chosen.to[0], {}))
-    out = Path(tempfile.mkdtemp(prefix="liaison-preview-")) / f"{path.stem}-{student.id}.docx"
-    out.write_bytes(data)
-    return Preview(out, chosen.to[0].name, len(chosen.to))
+    return data, chosen.to[0].name, len(chosen.to)
 
 
 def templates(school: School) -> list[dict[str, Any]]:
@@ -266,7 +285,7 @@ def type_problems(path: Path) -> list[str]:
 
 
 def _typed_columns(path: Path, own: Mapping[str, Mapping[str, str]],
-                   listed: Path | None) -> dict[str, dict[str, str]]:
+                   listed: str | None) -> dict[str, dict[str, str]]:
     """A student list's values checked as their fields' types and written as printed;
     every bad cell refused before anything is made."""
     types = field_types(path)
@@ -320,7 +339,7 @@ def _shared_values(path: Path, given: Mapping[str, list[str]],
 
 
 def _no_gaps(path: Path, own: Mapping[str, Mapping[str, str]], shared: Mapping[str, Any],
-             listed: Path | None) -> None:
+             listed: str | None) -> None:
     """A blank cell of the student list is the --set value, or blank: refused if the
     letter prints it."""
     printed = _printed(path) - set(shared)
@@ -347,13 +366,18 @@ def batch_id(path: Path, shared: Mapping[str, Any], name: str | None) -> str:
     return f"{path.stem}-{hashlib.sha256(said.encode()).hexdigest()[:8]}"
 
 
-def _students(engine: Liaison,
-              selection: Selection) -> tuple[list[str], dict[str, dict[str, str]]]:
+def selected(engine: Liaison,
+             selection: Selection) -> tuple[list[str], dict[str, dict[str, str]]]:
     """The students selected, and the values of their own a student list gives."""
-    chosen = [s for s in (selection.students, selection.year, selection.form) if s is not None]
+    chosen = [s for s in (selection.students or selection.uploaded, selection.year,
+                          selection.form) if s is not None]
     if len(chosen) != 1:
         raise InputError("say whom the letters are for: one of --students FILE.csv, "
                          "--year N or --form F")
+    if selection.uploaded is not None:
+        name, data = selection.uploaded
+        listed = people.read_student_list(data, name, engine.store.all_student_ids())
+        return [student for student, _ in listed], dict(listed)
     if selection.students is not None:
         listed = read_student_list(selection.students, engine.store.all_student_ids())
         return [student for student, _ in listed], dict(listed)

@@ -69,6 +69,15 @@ def due_list(engine: Liaison, actor_id: str, now: dt.datetime,
     return DueList(who.id, tuple(sorted(items, key=_order)))
 
 
+def due_count(engine: Liaison, actor_id: str, now: dt.datetime) -> int:
+    """How many items ``due_list`` holds for this member of staff, counted by the store
+    (the web page shows it in every page's header)."""
+    who = engine.school.member(actor_id)
+    return engine.store.open_deadline_count(week_end(now.date()).isoformat(),
+                                            holders_for(who, engine.school.staff),
+                                            engine.seen_by(who))
+
+
 def _due(engine: Liaison, row: Mapping[str, Any], now: dt.datetime) -> Due:
     due_on = dt.date.fromisoformat(row["due_on"])
     due_at = dt.datetime.fromisoformat(row["due_at"]) if row["due_at"] else None

@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.core import context as ctx
 from engine.core import coordination, derive, machine, plan, rules
+from engine.core import people as exports
 from engine.core.compose import BanCases, Composed, Letter, Snapshot, compose
 from engine.core.definitions import Event, Field, Workflow
 from engine.core.fields import People, parse_fields
@@ -87,6 +88,18 @@ class Liaison(Records):
     def import_contacts(self, path: Path) -> int:
         rows = read_contacts(path, self.store.all_student_ids())
         return self.store.upsert_contacts(rows, dataclasses.asdict)
+
+    def import_upload(self, kind: str, data: bytes, name: str, actor_id: str) -> int:
+        """An MIS export uploaded on the web page (``kind``: students or contacts), for the
+        office and leaders (school.yaml groups). All or nothing, as ``liaison import``:
+        ImportRowError lists every bad row by ``NAME:LINE``."""
+        self.leader(actor_id, f"import {kind}")
+        if kind == "students":
+            return self.store.upsert_students(exports.read_students(data, name))
+        if kind == "contacts":
+            rows = exports.read_contacts(data, name, self.store.all_student_ids())
+            return self.store.upsert_contacts(rows, dataclasses.asdict)
+        raise InputError(f"nothing to import as '{kind}': students or contacts")
 
     # ------------------------------------------------------------------ what may be done
 

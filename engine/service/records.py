@@ -23,6 +23,7 @@ from engine.core.school import School, Staff
 from engine.errors import NotFound, PermissionDenied, Tampered
 from engine.letters import renderer as letters
 from engine.service.views import (
+    CaseRead,
     CaseSummary,
     CaseView,
     DocumentEntry,
@@ -44,6 +45,8 @@ def system_clock() -> dt.datetime:
 
 class Records:
     """One school directory and its case store, read as a member of staff may see them."""
+
+    door = "cli"  # how staff reach the records: the web page says "web" (case_views)
 
     def __init__(self, school: School, store: Store, clock: Clock = system_clock) -> None:
         self.school = school
@@ -91,6 +94,27 @@ class Records:
         if who.roles & workflow.visible_roles:
             return True
         return workflow.visible_to_opener and case.opened_by == who.id
+
+    def seen_by(self, who: Staff) -> dict[str, Any]:
+        """``can_see`` as the store's queries take it: the restricted workflows whose
+        cases this member of staff sees (a workflow no longer restricted counts as one),
+        and those whose cases they see when they opened them."""
+        workflows = {w.name for w in self.school.workflows.values()
+                     if not w.restricted or who.roles & w.visible_roles}
+        opener = {w.name for w in self.school.workflows.values()
+                  if w.restricted and w.visible_to_opener}
+        return {"me": who.id, "workflows": workflows, "opener_workflows": opener}
+
+    def case_page(self, actor_id: str, filters: Mapping[str, str | None], search: str,
+                  page: int, size: int) -> tuple[int, list[dict[str, Any]]]:
+        """One page of the cases this member of staff may see (CLA-3), newest first, of
+        a workflow, state, student or holder, and every word of ``search`` in the case
+        number or the student's name; and how many there are in all."""
+        who = self.school.member(actor_id)
+        if filters.get("workflow"):
+            self.school.workflow(str(filters["workflow"]))  # NotFound for an unknown one
+        return self.store.case_page(filters, self.seen_by(who), search.split(),
+                                    (page - 1) * size, size)
 
     def _visible(self, case: CaseRow, who: Staff) -> CaseRow:
         """The case, if this member of staff may see it; an invisible case is 'not found'."""
@@ -140,8 +164,10 @@ class Records:
         for case in self.visible_cases(actor_id, student=student.id):
             if case.workflow in self.school.workflows:  # not one whose file was removed
                 latest[case.workflow] = case  # cases come oldest first
-        seen = {c.id for c in self.visible_cases(actor_id)}
         bans = self.bans_in_force()
+        who = self.school.member(actor_id)
+        ban_cases = {case for held in bans.values() for case, _ in held}
+        seen = {c for c in ban_cases if self.can_see(self.store.case(c), who)}
         return StudentRecord(
             student=dataclasses.asdict(student),
             contacts=[_marked(c, bans.get(c.id, ()), seen) for c in self.contacts(student.id)],
@@ -151,9 +177,15 @@ class Records:
                      "opened_at": c.opened_at, "closed_at": c.closed_at}
                     for name, c in sorted(latest.items())])
 
-    def history(self, case_id: str, actor_id: str) -> Listing[HistoryEntry]:
-        """The audit trail of a case: who did what, when it happened, when it was entered."""
-        events = self.store.events(self.case(case_id, actor_id).id)
+    def history(self, case_id: str, actor_id: str, *, noted: bool = True
+                ) -> Listing[HistoryEntry]:
+        """The audit trail of a case: who did what, when it happened, when it was entered.
+        Reading a restricted case's trail is itself written down (``noted``; a page that
+        shows the trail with the case notes one reading, not two)."""
+        case = self.case(case_id, actor_id)
+        if noted:
+            self._noted(case, actor_id, "its history")
+        events = self.store.events(case.id)
         return listing(f"History of {case_id}", ("#", "event", "from", "to", "by", "when",
                                                  "recorded"),
                        [HistoryEntry.of(e) for e in events])
@@ -166,6 +198,7 @@ class Records:
             bans = self._bans(r.cases_in(self._ban_states(), [case.contact_id])
                               if case.contact_id else [])
             deadlines, documents = r.deadlines(case.id), r.documents(case_id=case.id)
+        self._noted(case, actor_id, "the case")  # after the read transaction, before shown
         workflow = self.school.workflow(case.workflow)
         return CaseView(
             case=case.id, workflow=case.workflow, title=workflow.title, state=case.state,
@@ -178,6 +211,21 @@ class Records:
                        for d in deadlines],
             documents=[{"template": d["template"], "recipient": d["recipient_name"],
                         "path": d["path"], "sha256": d["sha256"]} for d in documents])
+
+    def reads_of(self, case_id: str, actor_id: str) -> Listing[CaseRead]:
+        """Who has read a restricted case (CLA-3), oldest first; for those who may see it."""
+        case = self.case(case_id, actor_id)
+        return listing(f"Who has read {case.id}", ("by", "what", "door", "when"),
+                       [CaseRead.of(r) for r in self.store.views_of(case.id)])
+
+    def _noted(self, case: CaseRow, actor_id: str, what: str) -> None:
+        """A restricted case's record of who has read it (CLA-3): each reading, written
+        before the reader is shown anything, so a reading that is shown is never missing."""
+        if not case.restricted:
+            return
+        who = self.school.member(actor_id)
+        self.store.record_view(case.id, who.id, who.name, what, self.door,
+                               self.clock().isoformat(timespec="seconds"))
 
     # ------------------------------------------------------------------ letters
 
@@ -209,6 +257,8 @@ class Records:
         name, pdf = (document[:-4] + ".docx", True) if document.endswith(".pdf") \
             else (document, False)
         row = self._document(name, actor_id)
+        if row["case_id"] is not None:
+            self._noted(self.store.case(row["case_id"]), actor_id, Path(document).name)
         base = (self.school.root / "cases").resolve()
         path = (self.school.root / row["path"]).resolve()
         if pdf:
@@ -216,6 +266,11 @@ class Records:
         if not path.is_relative_to(base) or not path.is_file():
             raise NotFound(f"no document '{document}' (see 'liaison documents')")
         return path
+
+    def document_case(self, document: str, actor_id: str) -> str | None:
+        """The case a document (path or file name, or its PDF) belongs to, if any."""
+        name = document[:-4] + ".docx" if document.endswith(".pdf") else document
+        return self._document(name, actor_id)["case_id"]  # type: ignore[no-any-return]
 
     def has_print_copy(self, path: str) -> bool:
         """Whether a document (its path, as recorded) has a PDF print copy beside it."""
@@ -250,7 +305,7 @@ class Records:
         trail, each document's file against its SHA-256 and the newest seal (issue 11);
         Tampered names the first link that does not hold. For leaders (school.yaml
         groups): a case they may not see is not named."""
-        who = self._leader(actor_id, "verify the audit trail")
+        who = self.leader(actor_id, "verify the audit trail")
         if case is not None:
             self.case(case, actor_id)
         result = self.store.verify(self.school.root, case)
@@ -265,7 +320,7 @@ class Records:
     def audit_seal(self, actor_id: str) -> Message:
         """Seal every event recorded so far now (the engine also seals at the day's first
         change); the newest seal's hash, to keep outside the school's server."""
-        self._leader(actor_id, "seal the audit trail")
+        self.leader(actor_id, "seal the audit trail")
         made = self.store.seal(self.clock().isoformat(timespec="seconds"))
         newest = self.store.newest_seal()
         if newest is None:
@@ -275,7 +330,7 @@ class Records:
                         f" on {newest['sealed_on']}; keep this hash: {newest['hash']}",),
                        {"seal": newest})
 
-    def _leader(self, actor_id: str, what: str) -> Staff:
+    def leader(self, actor_id: str, what: str) -> Staff:
         who = self.school.member(actor_id)
         leaders = self.school.group("leaders")
         if not who.roles & leaders:

@@ -9,7 +9,7 @@ the store or prints.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -158,6 +158,28 @@ class HistoryEntry:
         e = self.row
         return [e.seq, e.event, e.from_state, e.to_state, f"{e.actor} {e.actor_name}",
                 e.occurred_at, e.recorded_at]
+
+
+@dataclass(frozen=True)
+class CaseRead:
+    """One reading of a restricted case (CLA-3): who, what, through which door, when."""
+
+    staff: str
+    name: str
+    what: str
+    door: str
+    at: str
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> CaseRead:
+        return cls(row["staff_id"], row["staff_name"], row["what"], row["door"],
+                   row["viewed_at"])
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def cells(self) -> list[Any]:
+        return [f"{self.staff} {self.name}", self.what, self.door, self.at]
 
 
 @dataclass(frozen=True)

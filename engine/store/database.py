@@ -183,6 +183,20 @@ sign_ins = Table(
     Column("outcome", String, nullable=False),  # signed_in | bad_password | bad_code | locked
 )
 
+# Each time a member of staff reads a restricted case (CLA-3), who, when, what and through
+# which door: the disclosure's own record of who has seen it. Append-only, never shown to
+# anyone who may not see the case.
+case_views = Table(
+    "case_views", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("staff_id", String, nullable=False),
+    Column("staff_name", String, nullable=False),
+    Column("what", String, nullable=False),  # the case | its history | a document's name
+    Column("door", String, nullable=False),  # cli | web
+    Column("viewed_at", String, nullable=False),
+)
+
 migrations = Table(
     "migrations", metadata,
     Column("name", String, primary_key=True),
@@ -241,13 +255,24 @@ def _logins(conn: Connection) -> None:
     sign_ins.create(conn, checkfirst=True)
 
 
+def _case_views(conn: Connection) -> None:
+    case_views.create(conn, checkfirst=True)
+
+
+def _opened_index(conn: Connection) -> None:
+    # The web page lists cases newest first, a page at a time: on this index a page is
+    # read by walking back from the newest, not by sorting 100,000 cases.
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_cases_opened ON cases (opened_at, id)")
+
+
 # Schema migrations: small named steps, applied once each, in order.
 MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
               ("0003_case_holder_index", _holder_index),
               ("0004_event_seq_index", _event_seq_index),
               ("0005_document_context", _document_context),
               ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
-              ("0008_logins", _logins))
+              ("0008_logins", _logins), ("0011_case_views", _case_views),
+              ("0012_cases_opened_index", _opened_index))
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
@@ -302,6 +327,16 @@ def seal_if_due(conn: Connection, day: str, at: str) -> None:
 
 def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
+
+
+def _visible_to(seen: Mapping[str, Any]) -> Any:
+    """``Records.can_see`` as a predicate on cases (``Records.seen_by`` gives ``seen``):
+    every case not restricted, and restricted ones of the workflows the member of staff
+    sees, or of those whose cases they see when they opened them (CLA-3)."""
+    return or_(cases.c.restricted.is_(False),
+               cases.c.workflow.in_(sorted(seen["workflows"])),
+               and_(cases.c.workflow.in_(sorted(seen["opener_workflows"])),
+                    cases.c.opened_by == seen["me"]))
 
 
 class Reads:
@@ -373,6 +408,43 @@ class Reads:
             if value is not None:
                 query = query.where(column == value)
         return [_case(r._mapping) for r in self.conn.execute(query)]
+
+    def case_page(self, filters: Mapping[str, str | None], seen: Mapping[str, Any],
+                  words: Iterable[str], offset: int, limit: int
+                  ) -> tuple[int, list[dict[str, Any]]]:
+        """One page of the cases a member of staff may see, newest first, and how many
+        there are in all: the web page's Cases (only the columns it shows, no JSON read).
+
+        ``filters``: workflow, state, student_id, holder (None: any). ``seen`` says who
+        may see what, as ``Records.seen_by`` gives it: restricted cases only of the
+        ``workflows`` listed, or of the ``opener_workflows`` when ``me`` opened them.
+        ``words``: each must be in the case number or the student's name."""
+        where = [_visible_to(seen)] + [cases.c[k] == v for k, v in filters.items() if v is not None]
+        for word in words:
+            like = f"%{word.replace('%', '').replace('_', '')}%"
+            where.append(or_(cases.c.id.ilike(like), students.c.first_name.ilike(like),
+                             students.c.last_name.ilike(like)))
+        joined = cases.join(students, students.c.id == cases.c.student_id)
+        counted = joined if words else cases  # the student's name only when searched
+        total = self.conn.scalar(select(func.count()).select_from(counted).where(*where))
+        query = select(cases.c.id, cases.c.workflow, cases.c.state, cases.c.student_id,
+                       cases.c.holder, cases.c.opened_at, students.c.first_name,
+                       students.c.last_name).select_from(joined).where(*where) \
+            .order_by(cases.c.opened_at.desc(), cases.c.id.desc()).offset(offset).limit(limit)
+        return int(total or 0), [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def open_deadline_count(self, until: str, holders: Iterable[str] | None,
+                            seen: Mapping[str, Any]) -> int:
+        """How many open deadlines due by ``until`` (of cases held by ``holders``, if
+        given) a member of staff may see: the web page's count in its header, without
+        reading the rows."""
+        query = (select(func.count()).select_from(deadlines)
+                 .join(cases, cases.c.id == deadlines.c.case_id)
+                 .where(deadlines.c.status == "open", deadlines.c.due_on <= until,
+                        _visible_to(seen)))
+        if holders is not None:
+            query = query.where(cases.c.holder.in_(sorted(holders)))
+        return int(self.conn.scalar(query) or 0)
 
     def cases_in(self, states_by_workflow: Mapping[str, Iterable[str]],
                  contact_ids: Iterable[str] | None = None) -> list[CaseRow]:
@@ -492,6 +564,12 @@ class Reads:
         names = list(result.keys())
         return [dict(zip(names, row, strict=True)) for row in result]
 
+    def views_of(self, case_id: str) -> list[dict[str, Any]]:
+        """Who has read a restricted case, oldest first."""
+        query = select(case_views).where(case_views.c.case_id == case_id) \
+            .order_by(case_views.c.id)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
     def count(self, table: str) -> int:
         return int(self.conn.scalar(select(func.count()).select_from(metadata.tables[table]))
                    or 0)
@@ -582,6 +660,17 @@ class Store:
     events_between = _one_read(Reads.events_between)
     deadlines_between = _one_read(Reads.deadlines_between)
     count = _one_read(Reads.count)
+    views_of = _one_read(Reads.views_of)
+    case_page = _one_read(Reads.case_page)
+    open_deadline_count = _one_read(Reads.open_deadline_count)
+
+    def record_view(self, case_id: str, staff_id: str, staff_name: str, what: str,
+                    door: str, at: str) -> None:
+        """Write down that a member of staff read a restricted case (CLA-3)."""
+        with self.writing() as conn:
+            conn.execute(insert(case_views).values(
+                case_id=case_id, staff_id=staff_id, staff_name=staff_name, what=what,
+                door=door, viewed_at=at))
 
     # ------------------------------------------------------------------ people
 

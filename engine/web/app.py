@@ -39,7 +39,7 @@ from engine.errors import LiaisonError, NotFound, PermissionDenied, SignInRefuse
 from engine.service import due as due_lists
 from engine.service.liaison import Liaison
 from engine.service.users import Users, session_key
-from engine.web import forms
+from engine.web import chart, forms, letters_home
 
 log = logging.getLogger("liaison.web")
 PUBLIC = {"sign_in", "sign_in_code", "static"}
@@ -60,6 +60,7 @@ def create_app(root: Path, engine: Liaison | None = None, *, idle_minutes: int =
         IDLE_SECONDS=idle_minutes * 60, MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None)  # the token lives as long as the session
     app.extensions["liaison"] = engine or Liaison.at(root)
+    app.extensions["liaison"].door = "web"  # readings of restricted cases say so
     CSRFProtect(app)
     _guards(app)
     _errors(app)
@@ -99,7 +100,7 @@ def _guards(app: Flask) -> None:
 
     @app.after_request
     def headers(response: Any) -> Any:
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
@@ -115,9 +116,30 @@ def _guards(app: Flask) -> None:
         out: dict[str, Any] = {"school": engine.school.profile.name, "me": None}
         if g.get("staff"):
             me = engine.school.member(g.staff)
-            due = due_lists.due_list(engine, me.id, engine.clock())
-            out.update(me=me, due_count=len(due))
+            due = g.get("due")  # Today has read it already: once a page, not twice
+            count = len(due) if due is not None else \
+                due_lists.due_count(engine, me.id, engine.clock())
+            out.update(me=me, due_count=count,
+                       may_import=bool(me.roles & engine.school.group("leaders")))
         return out
+
+
+class SecondFactorNeeded(Exception):
+    """A restricted case (CLA-3) asked for by someone signed in without a second factor."""
+
+
+def _gate(case_id: str | None) -> None:
+    """Restricted cases (CLA-3) are read on the web page only after a second factor, as
+    CPOMS and MyConcern ask for elevated access. Only someone who may see the case learns
+    that it needs one: for anyone else it is 'not found', as before."""
+    if case_id is None:
+        return
+    case = _engine().case(case_id, _me())  # NotFound for an unknown or invisible case
+    if case.restricted and not session.get("second_factor"):
+        raise SecondFactorNeeded(
+            "Restricted cases are shown only to staff who signed in with a code from "
+            "their authenticator app. Ask whoever looks after Liaison to set one up for "
+            "you (liaison users second-factor), then sign out and in again.")
 
 
 def _here() -> str:
@@ -141,6 +163,11 @@ def _errors(app: Flask) -> None:
         return render_template("error.html", title="Page not found",
                                message="There is no such page, or you may not see it. "
                                        "Check the case or student id."), 404
+
+    @app.errorhandler(SecondFactorNeeded)
+    def second_factor_needed(exc: SecondFactorNeeded) -> Any:
+        return render_template("error.html", title="This case needs your second factor",
+                               message=str(exc)), 403
 
     @app.errorhandler(PermissionDenied)
     def refused(exc: PermissionDenied) -> Any:
@@ -177,6 +204,7 @@ def _routes(app: Flask) -> None:
     _sign_in_routes(app)
     _case_routes(app)
     _other_routes(app)
+    letters_home.routes(app, _engine, _me)
 
 
 def _sign_in_routes(app: Flask) -> None:
@@ -237,6 +265,8 @@ def _case_routes(app: Flask) -> None:
         engine = _engine()
         everyone = request.args.get("all") == "1"
         due = due_lists.due_list(engine, _me(), engine.clock(), everyone)
+        if not everyone:
+            g.due = due
         return render_template("today.html", due=due, everyone=everyone, title="Today",
                                may_all=due_lists.may_list_all(engine, _me()))
 
@@ -245,12 +275,19 @@ def _case_routes(app: Flask) -> None:
         engine = _engine()
         wanted = {k: request.args.get(k) or None for k in ("workflow", "state", "student")}
         holder = request.args.get("holder") or None
-        rows = [c for c in engine.cases(_me(), **wanted) if not holder or c.holder == holder]
+        q = (request.args.get("q") or "").strip()
+        filters = {"workflow": wanted["workflow"], "state": wanted["state"],
+                   "student_id": wanted["student"], "holder": holder}
+        if q:
+            exact = engine.case_page(_me(), {"id": q.upper()}, "", 1, 1)[1]
+            if exact:
+                # a case number typed whole: straight to the case
+                return redirect(url_for("case", case_id=exact[0]["id"]))
         page = max(1, request.args.get("page", 1, type=int))
-        shown = rows[(page - 1) * PAGE:page * PAGE]
-        return render_template("cases.html", rows=shown, total=len(rows), page=page,
-                               pages=max(1, -(-len(rows) // PAGE)), wanted=wanted,
-                               holder=holder or "", workflows=engine.school.workflows,
+        total, rows = engine.case_page(_me(), filters, q, page, PAGE)
+        return render_template("cases.html", rows=rows, total=total, page=page,
+                               pages=max(1, -(-total // PAGE)), wanted=wanted,
+                               holder=holder or "", q=q, workflows=engine.school.workflows,
                                title="Cases")
 
     @app.get("/cases/<case_id>")
@@ -260,6 +297,7 @@ def _case_routes(app: Flask) -> None:
     @app.route("/cases/<case_id>/events/<event>", methods=["GET", "POST"])
     def event(case_id: str, event: str) -> Any:
         engine = _engine()
+        _gate(case_id)
         view = engine.view(case_id, _me())
         offered = {a.name: a for a in engine.actions(case_id, _me())}
         action = offered.get(event)
@@ -288,16 +326,21 @@ def _case_routes(app: Flask) -> None:
 
     @app.get("/documents/<name>")
     def document(name: str) -> Any:
+        _gate(_engine().document_case(name, _me()))
         path = _engine().document_file(name, _me())
         return send_file(path, as_attachment=True, download_name=path.name)
 
 
 def _case_page(case_id: str) -> Any:
     engine = _engine()
+    _gate(case_id)
     view = engine.view(case_id, _me())
+    restricted = engine.case(case_id, _me()).restricted
     return render_template(
         "case.html", case=view, title=f"{view.case} {view.title}",
-        actions=engine.actions(case_id, _me()), history=engine.history(case_id, _me()),
+        actions=engine.actions(case_id, _me()),
+        history=engine.history(case_id, _me(), noted=False),
+        readers=engine.reads_of(case_id, _me()) if restricted else None,
         student=engine.student(view.student),
         pdfs={d["path"] for d in view.documents if engine.has_print_copy(d["path"])},
         field_titles=_titles(engine, view.workflow))
@@ -337,6 +380,17 @@ def _people(engine: Liaison, student_id: str) -> forms.People:
         student=[(student.id, f"{student.first_name} {student.last_name} (student)")])
 
 
+def _day(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        from engine.errors import InputError
+
+        raise InputError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
 def _moment(value: str) -> dt.datetime | None:
     if not value:
         return None
@@ -369,12 +423,63 @@ def _other_routes(app: Flask) -> None:
                                    title="Open a case")
         return _open_form(workflow, student)
 
+    @app.route("/import", methods=["GET", "POST"])
+    def import_people() -> Any:
+        from engine.errors import ImportRowError
+
+        engine = _engine()
+        engine.leader(_me(), "import the MIS's exports")
+        problems: list[str] = []
+        if request.method == "POST":
+            kind = request.form.get("kind", "")
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                problems = ["Choose the CSV file to import."]
+            else:
+                try:
+                    count = engine.import_upload(kind, upload.read(), upload.filename, _me())
+                except ImportRowError as exc:
+                    problems = str(exc).splitlines()
+                else:
+                    flash(f"Imported {count} {kind} from {upload.filename}.")
+                    return redirect(url_for("import_people"))
+        return render_template("import.html", problems=problems, title="Import"), \
+            422 if problems else 200
+
+    @app.get("/report")
+    def report() -> Any:
+        from engine.service import report as indicators
+
+        engine = _engine()
+        today = engine.clock().date()
+        first = _day(request.args.get("from")) or indicators.school_year_start(today)
+        last = _day(request.args.get("to")) or today
+        made = indicators.report(engine, _me(), first, last)
+        return render_template(
+            "report.html", report=made, title="Report", statuses=indicators.STATUSES,
+            titles={n: w.title for n, w in engine.school.workflows.items()},
+            charts=[chart.bars(i["title"], i["by_month"], made.months)
+                    for i in made.indicators])
+
     @app.get("/workflows")
     def workflows() -> Any:
         from engine.service import school as school_views
 
         return render_template("workflows.html", title="Workflows",
                                rows=school_views.workflows(_engine().school.root))
+
+    @app.get("/workflows/<name>")
+    def workflow(name: str) -> Any:
+        from engine.service import school as school_views
+
+        root = _engine().school.root
+        shown = school_views.workflow(root, name).data  # NotFound for an unknown name
+        page = render_template("workflow.html", w=shown, title=shown["title"],
+                               diagram=school_views.diagram(root, name))
+        # Mermaid writes a <style> into the SVG it draws: this page alone allows inline
+        # style (never inline script).
+        return page, 200, {"Content-Security-Policy": CSP.replace(
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'")}
 
 
 def _open_form(workflow: Any, student_id: str) -> Any:

@@ -29,6 +29,7 @@ class Input:
     values: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()  # (value, label)
     item_kind: str = "text"  # a repeat's inputs: text or select
+    hint: str = ""
 
     @property
     def value(self) -> str:
@@ -87,4 +88,39 @@ def given(fields: Sequence[FieldView], form: Mapping[str, list[str]]) -> dict[st
         values = [v for v in values if v.strip()]
         if values:
             out[f.name] = values
+    return out
+
+
+# A batch letter's declared field types (letters/NAME.yaml) as inputs: the service checks
+# and formats each value (a date printed in full, money with its pound sign).
+BATCH_KINDS = {"date": "date", "time": "time", "text": "text", "money": "text",
+               "percent": "text"}
+BATCH_HINTS = {"money": "In pounds, for example 12.50", "percent": "For example 92.5"}
+
+
+def batch_inputs(types: Mapping[str, str], typed: Mapping[str, list[str]]) -> list[Input]:
+    """The shared fields of a batch letter, each by its declared type."""
+    out = []
+    for name, kind in types.items():
+        values = tuple(typed.get(name, []))
+        base = dict(id=f"batch-{name}", name=name, title=name.replace("_", " ").capitalize(),
+                    optional=False)
+        if kind == "list":
+            out.append(Input(kind="repeat", values=tuple(v for v in values if v)
+                             + ("",) * LIST_INPUTS, **base))
+        else:
+            out.append(Input(kind=BATCH_KINDS.get(kind, "text"), values=values,
+                             hint=BATCH_HINTS.get(kind, ""), **base))
+    return out
+
+
+def batch_given(types: Mapping[str, str], form: Mapping[str, list[str]],
+                columns: set[str]) -> dict[str, list[str]]:
+    """The posted shared values of a batch letter; those a student list gives per student
+    (``columns``) and empty inputs left out."""
+    out: dict[str, list[str]] = {}
+    for name in types:
+        values = [v.replace("\r\n", "\n") for v in form.get(name, []) if v.strip()]
+        if values and name not in columns:
+            out[name] = values
     return out
