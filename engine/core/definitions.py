@@ -32,6 +32,7 @@ from typing import Any
 
 from engine.core import derive, rules
 from engine.core.reader import Reader
+from engine.core.suggest import did_you_mean
 from engine.core.yamlfile import Map, Seq, Text, line_of, loads
 from engine.errors import DefinitionError
 
@@ -292,7 +293,8 @@ def _field(r: Reader, name: str, value: Any, where: str) -> Field:
     kind = r.text(spec.get("type"), f"{where}.type", "text")
     if kind not in FIELD_TYPES:
         r.problem(spec.get("type"), f"{where}.type",
-                  f"unknown type '{kind}' (expected one of: {', '.join(FIELD_TYPES)})")
+                  f"unknown type '{kind}'{did_you_mean(kind, FIELD_TYPES)} (expected one of: "
+                  f"{', '.join(FIELD_TYPES)})")
     choices = tuple(r.texts(spec.get("choices"), f"{where}.choices"))
     if (kind == "choice") != bool(choices):
         r.problem(spec, where, "a choice field needs choices, and only a choice field has them")
@@ -417,7 +419,7 @@ def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, keys, ("name",))
         counts = [k for k in ("school_days", "minutes", "at", "by_time") if k in spec]
-        if len(counts) != 1:
+        if len(counts) != 1 and set(spec) <= set(keys):  # else the unknown key is the slip
             r.problem(spec, here, "give exactly one of school_days, minutes, at or by_time")
         name = r.name(spec.get("name"), f"{here}.name")
         out.append(DeadlineSpec(
@@ -491,7 +493,8 @@ def _guards(r: Reader, value: Any, where: str) -> tuple[Guard, ...]:
         for name, arg, line in r.items(item, f"{where}[{i}]"):
             if name not in rules.GUARDS:
                 r.problem(item, f"{where}[{i}].{name}",
-                          f"unknown rule (expected one of: {', '.join(sorted(rules.GUARDS))})",
+                          f"unknown rule{did_you_mean(name, rules.GUARDS)} (expected one of: "
+                          f"{', '.join(sorted(rules.GUARDS))})",
                           line)
             out.append(Guard(name, arg, line))
     return tuple(out)
@@ -531,9 +534,11 @@ def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False) 
     )
 
 
+STATE_KEYS = ("title", "terminal", "holder", "flags", "deadlines")
+
+
 def _state(r: Reader, name: str, value: Any, where: str) -> State:
-    spec = r.mapping(value, where, ("title", "terminal", "holder", "flags", "deadlines"),
-                     ("title",))
+    spec = r.mapping(value, where, STATE_KEYS, ("title",))
     flags = frozenset(r.texts(spec.get("flags"), f"{where}.flags"))
     for bad in flags - set(FLAGS):
         r.problem(spec.get("flags"), f"{where}.flags", f"unknown flag '{bad}'")
@@ -546,6 +551,29 @@ def _state(r: Reader, name: str, value: Any, where: str) -> State:
         deadlines=_deadlines(r, spec.get("deadlines"), f"{where}.deadlines"),
         line=line_of(spec),
     )
+
+
+def _named(r: Reader, value: Any, where: str, keys: tuple[str, ...], what: str) -> dict[str, Map]:
+    """The states or events of a workflow, by name. A key of one written at the level of
+    their names (a line indented too little) is said once, as such, and given back to the
+    one above it, so the rest is checked as the author meant it."""
+    out: dict[str, Map] = {}
+    for name, item, line in r.items(value, where):
+        if isinstance(item, Map):
+            out[name] = item
+            continue
+        above = next(reversed(out), None)
+        if name in keys and above is not None and name not in out[above]:
+            last = max(out[above].key_lines, key=out[above].key_lines.__getitem__, default="")
+            r.problem(item, f"{where}.{name}", f"line {line} is indented less than the lines "
+                      f"around it: '{name}' is a key of {what}, so line it up with "
+                      f"'{last}' under '{above}'", line)
+            out[above][name] = item
+            out[above].key_lines[name] = line
+        else:
+            r.problem(item, f"{where}.{name}", f"expected {what}'s keys under '{name}' "
+                      f"(one of: {', '.join(keys)})", line)
+    return out
 
 
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
@@ -568,8 +596,10 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
     r = Reader(path)
     top = r.mapping(raw, "", TOP_KEYS, ("workflow", "title", "prefix", "open", "states", "events"))
     visible = r.mapping(top.get("visible_to") or Map(), "visible_to", ("roles", "opener"))
-    states = {k: _state(r, k, v, f"states.{k}") for k, v, _ in r.items(top.get("states"), "states")}
-    events = {k: _event(r, k, v, f"events.{k}") for k, v, _ in r.items(top.get("events"), "events")}
+    states = {k: _state(r, k, v, f"states.{k}")
+              for k, v in _named(r, top.get("states"), "states", STATE_KEYS, "a state").items()}
+    events = {k: _event(r, k, v, f"events.{k}")
+              for k, v in _named(r, top.get("events"), "events", EVENT_KEYS, "an event").items()}
     workflow = Workflow(
         name=r.name(top.get("workflow"), "workflow"),
         title=r.text(top.get("title"), "title"),

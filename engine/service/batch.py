@@ -229,7 +229,7 @@ def batch_template(school: School, name: str) -> Path:
         raise InputError(f"{file} is a letter of the {', '.join(used)} workflow"
                          f"{'s' if len(used) > 1 else ''}: it goes out when a case is "
                          "advanced, not in a batch")
-    problems = letters.check_template(path, NAMES) + type_problems(path)
+    problems = letters.check_template(path, {n: ctx.SCHEMA[n] for n in NAMES}) + type_problems(path)
     if problems:
         raise DefinitionError(problems)
     return path
