@@ -17,7 +17,7 @@ import pytest
 
 from engine.core import machine, rules
 from engine.core.definitions import ANY, FIELD_TYPES, Workflow
-from engine.core.school import DEFAULT_ROLES
+from engine.core.school import DEFAULT_GROUPS, DEFAULT_ROLES
 from engine.core.validation import available_fields, gathered, validate
 from engine.errors import DefinitionError, TransitionNotAllowed
 from engine.letters import renderer as letters
@@ -169,7 +169,8 @@ def test_every_problem_is_collected_before_any_machine_is_built(tmp_path: Path) 
                            "(expected one of: " + ", ".join(FIELD_TYPES) + ")")
     roles = ", ".join(sorted(DEFAULT_ROLES))
     assert (f"events.arrange.roles: unknown role 'hoy': did you mean 'head_of_year'? "
-            f"(school.yaml's roles: {roles})") in messages
+            f"(school.yaml's roles: {roles}; its groups: {', '.join(sorted(DEFAULT_GROUPS))})"
+            ) in messages
     assert ("events.arrange.to: unknown state 'meting': did you mean 'meeting'? (the states "
             "are under states:, line 20)") in messages
     assert ("events.arrange.documents.gone.docx.to: unknown recipient 'each': did you mean "

@@ -22,12 +22,13 @@ from engine.service.shipped import copy_school
 
 BROKEN = Path(__file__).resolve().parent / "broken"
 ROLES = ", ".join(sorted(DEFAULT_ROLES))
+GROUPS = "all_staff, leaders, pastoral_team, query_staff, safeguarding, senders"
 KEYS = "at, by_time, clause, from, minutes, name, school_days, title, when"
 
 # file -> the one message `check` gives for it (after "error: FILE:")
 EXPECTED = {
     "role_typo": "18: events.close.roles: unknown role 'ofice': did you mean 'office'? "
-                 f"(school.yaml's roles: {ROLES})",
+                 f"(school.yaml's roles: {ROLES}; its groups: {GROUPS})",
     "from_typo": "17: events.close.from: unknown state 'opn': did you mean 'open'? (the "
                  "states are under states:, line 12)",
     "dedent_key": "18: invalid YAML: line 18 is indented less than the lines around it "

@@ -412,10 +412,33 @@ def _indicators(r: Reader, value: Any) -> tuple[Indicator, ...]:
     return tuple(out)
 
 
+DEADLINE_KEYS = ("name", "title", "clause", "school_days", "minutes", "at", "by_time", "from",
+                 "when")
+
+
+def _deadline_items(r: Reader, value: Any, where: str) -> list[Any]:
+    """A list of deadlines, or ``{from: FIELD, clause: ..., each: [...]}``: what is said
+    once above ``each`` holds for every deadline of it that does not say otherwise."""
+    if not isinstance(value, Map):
+        return list(value or [])
+    spec = r.mapping(value, where, (*DEADLINE_KEYS[1:], "each"), ("each",))
+    out = []
+    for item in spec.get("each") or []:
+        if isinstance(item, Map):
+            merged = Map({k: v for k, v in spec.items() if k != "each"})
+            merged.update(item)
+            merged.line = item.line
+            merged.key_lines = {**{k: item.line for k in spec if k != "each"},
+                                **item.key_lines}
+            item = merged
+        out.append(item)
+    return out
+
+
 def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
     out = []
-    keys = ("name", "title", "clause", "school_days", "minutes", "at", "by_time", "from", "when")
-    for i, item in enumerate(value or []):
+    keys = DEADLINE_KEYS
+    for i, item in enumerate(_deadline_items(r, value, where)):
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, keys, ("name",))
         counts = [k for k in ("school_days", "minutes", "at", "by_time") if k in spec]
@@ -500,25 +523,31 @@ def _guards(r: Reader, value: Any, where: str) -> tuple[Guard, ...]:
     return tuple(out)
 
 
-EVENT_KEYS = ("title", "from", "to", "roles", "fields", "requires", "documents", "deadlines",
-              "meets", "clauses", "assigns", "opens", "cancels", "computes")
+EVENT_KEYS = ("title", "from", "when", "to", "roles", "fields", "requires", "documents",
+              "deadlines", "meets", "clauses", "assigns", "opens", "cancels", "computes")
 
 
-def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False) -> Event:
+def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False,
+           default_roles: tuple[str, ...] = ()) -> Event:
     keys = ("roles", "to", "fields", "documents", "deadlines", "requires", "clauses", "title",
             "computes")
+    required = () if default_roles else ("roles",)
     spec = r.mapping(value, where, keys if opening else EVENT_KEYS,
-                     ("roles", "to") if opening else ("roles",))
+                     (*required, "to") if opening else required)
     if not opening and "from" not in spec:
         r.problem(spec, where, "missing key 'from'")
+    roles = r.texts(spec.get("roles"), f"{where}.roles") if "roles" in spec else default_roles
+    when = _when(r, spec.get("when"), f"{where}.when")  # for every state it fires from
     fields = tuple(_field(r, k, v, f"{where}.fields.{k}")
                    for k, v, _ in r.items(spec.get("fields"), f"{where}.fields"))
     return Event(
         name=name,
         title=r.text(spec.get("title"), f"{where}.title", name.replace("_", " ")),
-        sources=() if opening else _sources(r, spec.get("from"), f"{where}.from"),
+        sources=() if opening else tuple(
+            Source(s.state, When(s.when.equals + when.equals))
+            for s in _sources(r, spec.get("from"), f"{where}.from")),
         targets=_targets(r, spec.get("to"), f"{where}.to"),
-        roles=frozenset(r.texts(spec.get("roles"), f"{where}.roles")),
+        roles=frozenset(roles),
         fields=fields,
         guards=_guards(r, spec.get("requires"), f"{where}.requires"),
         documents=_documents(r, spec.get("documents"), f"{where}.documents"),
@@ -577,7 +606,8 @@ def _named(r: Reader, value: Any, where: str, keys: tuple[str, ...], what: str) 
 
 
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
-            "one_per_student", "open", "states", "events", "indicators")
+            "one_per_student", "default_roles", "open", "states", "events",
+            "indicators")
 
 
 def parse(text: str, path: Path) -> Workflow:
@@ -598,7 +628,8 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
     visible = r.mapping(top.get("visible_to") or Map(), "visible_to", ("roles", "opener"))
     states = {k: _state(r, k, v, f"states.{k}")
               for k, v in _named(r, top.get("states"), "states", STATE_KEYS, "a state").items()}
-    events = {k: _event(r, k, v, f"events.{k}")
+    default_roles = tuple(r.texts(top.get("default_roles"), "default_roles"))
+    events = {k: _event(r, k, v, f"events.{k}", default_roles=default_roles)
               for k, v in _named(r, top.get("events"), "events", EVENT_KEYS, "an event").items()}
     workflow = Workflow(
         name=r.name(top.get("workflow"), "workflow"),
@@ -609,7 +640,8 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
         clauses=tuple(r.texts(top.get("clauses"), "clauses")),
         states=states,
         events=events,
-        opening=_event(r, "open", top.get("open"), "open", opening=True),
+        opening=_event(r, "open", top.get("open"), "open", opening=True,
+                       default_roles=default_roles),
         visible_roles=frozenset(r.texts(visible.get("roles"), "visible_to.roles")),
         visible_to_opener=r.flag(visible.get("opener"), "visible_to.opener"),
         one_per_student=r.flag(top.get("one_per_student"), "one_per_student"),

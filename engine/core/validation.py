@@ -13,8 +13,9 @@ and what each template reads, the caller tells it (``Letters``): nothing here re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as changed  # (not Path.replace: no file is touched)
 from pathlib import Path
 
 from engine.core import rules
@@ -31,7 +32,7 @@ from engine.core.definitions import (
     Workflow,
     parse_partly,
 )
-from engine.core.school import DEFAULT_CLAUSES
+from engine.core.school import DEFAULT_CLAUSES, DEFAULT_GROUPS
 from engine.core.suggest import did_you_mean, listed, nearest
 from engine.errors import DefinitionError
 
@@ -52,14 +53,16 @@ class _Check:
     roles: frozenset[str]
     letters: Letters
     clause: re.Pattern[str]  # a clause ID of a policy the school registers
+    groups: tuple[str, ...] = ()  # school.yaml's groups (named in place of roles)
     problems: list[str] = field(default_factory=list)
 
     def add(self, line: int, where: str, message: str) -> None:
         self.problems.append(f"{self.workflow.path}:{line or 1}: {where}: {message}")
 
     def unknown_role(self, role: str) -> str:
-        return (f"unknown role '{role}'{did_you_mean(role, self.roles)} (school.yaml's roles: "
-                f"{listed(self.roles)})")
+        groups = f"; its groups: {listed(self.groups)}" if self.groups else ""
+        return (f"unknown role '{role}'{did_you_mean(role, {*self.roles, *self.groups})} "
+                f"(school.yaml's roles: {listed(self.roles)}{groups})")
 
     def unknown_state(self, state: str) -> str:
         w = self.workflow
@@ -73,25 +76,41 @@ class _Check:
 
 
 def load(text: str, path: Path, roles: Iterable[str], letters: Letters,
-         clauses: Iterable[str] = DEFAULT_CLAUSES) -> Workflow:
+         clauses: Iterable[str] = DEFAULT_CLAUSES,
+         groups: Mapping[str, frozenset[str]] | None = None) -> Workflow:
     """Parse and validate one workflow file's text; raise DefinitionError listing every
-    problem.
+    problem. A group of school.yaml (``groups:``) named where a role goes stands for its
+    roles.
 
     The graph is checked even when some values were bad (each replaced by a default), so
     an author sees an unknown state and a bad date in one pass, not one per run."""
     workflow, problems = parse_partly(text, path)
-    problems += [p for p in validate(workflow, roles, letters, clauses) if p not in problems]
+    groups = DEFAULT_GROUPS if groups is None else groups
+    workflow = with_groups(workflow, groups)
+    problems += [p for p in validate(workflow, roles, letters, clauses, groups)
+                 if p not in problems]
     if problems:
         raise DefinitionError(problems)
     return workflow
 
 
+def with_groups(w: Workflow, groups: Mapping[str, frozenset[str]]) -> Workflow:
+    """The workflow with each group named where a role goes replaced by its roles."""
+    def roles(names: frozenset[str]) -> frozenset[str]:
+        return frozenset(r for n in names for r in groups.get(n, {n}))
+
+    events = {n: changed(e, roles=roles(e.roles)) for n, e in w.events.items()}
+    return changed(w, events=events, opening=changed(w.opening, roles=roles(w.opening.roles)),
+                   visible_roles=roles(w.visible_roles))
+
+
 def validate(workflow: Workflow, roles: Iterable[str], letters: Letters,
-             clauses: Iterable[str] = DEFAULT_CLAUSES) -> list[str]:
+             clauses: Iterable[str] = DEFAULT_CLAUSES,
+             groups: Mapping[str, frozenset[str]] | None = None) -> list[str]:
     """Every problem in a parsed workflow that the YAML shape alone cannot show; a clause
     ID must be of a policy whose prefix ``clauses`` registers (school.yaml)."""
     pattern = re.compile(rf"^({'|'.join(map(re.escape, sorted(clauses)))})-[0-9][0-9a-z.]*$")
-    check = _Check(workflow, frozenset(roles), letters, pattern)
+    check = _Check(workflow, frozenset(roles), letters, pattern, tuple(groups or ()))
     _check_names(check)
     _check_states(check)
     _check_events(check)
