@@ -17,7 +17,7 @@ import pytest
 
 from engine.core import machine, rules
 from engine.core.definitions import ANY, FIELD_TYPES, Workflow
-from engine.core.school import DEFAULT_ROLES
+from engine.core.school import DEFAULT_GROUPS, DEFAULT_ROLES
 from engine.core.validation import available_fields, gathered, validate
 from engine.errors import DefinitionError, TransitionNotAllowed
 from engine.letters import renderer as letters
@@ -164,13 +164,20 @@ def test_every_problem_is_collected_before_any_machine_is_built(tmp_path: Path) 
     # A bad value does not hide the graph's problems: all come out in one pass.
     problems = _problems(_workflow(tmp_path, broken))
     messages = [p.split(": ", 1)[1] for p in problems]
-    assert messages[0] == ("open.fields.summary.type: unknown type 'txt' (expected one of: "
-                           + ", ".join(FIELD_TYPES) + ")")
-    assert "events.arrange.roles: unknown role 'hoy'" in messages
-    assert "events.arrange.to: unknown state 'meting'" in messages
-    assert "events.arrange.documents.gone.docx.to: unknown recipient 'each'" in messages
-    assert any(m.startswith("events.arrange.documents.gone.docx.template: letter template "
-                            "not found") for m in messages)
+    # Each names the nearest known name (issue 16: errors that teach).
+    assert messages[0] == ("open.fields.summary.type: unknown type 'txt': did you mean 'text'? "
+                           "(expected one of: " + ", ".join(FIELD_TYPES) + ")")
+    roles = ", ".join(sorted(DEFAULT_ROLES))
+    assert (f"events.arrange.roles: unknown role 'hoy': did you mean 'head_of_year'? "
+            f"(school.yaml's roles: {roles}; its groups: {', '.join(sorted(DEFAULT_GROUPS))})"
+            ) in messages
+    assert ("events.arrange.to: unknown state 'meting': did you mean 'meeting'? (the states "
+            "are under states:, line 20)") in messages
+    assert ("events.arrange.documents.gone.docx.to: unknown recipient 'each': did you mean "
+            "'each_contact'? (one of: contact, contacts, each_contact, file, line_manager, "
+            "role:ROLE, kind:social_worker|virtual_school_head; docs/workflows.md)") in messages
+    assert (f"events.arrange.documents.gone.docx.template: letter template not found: "
+            f"{tmp_path / 'letters' / 'gone.docx'}: did you mean 'letter.docx'?") in messages
     assert all(p.startswith(f"{tmp_path / 'full.yaml'}:") for p in problems)
 
 

@@ -92,7 +92,8 @@ def test_preview_of_a_student_nobody_may_be_written_to_is_refused(
      "error: unknown member of staff 'NOBODY' (see 'liaison staff')\n"),
     (["conduct_meeting_request", "--student", "S1004", "--as", "OF01"],
      "error: conduct_meeting_request.docx is a letter of the conduct_escalation workflow: "
-     "it goes out when a case is advanced, not in a batch\n"),
+     "it goes out when a case is advanced, not in a batch (try it with 'liaison letters "
+     "preview conduct_meeting_request.docx --workflow conduct_escalation --as STAFF')\n"),
 ])
 def test_preview_refusals_are_one_line(school_cli: Cli, liaison: Liaison, school: Path,
                                        args: list[str], message: str) -> None:

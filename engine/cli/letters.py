@@ -17,7 +17,6 @@ from engine.cli.options import (
     PdfOpt,
     SchoolOpt,
     SetOpt,
-    StudentOpt,
     app,
     assignments,
     liaison,
@@ -45,14 +44,37 @@ def letters_list(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @letters_app.command("preview")
-def letters_preview(template: TemplateArg, student: StudentOpt, actor: AsOpt,
-                    values: SetOpt = None, school: SchoolOpt = None) -> None:
-    """Write one letter of TEMPLATE for a student to a temporary file and print its path;
-    nothing is recorded."""
-    from engine.service import batch
-
+def letters_preview(
+        template: TemplateArg, actor: AsOpt,
+        student: Annotated[str | None, typer.Option(
+            "--student", metavar="STUDENT_ID", show_default=False,
+            help="The student's id (from the MIS); a workflow's letter without it is made "
+            "for a sample pupil and parent.")] = None,
+        workflow: Annotated[str | None, typer.Option(
+            "--workflow", metavar="WORKFLOW", show_default=False,
+            help="Preview a workflow's letter (see 'liaison workflows') with sample "
+            "values; --set gives your own.")] = None,
+        event: Annotated[str | None, typer.Option(
+            "--event", metavar="EVENT", show_default=False,
+            help="The workflow's event that sends it (default: the first that "
+            "does).")] = None,
+        values: SetOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Write one letter of TEMPLATE to a file and print its path; nothing is recorded. A
+    batch letter goes to a temporary folder; a workflow's letter (--workflow), made as its
+    event would make it, to cases/previews/, readable by you only."""
     with liaison(school) as engine:
-        emit(batch.preview(engine, template, student, actor, assignments(values)), False)
+        if workflow is not None:
+            from engine.service import preview
+
+            emit(preview.workflow_preview(engine, template, workflow, event, student, actor,
+                                          assignments(values)), as_json)
+            return
+        from engine.service import batch
+
+        if student is None:
+            raise typer.BadParameter("a batch letter's preview needs --student",
+                                     param_hint="--student")
+        emit(batch.preview(engine, template, student, actor, assignments(values)), as_json)
 
 
 @letters_app.command("batch")

@@ -191,3 +191,24 @@ def letter_context(*, letterhead: Profile, when: dt.date, case: Mapping[str, str
 
 TOP_LEVEL = ("school", "date", "reference", "recipient", "student", "case", "fields",
              "signatory", "actor", "ban", "entries")
+
+# What each top-level name holds, for ``liaison check``: ``{{ student.firstname }}`` is
+# refused there ("did you mean first_name"), not when a real case is advanced. None: a
+# plain value, or ``fields`` (a workflow's own, checked against the workflow); an entry's
+# keys are those of each item of ``entries``. tests/test_letters_render.py proves these
+# are the keys letter_context gives.
+SCHEMA: dict[str, frozenset[str] | None] = {
+    "school": frozenset({"name", "address_lines", "phone", "email", "website",
+                         "local_authority", "head_title"}),
+    "date": None,
+    "reference": None,
+    "recipient": frozenset({"name", "salutation", "address_lines", "language",
+                            "needs_interpreter", "names"}),
+    "student": frozenset({"first_name", "last_name", "full_name", "year", "form", "house"}),
+    "case": frozenset({"id", "title", "state", "state_title", "opened_by"}),
+    "fields": None,
+    "signatory": frozenset({"name", "title"}),
+    "actor": frozenset({"name", "title"}),
+    "ban": frozenset({"contact_route", "arrangements", "review_on", "ban_from"}),
+    "entries": frozenset({"date", "time", "by", "title", "fields"}),
+}

@@ -32,6 +32,7 @@ from typing import Any
 
 from engine.core import derive, rules
 from engine.core.reader import Reader
+from engine.core.suggest import did_you_mean
 from engine.core.yamlfile import Map, Seq, Text, line_of, loads
 from engine.errors import DefinitionError
 
@@ -292,7 +293,8 @@ def _field(r: Reader, name: str, value: Any, where: str) -> Field:
     kind = r.text(spec.get("type"), f"{where}.type", "text")
     if kind not in FIELD_TYPES:
         r.problem(spec.get("type"), f"{where}.type",
-                  f"unknown type '{kind}' (expected one of: {', '.join(FIELD_TYPES)})")
+                  f"unknown type '{kind}'{did_you_mean(kind, FIELD_TYPES)} (expected one of: "
+                  f"{', '.join(FIELD_TYPES)})")
     choices = tuple(r.texts(spec.get("choices"), f"{where}.choices"))
     if (kind == "choice") != bool(choices):
         r.problem(spec, where, "a choice field needs choices, and only a choice field has them")
@@ -410,14 +412,37 @@ def _indicators(r: Reader, value: Any) -> tuple[Indicator, ...]:
     return tuple(out)
 
 
+DEADLINE_KEYS = ("name", "title", "clause", "school_days", "minutes", "at", "by_time", "from",
+                 "when")
+
+
+def _deadline_items(r: Reader, value: Any, where: str) -> list[Any]:
+    """A list of deadlines, or ``{from: FIELD, clause: ..., each: [...]}``: what is said
+    once above ``each`` holds for every deadline of it that does not say otherwise."""
+    if not isinstance(value, Map):
+        return list(value or [])
+    spec = r.mapping(value, where, (*DEADLINE_KEYS[1:], "each"), ("each",))
+    out = []
+    for item in spec.get("each") or []:
+        if isinstance(item, Map):
+            merged = Map({k: v for k, v in spec.items() if k != "each"})
+            merged.update(item)
+            merged.line = item.line
+            merged.key_lines = {**{k: item.line for k in spec if k != "each"},
+                                **item.key_lines}
+            item = merged
+        out.append(item)
+    return out
+
+
 def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
     out = []
-    keys = ("name", "title", "clause", "school_days", "minutes", "at", "by_time", "from", "when")
-    for i, item in enumerate(value or []):
+    keys = DEADLINE_KEYS
+    for i, item in enumerate(_deadline_items(r, value, where)):
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, keys, ("name",))
         counts = [k for k in ("school_days", "minutes", "at", "by_time") if k in spec]
-        if len(counts) != 1:
+        if len(counts) != 1 and set(spec) <= set(keys):  # else the unknown key is the slip
             r.problem(spec, here, "give exactly one of school_days, minutes, at or by_time")
         name = r.name(spec.get("name"), f"{here}.name")
         out.append(DeadlineSpec(
@@ -491,31 +516,38 @@ def _guards(r: Reader, value: Any, where: str) -> tuple[Guard, ...]:
         for name, arg, line in r.items(item, f"{where}[{i}]"):
             if name not in rules.GUARDS:
                 r.problem(item, f"{where}[{i}].{name}",
-                          f"unknown rule (expected one of: {', '.join(sorted(rules.GUARDS))})",
+                          f"unknown rule{did_you_mean(name, rules.GUARDS)} (expected one of: "
+                          f"{', '.join(sorted(rules.GUARDS))})",
                           line)
             out.append(Guard(name, arg, line))
     return tuple(out)
 
 
-EVENT_KEYS = ("title", "from", "to", "roles", "fields", "requires", "documents", "deadlines",
-              "meets", "clauses", "assigns", "opens", "cancels", "computes")
+EVENT_KEYS = ("title", "from", "when", "to", "roles", "fields", "requires", "documents",
+              "deadlines", "meets", "clauses", "assigns", "opens", "cancels", "computes")
 
 
-def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False) -> Event:
+def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False,
+           default_roles: tuple[str, ...] = ()) -> Event:
     keys = ("roles", "to", "fields", "documents", "deadlines", "requires", "clauses", "title",
             "computes")
+    required = () if default_roles else ("roles",)
     spec = r.mapping(value, where, keys if opening else EVENT_KEYS,
-                     ("roles", "to") if opening else ("roles",))
+                     (*required, "to") if opening else required)
     if not opening and "from" not in spec:
         r.problem(spec, where, "missing key 'from'")
+    roles = r.texts(spec.get("roles"), f"{where}.roles") if "roles" in spec else default_roles
+    when = _when(r, spec.get("when"), f"{where}.when")  # for every state it fires from
     fields = tuple(_field(r, k, v, f"{where}.fields.{k}")
                    for k, v, _ in r.items(spec.get("fields"), f"{where}.fields"))
     return Event(
         name=name,
         title=r.text(spec.get("title"), f"{where}.title", name.replace("_", " ")),
-        sources=() if opening else _sources(r, spec.get("from"), f"{where}.from"),
+        sources=() if opening else tuple(
+            Source(s.state, When(s.when.equals + when.equals))
+            for s in _sources(r, spec.get("from"), f"{where}.from")),
         targets=_targets(r, spec.get("to"), f"{where}.to"),
-        roles=frozenset(r.texts(spec.get("roles"), f"{where}.roles")),
+        roles=frozenset(roles),
         fields=fields,
         guards=_guards(r, spec.get("requires"), f"{where}.requires"),
         documents=_documents(r, spec.get("documents"), f"{where}.documents"),
@@ -531,9 +563,11 @@ def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False) 
     )
 
 
+STATE_KEYS = ("title", "terminal", "holder", "flags", "deadlines")
+
+
 def _state(r: Reader, name: str, value: Any, where: str) -> State:
-    spec = r.mapping(value, where, ("title", "terminal", "holder", "flags", "deadlines"),
-                     ("title",))
+    spec = r.mapping(value, where, STATE_KEYS, ("title",))
     flags = frozenset(r.texts(spec.get("flags"), f"{where}.flags"))
     for bad in flags - set(FLAGS):
         r.problem(spec.get("flags"), f"{where}.flags", f"unknown flag '{bad}'")
@@ -548,8 +582,32 @@ def _state(r: Reader, name: str, value: Any, where: str) -> State:
     )
 
 
+def _named(r: Reader, value: Any, where: str, keys: tuple[str, ...], what: str) -> dict[str, Map]:
+    """The states or events of a workflow, by name. A key of one written at the level of
+    their names (a line indented too little) is said once, as such, and given back to the
+    one above it, so the rest is checked as the author meant it."""
+    out: dict[str, Map] = {}
+    for name, item, line in r.items(value, where):
+        if isinstance(item, Map):
+            out[name] = item
+            continue
+        above = next(reversed(out), None)
+        if name in keys and above is not None and name not in out[above]:
+            last = max(out[above].key_lines, key=out[above].key_lines.__getitem__, default="")
+            r.problem(item, f"{where}.{name}", f"line {line} is indented less than the lines "
+                      f"around it: '{name}' is a key of {what}, so line it up with "
+                      f"'{last}' under '{above}'", line)
+            out[above][name] = item
+            out[above].key_lines[name] = line
+        else:
+            r.problem(item, f"{where}.{name}", f"expected {what}'s keys under '{name}' "
+                      f"(one of: {', '.join(keys)})", line)
+    return out
+
+
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
-            "one_per_student", "open", "states", "events", "indicators")
+            "one_per_student", "default_roles", "open", "states", "events",
+            "indicators")
 
 
 def parse(text: str, path: Path) -> Workflow:
@@ -568,8 +626,11 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
     r = Reader(path)
     top = r.mapping(raw, "", TOP_KEYS, ("workflow", "title", "prefix", "open", "states", "events"))
     visible = r.mapping(top.get("visible_to") or Map(), "visible_to", ("roles", "opener"))
-    states = {k: _state(r, k, v, f"states.{k}") for k, v, _ in r.items(top.get("states"), "states")}
-    events = {k: _event(r, k, v, f"events.{k}") for k, v, _ in r.items(top.get("events"), "events")}
+    states = {k: _state(r, k, v, f"states.{k}")
+              for k, v in _named(r, top.get("states"), "states", STATE_KEYS, "a state").items()}
+    default_roles = tuple(r.texts(top.get("default_roles"), "default_roles"))
+    events = {k: _event(r, k, v, f"events.{k}", default_roles=default_roles)
+              for k, v in _named(r, top.get("events"), "events", EVENT_KEYS, "an event").items()}
     workflow = Workflow(
         name=r.name(top.get("workflow"), "workflow"),
         title=r.text(top.get("title"), "title"),
@@ -579,7 +640,8 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
         clauses=tuple(r.texts(top.get("clauses"), "clauses")),
         states=states,
         events=events,
-        opening=_event(r, "open", top.get("open"), "open", opening=True),
+        opening=_event(r, "open", top.get("open"), "open", opening=True,
+                       default_roles=default_roles),
         visible_roles=frozenset(r.texts(visible.get("roles"), "visible_to.roles")),
         visible_to_opener=r.flag(visible.get("opener"), "visible_to.opener"),
         one_per_student=r.flag(top.get("one_per_student"), "one_per_student"),

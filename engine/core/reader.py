@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.core.suggest import did_you_mean
 from engine.core.yamlfile import Map, Seq, line_of
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -26,7 +27,7 @@ class Reader:
         self.problems: list[str] = []
 
     def problem(self, value: Any, where: str, message: str, line: int = 0) -> None:
-        self.problems.append(f"{self.path}:{line or line_of(value, 1)}: {where}: {message}")
+        self.problems.append(f"{self.path}:{line or line_of(value) or 1}: {where}: {message}")
 
     def mapping(self, value: Any, where: str, allowed: Iterable[str] = (),
                 required: Iterable[str] = ()) -> Map:
@@ -38,7 +39,8 @@ class Reader:
             if allowed and key not in allowed:
                 hint = ", ".join(sorted(allowed))
                 self.problem(value, f"{where}.{key}" if where else key,
-                             f"unknown key (expected one of: {hint})", value.key_lines[key])
+                             f"unknown key{did_you_mean(key, allowed)} (expected one of: "
+                             f"{hint})", value.key_lines[key])
         for key in required:
             if key not in value:
                 self.problem(value, where or "(top)", f"missing key '{key}'")

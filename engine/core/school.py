@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.core.calendar import SchoolCalendar, calendar_from_config
 from engine.core.definitions import Workflow
-from engine.core.reader import Reader
+from engine.core.reader import NAME_RE, Reader
 from engine.core.yamlfile import line_of, loads
 from engine.errors import DefinitionError, NotFound, PermissionDenied
 
@@ -48,13 +48,23 @@ DEFAULT_CLAUSES: dict[str, str] = {
 # (``groups:``); a group it does not name keeps its default.
 _LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head",
                       "senior_leader", "vp_pastoral", "vp_teaching_learning"})
+_PASTORAL = frozenset({"assistant_head", "deputy_head", "head_of_house", "head_of_year",
+                       "headteacher", "learning_director", "pastoral_lead", "senior_leader",
+                       "vp_pastoral"})
+_QUERY = _PASTORAL | {"office", "subject_teacher", "form_tutor", "head_of_department",
+                      "vp_teaching_learning"}
 DEFAULT_GROUPS: dict[str, frozenset[str]] = {
     "leaders": _LEADERS,
     "safeguarding": frozenset({"headteacher", "deputy_head", "assistant_head",
                                "senior_leader"}),
     "senders": _LEADERS | {"head_of_year", "head_of_house", "learning_director",
                            "pastoral_lead"},
+    # Named once, used in a workflow wherever a role is (``roles: [pastoral_team, office]``):
+    "pastoral_team": _PASTORAL,
+    "query_staff": _QUERY,  # who may answer a parent's query (PWP-5.1)
+    "all_staff": _QUERY | {"eal_coordinator"},
 }
+ENGINE_GROUPS = ("leaders", "safeguarding", "senders")  # the ones the engine itself asks about
 
 
 @dataclass(frozen=True)
@@ -102,7 +112,8 @@ class School:
     clauses: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLAUSES))
 
     def group(self, name: str) -> frozenset[str]:
-        """The roles of a named group (``leaders``, ``safeguarding``, ``senders``)."""
+        """The roles of a named group (``leaders``, ``safeguarding``, ``senders``, or one of
+        the school's own that workflows name where a role goes)."""
         return self.groups[name]
 
     @property
@@ -214,9 +225,9 @@ def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset
     """``groups:`` of school.yaml over the defaults: each a list of the school's roles."""
     out = dict(DEFAULT_GROUPS)
     for name, members, line in r.items(value, "groups"):
-        if name not in DEFAULT_GROUPS:
-            r.problem(members, f"groups.{name}", "unknown group (expected one of: "
-                      f"{', '.join(DEFAULT_GROUPS)})", line)
+        if not NAME_RE.match(name) or name in roles:
+            r.problem(members, f"groups.{name}", "a group's name is lower case, digits and _, "
+                      "and not a role's", line)
             continue
         given = frozenset(r.texts(members, f"groups.{name}"))
         for role in sorted(given - roles):

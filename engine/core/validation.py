@@ -13,8 +13,9 @@ and what each template reads, the caller tells it (``Letters``): nothing here re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as changed  # (not Path.replace: no file is touched)
 from pathlib import Path
 
 from engine.core import rules
@@ -31,7 +32,8 @@ from engine.core.definitions import (
     Workflow,
     parse_partly,
 )
-from engine.core.school import DEFAULT_CLAUSES
+from engine.core.school import DEFAULT_CLAUSES, DEFAULT_GROUPS
+from engine.core.suggest import did_you_mean, listed, nearest
 from engine.errors import DefinitionError
 
 
@@ -51,32 +53,64 @@ class _Check:
     roles: frozenset[str]
     letters: Letters
     clause: re.Pattern[str]  # a clause ID of a policy the school registers
+    groups: tuple[str, ...] = ()  # school.yaml's groups (named in place of roles)
     problems: list[str] = field(default_factory=list)
 
     def add(self, line: int, where: str, message: str) -> None:
         self.problems.append(f"{self.workflow.path}:{line or 1}: {where}: {message}")
 
+    def unknown_role(self, role: str) -> str:
+        groups = f"; its groups: {listed(self.groups)}" if self.groups else ""
+        return (f"unknown role '{role}'{did_you_mean(role, {*self.roles, *self.groups})} "
+                f"(school.yaml's roles: {listed(self.roles)}{groups})")
+
+    def unknown_state(self, state: str) -> str:
+        w = self.workflow
+        return (f"unknown state '{state}'{did_you_mean(state, w.states)} (the states are "
+                f"under states:, line {w.line_of('states')})")
+
+    def unknown_field(self, name: str) -> str:
+        known = self.workflow.field_types()
+        return (f"unknown field '{name}'{did_you_mean(name, known)} (the workflow's fields: "
+                f"{listed(known) or 'none'})")
+
 
 def load(text: str, path: Path, roles: Iterable[str], letters: Letters,
-         clauses: Iterable[str] = DEFAULT_CLAUSES) -> Workflow:
+         clauses: Iterable[str] = DEFAULT_CLAUSES,
+         groups: Mapping[str, frozenset[str]] | None = None) -> Workflow:
     """Parse and validate one workflow file's text; raise DefinitionError listing every
-    problem.
+    problem. A group of school.yaml (``groups:``) named where a role goes stands for its
+    roles.
 
     The graph is checked even when some values were bad (each replaced by a default), so
     an author sees an unknown state and a bad date in one pass, not one per run."""
     workflow, problems = parse_partly(text, path)
-    problems += [p for p in validate(workflow, roles, letters, clauses) if p not in problems]
+    groups = DEFAULT_GROUPS if groups is None else groups
+    workflow = with_groups(workflow, groups)
+    problems += [p for p in validate(workflow, roles, letters, clauses, groups)
+                 if p not in problems]
     if problems:
         raise DefinitionError(problems)
     return workflow
 
 
+def with_groups(w: Workflow, groups: Mapping[str, frozenset[str]]) -> Workflow:
+    """The workflow with each group named where a role goes replaced by its roles."""
+    def roles(names: frozenset[str]) -> frozenset[str]:
+        return frozenset(r for n in names for r in groups.get(n, {n}))
+
+    events = {n: changed(e, roles=roles(e.roles)) for n, e in w.events.items()}
+    return changed(w, events=events, opening=changed(w.opening, roles=roles(w.opening.roles)),
+                   visible_roles=roles(w.visible_roles))
+
+
 def validate(workflow: Workflow, roles: Iterable[str], letters: Letters,
-             clauses: Iterable[str] = DEFAULT_CLAUSES) -> list[str]:
+             clauses: Iterable[str] = DEFAULT_CLAUSES,
+             groups: Mapping[str, frozenset[str]] | None = None) -> list[str]:
     """Every problem in a parsed workflow that the YAML shape alone cannot show; a clause
     ID must be of a policy whose prefix ``clauses`` registers (school.yaml)."""
     pattern = re.compile(rf"^({'|'.join(map(re.escape, sorted(clauses)))})-[0-9][0-9a-z.]*$")
-    check = _Check(workflow, frozenset(roles), letters, pattern)
+    check = _Check(workflow, frozenset(roles), letters, pattern, tuple(groups or ()))
     _check_names(check)
     _check_states(check)
     _check_events(check)
@@ -96,14 +130,15 @@ def _check_indicators(c: _Check) -> None:
                   for name in indicator.events]
         for name, event in zip(indicator.events, events, strict=True):
             if event is None:
-                c.add(indicator.line, f"{where}.events", f"unknown event '{name}'")
+                c.add(indicator.line, f"{where}.events",
+                      f"unknown event '{name}'{did_you_mean(name, w.events)}")
         for name, values in indicator.when.equals:
             _check_indicator_field(c, indicator.line, f"{where}.when.{name}",
                                    [e for e in events if e is not None], name, values)
         known = w.field_types()
         for name in indicator.record:
             if name not in known:
-                c.add(indicator.line, f"{where}.record", f"unknown field '{name}'")
+                c.add(indicator.line, f"{where}.record", c.unknown_field(name))
 
 
 def _check_indicator_field(c: _Check, line: int, where: str, events: list[Event],
@@ -130,8 +165,8 @@ def _check_names(c: _Check) -> None:
         if not c.clause.match(clause):
             c.add(w.line_of("clauses"), "clauses", f"'{clause}' is not a clause ID of a policy "
                   "school.yaml registers (clauses:)")
-    for role in w.visible_roles - c.roles:
-        c.add(w.line_of("visible_to"), "visible_to.roles", f"unknown role '{role}'")
+    for role in sorted(w.visible_roles - c.roles):
+        c.add(w.line_of("visible_to"), "visible_to.roles", c.unknown_role(role))
     types: dict[str, Field] = {}
     for event in (w.opening, *w.events.values()):
         for f in event.fields:
@@ -151,7 +186,7 @@ def _check_states(c: _Check) -> None:
         c.add(w.line_of("states"), "states", "no state is terminal: a case could never be closed")
     for state in w.states.values():
         if state.holder and state.holder not in c.roles:
-            c.add(state.line, f"states.{state.name}.holder", f"unknown role '{state.holder}'")
+            c.add(state.line, f"states.{state.name}.holder", c.unknown_role(state.holder))
         _check_deadlines(c, state.deadlines, f"states.{state.name}", state.line)
 
 
@@ -161,15 +196,15 @@ def _check_events(c: _Check) -> None:
     for event in (w.opening, *w.events.values()):
         where = _where(event)
         for role in sorted(event.roles - c.roles):
-            c.add(event.line_of("roles"), f"{where}.roles", f"unknown role '{role}'")
+            c.add(event.line_of("roles"), f"{where}.roles", c.unknown_role(role))
         if not event.roles:
             c.add(event.line_of("roles"), f"{where}.roles", "no role may fire this event")
         for source in event.sources:
             if source.state != ANY and source.state not in w.states:
-                c.add(event.line_of("from"), f"{where}.from", f"unknown state '{source.state}'")
+                c.add(event.line_of("from"), f"{where}.from", c.unknown_state(source.state))
         for target in event.targets:
             if target.state is not None and target.state not in w.states:
-                c.add(event.line_of("to"), f"{where}.to", f"unknown state '{target.state}'")
+                c.add(event.line_of("to"), f"{where}.to", c.unknown_state(target.state))
             if target.source and target.source not in _expand(w, event):
                 c.add(event.line_of("to"), f"{where}.to", f"'{target.source}' is not one of "
                       "the states this event fires from")
@@ -177,7 +212,8 @@ def _check_events(c: _Check) -> None:
         _check_follow_on(c, event)
         for name in (*event.meets, *event.cancels):
             if name not in deadline_names:
-                c.add(event.line_of("meets"), f"{where}.meets", f"unknown deadline '{name}'")
+                c.add(event.line_of("meets"), f"{where}.meets", f"unknown deadline '{name}'"
+                      f"{did_you_mean(name, deadline_names)}")
         for guard in event.guards:
             for problem in rules.check_guard(guard.name, guard.arg, w.field_types()):
                 c.add(guard.line, f"{where}.requires.{guard.name}", problem)
@@ -201,7 +237,7 @@ def _check_computes(c: _Check, event: Event) -> None:
                 for state in value:
                     if state not in c.workflow.states:
                         c.add(comp.line, f"{_where(event)}.computes.{comp.name}",
-                              f"unknown state '{state}'")
+                              c.unknown_state(state))
 
 
 def _check_assigns(c: _Check, event: Event) -> None:
@@ -223,7 +259,7 @@ def _check_follow_on(c: _Check, event: Event) -> None:
                   f"{', '.join(OCCURRED)}")
     for name, _values in event.opens.when.equals:
         if name not in known:
-            c.add(event.opens.line, f"{_where(event)}.opens.when", f"unknown field '{name}'")
+            c.add(event.opens.line, f"{_where(event)}.opens.when", c.unknown_field(name))
 
 
 def _check_when_fields(c: _Check, event: Event) -> None:
@@ -233,7 +269,7 @@ def _check_when_fields(c: _Check, event: Event) -> None:
     for when in whens:
         for name, _values in when.equals:
             if name not in known:
-                c.add(event.line, f"{_where(event)}", f"condition on unknown field '{name}'")
+                c.add(event.line, f"{_where(event)}", f"condition on {c.unknown_field(name)}")
 
 
 def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line: int) -> None:
@@ -242,7 +278,7 @@ def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line:
         here = spec.line or line
         for ref in (spec.at, spec.start):
             if ref and ref not in known:
-                c.add(here, f"{where}.deadlines.{spec.name}", f"unknown field '{ref}'")
+                c.add(here, f"{where}.deadlines.{spec.name}", c.unknown_field(ref))
             elif ref and known[ref].type not in ("date", "datetime"):
                 c.add(here, f"{where}.deadlines.{spec.name}", f"field '{ref}' is not a date")
         if spec.clause and not c.clause.match(spec.clause):
@@ -262,20 +298,83 @@ def _expand(w: Workflow, event: Event) -> tuple[str, ...]:
 
 
 def _check_reachable(c: _Check) -> None:
+    """Every state is reached, and from every state reached a case can be closed.
+
+    One mistake, one message: an event from a misspelt state is taken to fire from every
+    state (its own message names the slip), a state a misspelt destination was meant to be
+    is not called unreachable too, and a case stuck because an event has no ``to:`` is said
+    once, at that event."""
     w = c.workflow
+    explained: set[str] = set()
+    for event in w.events.values():
+        for t in event.targets:
+            if t.state and t.state not in w.states:
+                explained.add(nearest(t.state, w.states) or "")
+    seen = _reached(w)
+    stuck = [n for n in sorted(seen & set(w.states))
+             if not w.states[n].terminal and not _closes(w, n)]
+    misspelt = any(t.state and t.state not in w.states
+                   for e in w.events.values() for t in e.targets)
+    if stuck and any(s.terminal for s in w.states.values()) and not misspelt:
+        explained |= _stuck(c, stuck, seen)
+    for name, declared in w.states.items():
+        if name not in seen and name not in explained:
+            c.add(declared.line, f"states.{name}", "unreachable: no event leads here")
+
+
+def _wild(w: Workflow, event: Event) -> bool:
+    """An event from a state that does not exist (reported where it is written)."""
+    return any(s.state != ANY and s.state not in w.states for s in event.sources)
+
+
+def _reached(w: Workflow) -> set[str]:
     seen = {t.state for t in w.opening.targets if t.state}
     frontier = list(seen)
     while frontier:
         state = frontier.pop()
         for event in w.events.values():
-            if state in _expand(w, event):
+            if _wild(w, event) or state in _expand(w, event):
                 for t in event.targets:
                     if t.state and t.state not in seen:
                         seen.add(t.state)
                         frontier.append(t.state)
-    for name, declared in w.states.items():
-        if name not in seen:
-            c.add(declared.line, f"states.{name}", "unreachable: no event leads here")
+    return seen
+
+
+def _closes(w: Workflow, start: str) -> bool:
+    """Can a case in ``start`` ever reach a terminal state?"""
+    seen, frontier = {start}, [start]
+    while frontier:
+        state = frontier.pop()
+        if state in w.states and w.states[state].terminal:
+            return True
+        for event in w.events.values():
+            if _wild(w, event) or state in _expand(w, event):
+                for t in event.targets:
+                    if t.state and t.state not in seen:
+                        seen.add(t.state)
+                        frontier.append(t.state)
+    return False
+
+
+def _stuck(c: _Check, stuck: list[str], seen: set[str]) -> set[str]:
+    """Say each stuck state once (at an event with no ``to:`` when it has one); the
+    terminal states named as the fix are not reported unreachable as well."""
+    w = c.workflow
+    terminal = [n for n, s in w.states.items() if s.terminal]
+    fix = next((n for n in terminal if n not in seen), terminal[0] if terminal else "")
+    for name in stuck:
+        staying = [e for e in w.events.values()
+                   if name in _expand(w, e) and all(t.state is None for t in e.targets)]
+        if staying:
+            event = staying[0]
+            c.add(event.line, f"events.{event.name}", f"no 'to:', so the case stays in "
+                  f"'{name}', and no event leads from '{name}' to a terminal state: a case "
+                  f"there could never be closed (did you mean 'to: {fix}'?)")
+        else:
+            c.add(w.states[name].line, f"states.{name}", "a case here could never be closed: "
+                  f"no event leads from '{name}' to a terminal state ({', '.join(terminal)})")
+    return {fix}
 
 
 def gathered(w: Workflow) -> dict[str, set[str]]:
@@ -329,7 +428,10 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
     staff_role = doc.to.startswith("role:") and doc.to[5:] in c.roles
     kind = doc.to.startswith("kind:") and doc.to[5:] in KINDS
     if doc.to not in RECIPIENTS and not staff_role and not kind:
-        c.add(doc.line, f"{where}.to", f"unknown recipient '{doc.to}'")
+        known = (*RECIPIENTS, *(f"role:{r}" for r in c.roles), *(f"kind:{k}" for k in KINDS))
+        c.add(doc.line, f"{where}.to", f"unknown recipient '{doc.to}'"
+              f"{did_you_mean(doc.to, known)} (one of: {', '.join(RECIPIENTS)}, "
+              f"role:ROLE, kind:{'|'.join(KINDS)}; docs/workflows.md)")
     if doc.to in ("contact",) and "contact" not in c.workflow.field_types():
         c.add(doc.line, f"{where}.to", "the workflow gathers no 'contact' field")
     if doc.entries:
@@ -337,10 +439,11 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
     known = c.workflow.field_types()
     for item in doc.must_say:
         if item.field and item.field not in known:
-            c.add(item.line, f"{where}.must_say", f"unknown field '{item.field}'")
+            c.add(item.line, f"{where}.must_say", c.unknown_field(item.field))
     if doc.template not in c.letters.names:
         c.add(doc.line, f"{where}.template",
-              f"letter template not found: {c.letters.folder / doc.template}")
+              f"letter template not found: {c.letters.folder / doc.template}"
+              f"{did_you_mean(doc.template, c.letters.names)}")
         return
     if c.letters.fields is None:
         return
@@ -350,14 +453,16 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
         name = rest.partition(".")[0]
         if top == "fields" and name and name not in available:
             c.add(doc.line, f"{where}", f"the letter reads field '{name}', which is not "
-                  "gathered on every path to this event")
+                  "gathered on every path to this event"
+                  f"{did_you_mean(name, c.workflow.field_types())}")
 
 
 def _check_entries(c: _Check, entries: Entries, where: str, line: int) -> None:
     known = c.workflow.field_types()
     for name in entries.events:
         if name not in c.workflow.events:
-            c.add(line, f"{where}.events", f"unknown event '{name}'")
+            c.add(line, f"{where}.events",
+                  f"unknown event '{name}'{did_you_mean(name, c.workflow.events)}")
     for ref in (entries.start, entries.end):
         if ref not in known or known[ref].type != "date":
             c.add(line, where, f"'{ref}' is not a date field of this workflow")

@@ -58,7 +58,10 @@ def loads(text: str, name: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise DefinitionError([f"{where}: invalid YAML: {_explain(exc, text)}"]) from None
+        said = _explain(exc, text)
+        if isinstance(said, tuple):  # the mistake is on another line than the parser's
+            where, said = f"{name}:{said[0]}", said[1]
+        raise DefinitionError([f"{where}: invalid YAML: {said}"]) from None
     except yaml.YAMLError as exc:  # pragma: no cover (libyaml marks every error)
         raise DefinitionError([f"{name}: invalid YAML: {exc}"]) from None
     if builder.problems:
@@ -178,8 +181,9 @@ def _text(value: str, event: yaml.Event) -> Text:
 # --------------------------------------------------------------------------- errors
 
 
-def _explain(exc: yaml.MarkedYAMLError, text: str) -> str:
-    """What the parser found, said in the terms of the lines the author wrote."""
+def _explain(exc: yaml.MarkedYAMLError, text: str) -> str | tuple[int, str]:
+    """What the parser found, said in the terms of the lines the author wrote (with the
+    line to look at, when that is not the one the parser stopped on)."""
     lines = text.splitlines()
     problem = exc.problem or exc.context or "not valid YAML"
     mark = exc.problem_mark
@@ -223,10 +227,20 @@ def _tab(problem: str, line: int, context: int, lines: list[str]) -> str | None:
     return None
 
 
-def _dedent(problem: str, line: int, context: int, lines: list[str]) -> str | None:
+def _dedent(problem: str, line: int, context: int,
+            lines: list[str]) -> str | tuple[int, str] | None:
     if problem not in ("did not find expected key", "did not find expected '-' indicator"):
         return None
     here = _content(lines, line)
+    above = _previous(lines, line)
+    opener = _previous(lines, above)
+    before, head = _content(lines, above), _content(lines, opener)
+    if (opener and _indent(before) < _indent(here) and head.rstrip().endswith(":")
+            and _indent(before) <= _indent(head)):
+        # the key above opened a block that the line after it left too soon
+        return (above, f"line {above} is indented less than the lines around it "
+                f"({_spaces(_indent(before))}): line it up with line {line} "
+                f"({_spaces(_indent(here))}), under '{head.strip().rstrip(':')}'")
     levels = _levels(lines, line)
     width = _indent(here)
     if width in {w for w, _ in levels}:
@@ -258,7 +272,8 @@ def _levels(lines: list[str], line: int) -> list[tuple[int, str]]:
     return out
 
 
-def _colon(problem: str, line: int, context: int, lines: list[str]) -> str | None:
+def _colon(problem: str, line: int, context: int,
+           lines: list[str]) -> str | tuple[int, str] | None:
     if not problem.startswith("mapping values are not allowed"):
         return None
     here, above = _content(lines, line), _previous(lines, line)
@@ -270,6 +285,13 @@ def _colon(problem: str, line: int, context: int, lines: list[str]) -> str | Non
         return None
     if ":" not in before:
         return f"line {above} has a key with no ':' after it"
+    earlier = _previous(lines, above)
+    if earlier and _indent(before) < _indent(here) == _indent(_content(lines, earlier)):
+        # the line above is the one out of step with the lines on both sides of it
+        key = _content(lines, earlier).strip().split(":")[0].lstrip("- ")
+        return (above, f"line {above} is indented less than the lines around it "
+                f"({_spaces(_indent(before))}): line it up with '{key}' "
+                f"({_spaces(_indent(here))})")
     return (f"line {line} is indented more than the line above it: line its key up with "
             f"'{before.strip().split(':')[0]}' ({_spaces(_indent(before))})")
 

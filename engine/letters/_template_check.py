@@ -31,6 +31,7 @@ class Usage:
     paths: set[str] = field(default_factory=set)  # "[]" marks the items of a list
     printed: set[str] = field(default_factory=set)  # bare {{ a.b }} outputs that always run
     names: dict[str, int] = field(default_factory=dict)  # top-level name -> first line
+    lines: dict[str, int] = field(default_factory=dict)  # path -> the first line reading it
     problems: list[tuple[int | None, str]] = field(default_factory=list)
 
 
@@ -133,6 +134,7 @@ class _Reader:
         path = self.path(node, scope)
         if path and path.split(".")[0] not in self.globals:
             self.usage.paths.add(path)
+            self.usage.lines.setdefault(path, node.lineno)
         while isinstance(node, (nodes.Getattr, nodes.Getitem)):
             key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", 0)
             if _private(key):

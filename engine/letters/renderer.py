@@ -43,6 +43,7 @@ from jinja2.utils import missing
 from lxml import etree
 
 from engine.core import text as text_helpers
+from engine.core.suggest import did_you_mean
 from engine.core.text import clean_text
 from engine.errors import FieldError, LetterError
 from engine.letters import _docx_fast
@@ -193,7 +194,8 @@ def printed_fields(template: Path) -> set[str]:
     return {path for u in _load(template).usage.values() for path in u.printed}
 
 
-def check_template(template: Path, allowed_names: Iterable[str] | None = None) -> list[str]:
+def check_template(template: Path,
+                   allowed_names: Iterable[str] | Mapping[str, Any] | None = None) -> list[str]:
     """Every problem of ``template``, one line each, naming the file and the part.
 
     Syntax errors, private attributes (``__init__``: sandbox escapes), names outside
@@ -202,14 +204,35 @@ def check_template(template: Path, allowed_names: Iterable[str] | None = None) -
     """
     tpl = _load(template)
     allowed = set(DEFAULT_NAMES if allowed_names is None else allowed_names) | {"range"}
+    schema = allowed_names if isinstance(allowed_names, Mapping) else {}
     problems = list(tpl.problems)
     for label, usage in tpl.usage.items():
         for name, line in sorted(usage.names.items(), key=lambda item: item[1]):
             if name not in allowed:
                 known = ", ".join(sorted(allowed - {"range"}))
-                problems.append(_problem(tpl, label, line,
-                                         f"unknown name '{name}' (known names: {known})"))
+                problems.append(_problem(tpl, label, line, f"unknown name '{name}'"
+                                         f"{did_you_mean(name, allowed - {'range'})} "
+                                         f"(known names: {known})"))
+        problems += [_problem(tpl, label, line, text)
+                     for line, text in _unknown_keys(usage, schema)]
     return problems
+
+
+def _unknown_keys(usage: Usage, schema: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """``student.firstname`` where ``student`` has no ``firstname``: each once, by line."""
+    out: dict[str, tuple[int, str]] = {}
+    for path in usage.paths:
+        top, _, rest = path.replace("[]", "").partition(".")
+        keys = schema.get(top)
+        key = rest.partition(".")[0]
+        if keys is None or not key or key in keys or f"{top}.{key}" in out:
+            continue
+        line = min((n for p, n in usage.lines.items() if p.replace("[]", "")
+                    .startswith(f"{top}.{key}")), default=0)
+        out[f"{top}.{key}"] = (line, f"unknown name '{top}.{key}'"
+                               f"{did_you_mean(key, keys)}"
+                               f" ({top} has: {', '.join(sorted(keys))}; docs/letters.md)")
+    return sorted(out.values())
 
 
 def docx_text(data: bytes) -> str:

@@ -247,8 +247,9 @@ def batch_template(school: School, name: str) -> Path:
     if used:
         raise InputError(f"{file} is a letter of the {', '.join(used)} workflow"
                          f"{'s' if len(used) > 1 else ''}: it goes out when a case is "
-                         "advanced, not in a batch")
-    problems = letters.check_template(path, NAMES) + type_problems(path)
+                         "advanced, not in a batch (try it with 'liaison letters preview "
+                         f"{file} --workflow {used[0]} --as STAFF')")
+    problems = letters.check_template(path, {n: ctx.SCHEMA[n] for n in NAMES}) + type_problems(path)
     if problems:
         raise DefinitionError(problems)
     return path

@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from engine.core.context import TOP_LEVEL, long_date
+from engine.core.context import SCHEMA, long_date
 from engine.core.definitions import Event, Workflow
 from engine.core.school import School
 from engine.errors import DefinitionError
@@ -32,7 +32,7 @@ def check(root: Path) -> Message:
     used = {d.template for w in school.workflows.values()
             for e in (w.opening, *w.events.values()) for d in e.documents}
     for path in sorted(school.letters_dir.glob("*.docx")):
-        problems += letters.check_template(path, TOP_LEVEL)
+        problems += letters.check_template(path, SCHEMA)
         if path.name not in used:
             problems += batch.type_problems(path)
     problems += _follow_on_problems(school)

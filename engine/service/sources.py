@@ -10,7 +10,7 @@ parses and checks; this reads), reporting every problem at once as
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +61,10 @@ def letters_in(folder: Path,
 
 
 def load_workflow(path: Path, roles: Collection[str], letters: Letters,
-                  clauses: Collection[str] = DEFAULT_CLAUSES) -> Workflow:
+                  clauses: Collection[str] = DEFAULT_CLAUSES,
+                  groups: Mapping[str, frozenset[str]] | None = None) -> Workflow:
     """One workflow file, parsed and validated; DefinitionError lists every problem."""
-    return validation.load(read_text(path), path, roles, letters, clauses)
+    return validation.load(read_text(path), path, roles, letters, clauses, groups)
 
 
 def load_profile(root: Path) -> School:
@@ -83,7 +84,7 @@ def open_school(root: Path,
     problems: list[str] = []
     for path in sorted((root / "workflows").glob("*.yaml")):
         try:
-            workflow = load_workflow(path, school.roles, letters, school.clauses)
+            workflow = load_workflow(path, school.roles, letters, school.clauses, school.groups)
         except DefinitionError as exc:
             problems += exc.problems
             continue

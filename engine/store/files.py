@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DOCUMENTS = "cases/documents"
+PREVIEWS = "cases/previews"  # letters tried out (liaison letters preview): never recorded
 _SYNC_THREADS = 16
 
 
@@ -42,6 +43,23 @@ def write_unsynced(root: Path, rel: str, data: bytes) -> Written:
     with open(os.path.join(root, rel), "xb") as handle:  # a new name: never over a record
         handle.write(data)
     return Written(rel, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def token() -> str:
+    """A short random part of a file name, so two files never take one name."""
+    return secrets.token_hex(4)
+
+
+def write_private(root: Path, rel: str, data: bytes) -> Path:
+    """Write ``data`` at ``rel`` under ``root`` readable by its owner only (a preview may
+    name a real family), in a folder only its owner may enter, never over a file."""
+    path = root / rel
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    return path
 
 
 def sync(root: Path, paths: Iterable[str]) -> None:

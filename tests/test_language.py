@@ -1,0 +1,122 @@
+"""The shorter workflow language (issue 16): groups of school.yaml named where a role
+goes, `default_roles:`, an event-level `when:` for every state it fires from, and a
+deadline list's shared keys said once (`{from: FIELD, each: [...]}`). Each is proved
+to mean what the long form means: the two parse to the same workflow."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.core.school import DEFAULT_GROUPS, DEFAULT_ROLES
+from engine.core.validation import Letters, load
+from engine.errors import DefinitionError
+
+GROUPS = dict(DEFAULT_GROUPS)
+LONG = """\
+workflow: w
+title: W
+prefix: WWW
+open:
+  roles: [office, headteacher]
+  to: open
+  fields:
+    channel: {type: choice, choices: [letter, phone]}
+    received_at: datetime
+  deadlines:
+    - {name: reply_by, school_days: 2, from: received_at, when: {channel: [letter]}}
+    - {name: answer_by, school_days: 10, from: received_at, clause: PWP-5.2}
+states:
+  open: {title: Open}
+  waiting: {title: Waiting}
+  closed: {title: Closed, terminal: true}
+events:
+  wait:
+    from: [open]
+    to: waiting
+    roles: [office, headteacher]
+  call_back:
+    from:
+      - {state: open, when: {channel: [phone]}}
+      - {state: waiting, when: {channel: [phone]}}
+    roles: [%s]
+  close:
+    from: [open, waiting]
+    to: closed
+    roles: [office, headteacher]
+"""
+SHORT = """\
+workflow: w
+title: W
+prefix: WWW
+default_roles: [office, headteacher]
+open:
+  to: open
+  fields:
+    channel: {type: choice, choices: [letter, phone]}
+    received_at: datetime
+  deadlines:
+    from: received_at
+    each:
+      - {name: reply_by, school_days: 2, when: {channel: [letter]}}
+      - {name: answer_by, school_days: 10, clause: PWP-5.2}
+states:
+  open: {title: Open}
+  waiting: {title: Waiting}
+  closed: {title: Closed, terminal: true}
+events:
+  wait:
+    from: [open]
+    to: waiting
+  call_back:
+    from: [open, waiting]
+    when: {channel: [phone]}
+    roles: [pastoral_team]
+  close:
+    from: [open, waiting]
+    to: closed
+"""
+
+
+def _load(text: str, tmp_path: Path) -> Any:
+    return load(text, tmp_path / "w.yaml", DEFAULT_ROLES, Letters(tmp_path, ()),
+                groups=GROUPS)
+
+
+def _meaning(value: Any) -> Any:
+    """A workflow without where each thing was written."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _meaning(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.name not in ("line", "key_lines")}
+    if isinstance(value, dict):
+        return {k: _meaning(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_meaning(v) for v in value]
+    return value
+
+
+def test_the_short_form_means_what_the_long_form_says(tmp_path: Path) -> None:
+    pastoral = ", ".join(sorted(GROUPS["pastoral_team"]))
+    long, short = _load(LONG % pastoral, tmp_path), _load(SHORT, tmp_path)
+    assert _meaning(short) == _meaning(long)
+    assert short.events["call_back"].roles == GROUPS["pastoral_team"]
+    assert short.opening.roles == frozenset({"office", "headteacher"})
+
+
+def test_a_misspelt_group_is_one_error_suggesting_it(tmp_path: Path) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        _load(SHORT.replace("roles: [pastoral_team]", "roles: [pastoral_tem]"), tmp_path)
+    [problem] = caught.value.problems
+    assert "events.call_back.roles: unknown role 'pastoral_tem': did you mean " \
+           "'pastoral_team'?" in problem
+    assert "its groups: all_staff, leaders, pastoral_team, query_staff, safeguarding, " \
+           "senders)" in problem
+
+
+def test_an_event_without_roles_and_no_default_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        _load(SHORT.replace("default_roles: [office, headteacher]\n", ""), tmp_path)
+    assert any("events.wait: missing key 'roles'" in p for p in caught.value.problems)
