@@ -36,7 +36,6 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     or_,
     select,
     text,
@@ -47,9 +46,10 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow, EventRow
 from engine.errors import ConflictError, NotFound
+from engine.store import migrations as schema
 
 __all__ = ["CaseMove", "CaseRow", "Change", "DeadlineRow", "DocumentRow", "EventRow",
-           "MIGRATIONS", "Reads", "Store", "logins", "sign_ins"]
+           "Reads", "Store", "logins", "sign_ins"]
 
 _T = TypeVar("_T")
 metadata = MetaData()
@@ -182,73 +182,6 @@ sign_ins = Table(
     Column("at", String, nullable=False),
     Column("outcome", String, nullable=False),  # signed_in | bad_password | bad_code | locked
 )
-
-migrations = Table(
-    "migrations", metadata,
-    Column("name", String, primary_key=True),
-    Column("applied_at", String, nullable=False),
-)
-
-
-def _initial(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[students, contacts, cases, events, documents, deadlines,
-                                      counters])
-
-
-def _due_index(conn: Connection) -> None:
-    # A plain index on due_on is slower than a scan for wide ranges; a partial covering
-    # index over open deadlines answers the due list in milliseconds at 100,000 cases.
-    conn.exec_driver_sql(
-        "CREATE INDEX IF NOT EXISTS ix_deadlines_open ON deadlines (due_on, case_id, name) "
-        "WHERE status = 'open'")
-
-
-def _holder_index(conn: Connection) -> None:
-    # The due list by default reads the cases one member of staff holds or manages: by
-    # holder first, a teacher's list takes ~3 ms at 100,000 cases instead of ~20 ms
-    # through every open deadline of the week (bench/due.py).
-    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_cases_holder ON cases (holder)")
-
-
-def _event_seq_index(conn: Connection) -> None:
-    # The next event's number is MAX(seq) of the case: on this index it costs the same on
-    # the 2,000th event as on the 2nd (the whole trail was read before).
-    conn.exec_driver_sql("CREATE UNIQUE INDEX IF NOT EXISTS ix_events_case_seq "
-                         "ON events (case_id, seq)")
-
-
-def _document_context(conn: Connection) -> None:
-    # The context each letter was rendered from, as JSON: `letters reprint` renders the
-    # identical letter later, whatever has changed since (an address re-imported). A
-    # database made since has the column from 0001 (which creates the current tables).
-    if "context" not in {c["name"] for c in inspect(conn).get_columns("documents")}:
-        conn.exec_driver_sql("ALTER TABLE documents ADD COLUMN context TEXT")
-
-
-def _seals(conn: Connection) -> None:
-    seals.create(conn, checkfirst=True)
-
-
-def _looked_after(conn: Connection) -> None:
-    # A looked-after pupil's exclusion is told to the virtual school head too (EXC-3).
-    if "looked_after" not in {c["name"] for c in inspect(conn).get_columns("students")}:
-        conn.exec_driver_sql("ALTER TABLE students ADD COLUMN looked_after BOOLEAN "
-                             "NOT NULL DEFAULT 0")
-
-
-def _logins(conn: Connection) -> None:
-    logins.create(conn, checkfirst=True)
-    sign_ins.create(conn, checkfirst=True)
-
-
-# Schema migrations: small named steps, applied once each, in order.
-MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
-              ("0003_case_holder_index", _holder_index),
-              ("0004_event_seq_index", _event_seq_index),
-              ("0005_document_context", _document_context),
-              ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
-              ("0008_logins", _logins))
-
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
 # the time of hashing an event (audit verify hashes every event of the school).
@@ -511,13 +444,14 @@ def _one_read(query: Callable[..., _T]) -> Callable[..., _T]:
 class Store:
     """Cases, events, documents, deadlines and people in one SQLite file."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, path: Path, busy_timeout_ms: int = 5000, migrate: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.engine: Engine = create_engine(f"sqlite:///{path}", future=True)
         event.listen(self.engine, "connect", self._on_connect(busy_timeout_ms))
         event.listen(self.engine, "begin", self._on_begin)
-        self._migrate()
+        if migrate:
+            self._migrate()
 
     @staticmethod
     def _on_connect(busy_ms: int):  # type: ignore[no-untyped-def]
@@ -550,17 +484,33 @@ class Store:
         with self.engine.connect() as conn, conn.begin():
             yield Reads(conn)
 
+    @property
+    def where(self) -> str:
+        """The store's file or URL, without a password (for status lines)."""
+        return str(self.path)
+
     def close(self) -> None:
         self.engine.dispose()
 
     def _migrate(self) -> None:
+        """A SQLite store is brought to the current schema when opened (Alembic only
+        when it is behind: opening a current store does not import it)."""
+        with self.reads() as r:
+            if schema.current(r.conn) == schema.HEAD:
+                return
+        self.upgrade()
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Bring the store to the newest revision: (the revision it was at, the newest)."""
         with self.writing() as conn:
-            migrations.create(conn, checkfirst=True)
-            done = set(conn.scalars(select(migrations.c.name)))
-            for name, step in MIGRATIONS:
-                if name not in done:
-                    step(conn)
-                    conn.execute(insert(migrations).values(name=name, applied_at=_now()))
+            return schema.upgrade(conn)
+
+    def revision(self) -> tuple[str | None, bool]:
+        """The revision the store is at (None: an empty store), and whether it is recorded
+        as a named step of a release before Alembic (``liaison db upgrade`` converts it)."""
+        with self.reads() as r:
+            at = schema.current(r.conn)
+            return (at, False) if at else (schema.legacy(r.conn), True)
 
     # The queries, each in a transaction of its own (use ``reads()`` for several at once).
     student = _one_read(Reads.student)
