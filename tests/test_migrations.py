@@ -14,11 +14,14 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import DATABASE, Clock
 
 from engine.service.liaison import Liaison
 from engine.store import migrations as schema
 from engine.store.database import Store
+
+pytestmark = pytest.mark.sqlite_only  # SQLite files; tests/test_tenancy.py is the other
 
 RELEASE = Path(__file__).parent / "data" / "release-c7b872e.sqlite3"
 

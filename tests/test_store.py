@@ -172,6 +172,7 @@ def test_racing_processes_exactly_one_wins(liaison: Liaison, school: Path) -> No
     _documents_match_rows(liaison)
 
 
+@pytest.mark.sqlite_only  # SQLite's file and its BEGIN IMMEDIATE
 def test_every_write_transaction_begins_immediate(liaison: Liaison) -> None:
     """A deferred transaction that later writes gets "database is locked" at once, ignoring
     the busy timeout: every INSERT, UPDATE and DELETE must run inside BEGIN IMMEDIATE."""
@@ -217,6 +218,7 @@ def _event_rows(store: Store, case: str) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
 
+@pytest.mark.sqlite_only  # SQLite's file and its BEGIN IMMEDIATE
 def test_the_event_hash_chain_links_every_event_and_shows_an_edit(liaison: Liaison) -> None:
     """Each event row's hash covers its content and the previous row's hash: an edit of
     the audit trail after the fact no longer matches."""
@@ -252,6 +254,7 @@ def test_events_record_when_it_happened_and_when_it_was_entered(liaison: Liaison
 # --------------------------------------------------------------------------- the file
 
 
+@pytest.mark.sqlite_only  # SQLite's file and its BEGIN IMMEDIATE
 def test_the_store_uses_write_ahead_logging(liaison: Liaison) -> None:
     with sqlite3.connect(liaison.store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from engine.cli.emit import emit
@@ -21,8 +23,12 @@ def status(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @db_app.command("upgrade")
-def upgrade(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+def upgrade(school: SchoolOpt = None, as_json: JsonOpt = False,
+            grant: Annotated[str | None, typer.Option(
+                "--grant", metavar="ROLE", show_default=False,
+                help="PostgreSQL: the application's role, given what it needs (run as the "
+                     "database's owner).")] = None) -> None:
     """Bring the store to the newest schema revision, in one transaction."""
     from engine.service import operations
 
-    emit(operations.upgrade(root(school)), as_json)
+    emit(operations.upgrade(root(school), grant), as_json)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.service.sources import load_profile
+from engine.service.sources import load_profile, open_store
 from engine.service.views import Message
 from engine.store import migrations as schema
 from engine.store.database import Store
 
 
 def _store(root: Path) -> Store:
-    return Store(load_profile(root).database, migrate=False)
+    return open_store(load_profile(root), migrate=False)
 
 
 def status(root: Path) -> Message:
@@ -32,12 +32,13 @@ def status(root: Path) -> Message:
                     "named_step": named and at is not None, "current": current})
 
 
-def upgrade(root: Path) -> Message:
-    """Bring the school's store to the newest revision (in one transaction)."""
+def upgrade(root: Path, grant: str | None = None) -> Message:
+    """Bring the school's store to the newest revision (in one transaction); on
+    PostgreSQL, run as the database's owner, and ``grant`` names the application's role."""
     store = _store(root)
     try:
         named = store.revision()[1]
-        before, after = store.upgrade()
+        before, after = store.upgrade(grant)
     finally:
         store.close()
     line = (f"already at {after}" if before == after and not named else

@@ -65,3 +65,10 @@ def _has(conn: Connection, table: str) -> bool:
     from sqlalchemy import inspect
 
     return inspect(conn).has_table(table)
+
+
+def grant(conn: Connection, role: str) -> None:
+    """Give the application's role what it needs on PostgreSQL (tenancy.grant)."""
+    from engine.store.migrations import tenancy
+
+    tenancy.grant(conn, role)
