@@ -15,7 +15,8 @@ else that escapes is a bug and keeps its traceback.
     ├── TransitionNotAllowed   the event cannot fire from the case's state (or a guard refuses it)
     ├── ConflictError          someone else changed the case first
     ├── LetterError            a letter could not be rendered safely
-    └── ToolMissing            an outside program (LibreOffice) is not installed
+    ├── ToolMissing            an outside program (LibreOffice) is not installed
+    └── StoreUnreachable       the case store cannot be reached, or is at another schema
 """
 
 from __future__ import annotations
@@ -76,3 +77,8 @@ class Tampered(LiaisonError):
 
 class ToolMissing(LiaisonError):
     """An outside program the command needs is not installed."""
+
+
+class StoreUnreachable(LiaisonError):
+    """The case store cannot be reached (PostgreSQL down, a wrong URL), or its schema is
+    not the one this release needs."""

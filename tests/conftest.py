@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -70,19 +71,47 @@ CONDUCT_FIELDS: dict[str, dict[str, list[str]]] = {
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: builds a wheel or starts processes (seconds)")
+    config.addinivalue_line("markers", "sqlite_only: reads or changes the SQLite file itself")
+    config.addinivalue_line("markers", "postgresql: needs LIAISON_TEST_DATABASE")
+
+
+# The suite runs a second time on PostgreSQL (.ci/run): LIAISON_TEST_DATABASE is the URL
+# of a database upgraded by its owner, reached as the application's unprivileged role.
+# Each test's school is a tenant of its own there (a fresh school_id), so tests never see
+# each other's rows: row-level security keeps them apart as it keeps schools apart.
+POSTGRESQL = os.environ.get("LIAISON_TEST_DATABASE") or None
+if POSTGRESQL:  # set before any fixture, module- and session-wide ones too
+    os.environ["LIAISON_DATABASE_URL"] = POSTGRESQL
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRESQL:
+        skip = pytest.mark.skip(reason="reads or changes the SQLite file itself")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+    else:
+        skip = pytest.mark.skip(reason="needs LIAISON_TEST_DATABASE (a PostgreSQL URL)")
+        for item in items:
+            if "postgresql" in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
 def _no_school_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's LIAISON_SCHOOL must not point a test at their real school."""
+    """A developer's LIAISON_SCHOOL must not point a test at their real school, nor their
+    LIAISON_DATABASE_URL at their real store."""
     monkeypatch.delenv("LIAISON_SCHOOL", raising=False)
+    monkeypatch.delenv("LIAISON_DATABASE_URL", raising=False)
+    if POSTGRESQL:
+        monkeypatch.setenv("LIAISON_DATABASE_URL", POSTGRESQL)
 
 
 @pytest.fixture
 def school(tmp_path: Path) -> Path:
     """A fresh school directory copied from the shipped defaults (no people yet)."""
     root = tmp_path / "school"
-    copy_school(root)
+    copy_school(root)  # with a school_id of its own: a tenant of its own on PostgreSQL
     return root
 
 
@@ -103,9 +132,12 @@ def clock() -> Clock:
 
 @pytest.fixture(scope="session")
 def _imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo school's database with its sample people imported, built once a session."""
+    """The demo school's database with its sample people imported, built once a session
+    (on PostgreSQL, each test imports its own: there is no file to copy)."""
     root = tmp_path_factory.mktemp("imported") / "school"
     copy_school(root)
+    if POSTGRESQL:
+        return root / DATABASE
     engine = Liaison.at(root, clock=Clock())
     try:
         engine.import_students(root / "samples" / "students.csv")
@@ -118,9 +150,14 @@ def _imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def liaison(school: Path, clock: Clock, _imported: Path) -> Iterator[Liaison]:
     """The school with its sample students and contacts imported, on the test's clock."""
-    (school / DATABASE).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_imported, school / DATABASE)
-    engine = Liaison.at(school, clock=clock)
+    if POSTGRESQL:
+        engine = Liaison.at(school, clock=clock)
+        engine.import_students(school / "samples" / "students.csv")
+        engine.import_contacts(school / "samples" / "contacts.csv")
+    else:
+        (school / DATABASE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_imported, school / DATABASE)
+        engine = Liaison.at(school, clock=clock)
     try:
         yield engine
     finally:

@@ -48,6 +48,7 @@ def _rows_name_real_files(liaison: Liaison) -> None:
     assert set(case_files(liaison.school.root)) == {r["path"] for r in rows}
 
 
+@pytest.mark.sqlite_only  # SQLite's own SQL (a trigger, a table)
 def test_a_failed_commit_leaves_no_row_and_no_file(liaison: Liaison) -> None:
     """The event row cannot be inserted (a trigger aborts it, as a full disk would): the
     transaction rolls back, the letter already written is removed, nothing changes."""
@@ -81,6 +82,7 @@ def _crash_inside_the_transaction(school: str, case: str | None) -> None:
     os._exit(0)  # not reached: the trigger ends the process
 
 
+@pytest.mark.sqlite_only  # SQLite's own SQL (a trigger, a table)
 @pytest.mark.parametrize("opening", [False, True], ids=["advance", "open"])
 def test_a_crash_before_the_commit_leaves_only_orphans_that_doctor_removes(
         liaison: Liaison, school: Path, cli: Callable[..., Run], opening: bool) -> None:

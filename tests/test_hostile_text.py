@@ -115,6 +115,7 @@ def test_controls_are_refused_in_fields_csv_and_school_files(
     assert "U+001B" in _one_error_line(school_cli("check"))
 
 
+@pytest.mark.sqlite_only  # writes the SQLite file behind the engine's back
 @pytest.mark.parametrize("char", CONTROLS)
 def test_controls_already_stored_are_shown_as_escapes(school_cli: Cli, school: Path,
                                                       char: str) -> None:

@@ -2,7 +2,7 @@
 
 Optimistic locking (a second writer on the same case gets ConflictError and its files are
 removed), BEGIN IMMEDIATE for every write, exactly one winner of two racing advances, the
-hash-chained audit trail, idempotent migrations, re-import by id, and all-or-nothing
+hash-chained audit trail, re-import by id, and all-or-nothing
 imports.
 
 The interleavings are made with the engine's own injectable clock: ``advance`` reads the
@@ -28,7 +28,6 @@ import pytest
 from conftest import (
     CONDUCT_FIELDS,
     NOW,
-    Clock,
     Run,
     case_files,
     letter_text,
@@ -40,7 +39,7 @@ from sqlalchemy import event as sa_event
 
 from engine.errors import ConflictError, ImportRowError
 from engine.service.liaison import Liaison
-from engine.store.database import MIGRATIONS, Store
+from engine.store.database import Store
 
 LATER = NOW + dt.timedelta(hours=1)
 
@@ -173,6 +172,7 @@ def test_racing_processes_exactly_one_wins(liaison: Liaison, school: Path) -> No
     _documents_match_rows(liaison)
 
 
+@pytest.mark.sqlite_only  # SQLite's file and its BEGIN IMMEDIATE
 def test_every_write_transaction_begins_immediate(liaison: Liaison) -> None:
     """A deferred transaction that later writes gets "database is locked" at once, ignoring
     the busy timeout: every INSERT, UPDATE and DELETE must run inside BEGIN IMMEDIATE."""
@@ -218,6 +218,7 @@ def _event_rows(store: Store, case: str) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
 
+@pytest.mark.sqlite_only  # SQLite's file and its BEGIN IMMEDIATE
 def test_the_event_hash_chain_links_every_event_and_shows_an_edit(liaison: Liaison) -> None:
     """Each event row's hash covers its content and the previous row's hash: an edit of
     the audit trail after the fact no longer matches."""
@@ -250,46 +251,10 @@ def test_events_record_when_it_happened_and_when_it_was_entered(liaison: Liaison
     assert event.recorded_at == "2026-11-25T09:00:00"
 
 
-# --------------------------------------------------------------------------- migrations
+# --------------------------------------------------------------------------- the file
 
 
-def _migration_names(path: Path) -> list[str]:
-    with sqlite3.connect(path) as conn:
-        return [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")]
-
-
-def test_migrations_run_once_and_reopening_changes_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "cases" / "liaison.sqlite3"
-    Store(path).close()
-    first = Store(path)
-    dump = first.dump()
-    first.close()
-    again = Store(path)
-    assert again.dump() == dump
-    again.close()
-    assert _migration_names(path) == sorted(name for name, _ in MIGRATIONS)
-
-
-def test_an_older_database_gets_only_the_missing_steps(liaison: Liaison, school: Path) -> None:
-    """A database from before 0002 (no partial due-list index) keeps its cases and gains
-    the index when opened."""
-    case = open_conduct(liaison).case
-    path = liaison.store.path
-    liaison.close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP INDEX ix_deadlines_open")
-        conn.execute("DELETE FROM migrations WHERE name = '0002_open_deadline_index'")
-    reopened = Liaison.at(school, clock=Clock())
-    try:
-        assert reopened.store.case(case).state == "incident_reported"
-    finally:
-        reopened.close()
-    with sqlite3.connect(path) as conn:
-        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert "ix_deadlines_open" in indexes
-    assert _migration_names(path) == sorted(name for name, _ in MIGRATIONS)
-
-
+@pytest.mark.sqlite_only  # SQLite's file and its BEGIN IMMEDIATE
 def test_the_store_uses_write_ahead_logging(liaison: Liaison) -> None:
     with sqlite3.connect(liaison.store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

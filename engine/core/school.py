@@ -110,6 +110,10 @@ class School:
     workflows: dict[str, Workflow] = field(default_factory=dict)
     groups: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
     clauses: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLAUSES))
+    # The school among a trust's in one database (school.yaml's school_id), and that
+    # database's URL (database:); none means the SQLite file under cases/.
+    school_id: str = ""
+    database_url: str | None = None
 
     def group(self, name: str) -> frozenset[str]:
         """The roles of a named group (``leaders``, ``safeguarding``, ``senders``, or one of
@@ -145,6 +149,26 @@ class School:
 
     def holders_of(self, role: str) -> list[Staff]:
         return [s for s in self.staff.values() if role in s.roles]
+
+
+DEFAULT_SCHOOL_ID = "school"  # a SQLite file's rows, when school.yaml names no school_id
+SCHOOL_ID_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\Z")
+
+
+def _school_id(r: Reader, raw: object) -> str:
+    value = r.text(raw, "school_id")
+    if raw is not None and not SCHOOL_ID_RE.match(value):
+        r.problem(raw, "school_id", f"'{value}' is not a short slug (lower case letters, "
+                  "digits and '-', at most 40, such as north-park)")
+    return value
+
+
+def _database(r: Reader, raw: object) -> str | None:
+    value = r.text(raw, "database") or None
+    if value is not None and not value.startswith(("postgresql", "sqlite")):
+        r.problem(raw, "database", "expected a database URL such as "
+                  "postgresql+psycopg://liaison@db.example.org/trust")
+    return value
 
 
 def _profile(r: Reader, raw: object) -> Profile:
@@ -195,12 +219,13 @@ def parse_profile(text: str, root: Path) -> School:
     raw = loads(text, str(path))
     r = Reader(path)
     top = r.mapping(raw, "", ("school", "calendar", "staff", "roles", "groups",
-                                   "clauses"),
+                                   "clauses", "school_id", "database"),
                     ("school", "calendar", "staff"))
     roles = frozenset(r.texts(top.get("roles"), "roles") or DEFAULT_ROLES)
     groups = _groups(r, top.get("groups"), roles)
     clauses = _clauses(r, top.get("clauses"))
     profile = _profile(r, top.get("school"))
+    school_id, database = _school_id(r, top.get("school_id")), _database(r, top.get("database"))
     staff = _staff(r, top.get("staff"), roles)
     # Letters call the head by the title the school's own staff list gives them.
     heads = [s.title for s in staff.values() if "headteacher" in s.roles and s.title]
@@ -218,7 +243,7 @@ def parse_profile(text: str, root: Path) -> School:
         raise DefinitionError([f"{path}:{line_of(top.get('staff'), 1)}: staff: "
                                "nobody holds the role 'headteacher'"])
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
-                  groups=groups, clauses=clauses)
+                  groups=groups, clauses=clauses, school_id=school_id, database_url=database)
 
 
 def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:

@@ -45,10 +45,10 @@ from engine.letters import renderer as letters
 from engine.service import pdf as print_copies
 from engine.service.deliver import Delivery, Outgoing, deliver
 from engine.service.records import Clock, Records, student_of, system_clock
-from engine.service.sources import open_school, read_contacts, read_students
+from engine.service.sources import open_school, open_store, read_contacts, read_students
 from engine.service.views import Action, Listing, Made, Message, Outcome, listing
 from engine.store import files
-from engine.store.database import Reads, Store
+from engine.store.database import Reads
 
 NUMBER_RETRIES = 5
 
@@ -78,7 +78,7 @@ class Liaison(Records):
     @classmethod
     def at(cls, root: Path, clock: Clock = system_clock) -> Liaison:
         school = open_school(root)
-        return cls(school, Store(school.database), clock)
+        return cls(school, open_store(school), clock)
 
     # ------------------------------------------------------------------ people
 

@@ -7,6 +7,8 @@ the same files as ``engine/_school`` (see pyproject.toml), so both are found her
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,19 @@ def copy_school(target: Path) -> None:
         else:
             shutil.copy2(path, target / part)
     (target / "cases").mkdir(exist_ok=True)
+    _name_school(target)
+
+
+def _name_school(target: Path) -> None:
+    """Give the new school its own school_id (the folder's name and a random part): two
+    schools made for one trust's database never share one by accident."""
+    slug = re.sub(r"[^a-z0-9]+", "-", target.resolve().name.lower()).strip("-")[:30].strip("-")
+    school_id = f"{slug or 'school'}-{secrets.token_hex(3)}"
+    path = target / SCHOOL_FILE
+    said = "# This school among others in one database (see README, 'For a trust')."
+    lines = [ln for ln in path.read_text("utf-8").splitlines(keepends=True)
+             if not ln.startswith(("school_id:", said))]
+    path.write_text(f"{said}\nschool_id: {school_id}\n{''.join(lines)}", "utf-8")
 
 
 def init(target: Path) -> Message:
@@ -56,6 +71,7 @@ def reset_demo(target: Path) -> None:
     if (target / SCHOOL_FILE).is_file():
         shutil.rmtree(target / "cases", ignore_errors=True)
         (target / "cases").mkdir()
+        _name_school(target)  # in a shared database, a new tenant: the old one's cases stay
     else:
         copy_school(target)
 

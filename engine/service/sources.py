@@ -16,10 +16,17 @@ from typing import Any
 
 from engine.core import definitions, people, validation
 from engine.core.definitions import Workflow
-from engine.core.school import DEFAULT_CLAUSES, SCHOOL_FILE, School, parse_profile
+from engine.core.school import (
+    DEFAULT_CLAUSES,
+    DEFAULT_SCHOOL_ID,
+    SCHOOL_FILE,
+    School,
+    parse_profile,
+)
 from engine.core.validation import Letters
 from engine.core.yamlfile import loads
-from engine.errors import DefinitionError, ImportRowError, NotFound
+from engine.errors import DefinitionError, ImportRowError, InputError, NotFound
+from engine.store.database import Store
 
 
 def find_root(explicit: Path | None) -> Path:
@@ -113,3 +120,22 @@ def read_contacts(path: Path, known_students: Collection[str]) -> list[people.Co
 def read_student_list(path: Path,
                       known_students: Collection[str]) -> list[tuple[str, dict[str, str]]]:
     return people.read_student_list(read_bytes(path), str(path), known_students)
+
+
+def open_store(school: School, migrate: bool = True) -> Store:
+    """The school's case store: $LIAISON_DATABASE_URL, else school.yaml's ``database:``,
+    else the SQLite file under cases/. In a shared database the school is the tenant its
+    ``school_id`` names, so one is required there."""
+    url = os.environ.get("LIAISON_DATABASE_URL") or school.database_url
+    if url and not url.startswith("sqlite"):
+        if not school.school_id:
+            raise DefinitionError([f"{school.root / SCHOOL_FILE}: school_id: a school in a "
+                                   "shared database needs one (a short slug, such as "
+                                   "north-park)"])
+        pool = os.environ.get("LIAISON_DATABASE_POOL", "5")
+        if not pool.isdigit() or int(pool) < 1:
+            raise InputError(f"LIAISON_DATABASE_POOL '{pool}': expected a number of "
+                             "connections, such as 5")
+        return Store(url, school.school_id, migrate=migrate, pool_size=int(pool))
+    return Store(url or school.database, school.school_id or DEFAULT_SCHOOL_ID,
+                 migrate=migrate)

@@ -32,6 +32,7 @@ from engine.store.database import (
     documents,
     events,
     heads,
+    own,
     seals,
 )
 
@@ -139,7 +140,7 @@ def _seals(conn: Connection) -> Broken | str | None:
     """The seals' own chain, and the newest seal against the events it covered; the day
     it sealed, or None when there is no seal yet."""
     prev, last = "", None
-    for row in conn.execute(select(seals).order_by(seals.c.id)):
+    for row in conn.execute(select(*own(seals)).order_by(seals.c.id)):
         body = {k: getattr(row, k) for k in ("sealed_on", "sealed_at", "last_event_id",
                                              "cases", "heads", "prev_hash")}
         if row.prev_hash != prev or hashlib.sha256(_json(body).encode()).hexdigest() != row.hash:

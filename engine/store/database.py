@@ -36,26 +36,43 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     or_,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow, EventRow
-from engine.errors import ConflictError, NotFound
+from engine.errors import ConflictError, NotFound, StoreUnreachable
+from engine.store import migrations as schema
 
 __all__ = ["CaseMove", "CaseRow", "Change", "DeadlineRow", "DocumentRow", "EventRow",
-           "MIGRATIONS", "Reads", "Store", "logins", "sign_ins"]
+           "Reads", "Store", "logins", "sign_ins"]
 
 _T = TypeVar("_T")
 metadata = MetaData()
 
+
+def _school_of(context: Any) -> str:
+    """Every row is written with the school of the transaction writing it (Store.writing)."""
+    return str(context.execution_options["school_id"])
+
+
+def _school_id() -> Column[str]:
+    # Each school's rows carry its id: on PostgreSQL the keys lead with it and row-level
+    # security lets a transaction see only its school's rows (migration 0009_school_id).
+    return Column("school_id", String, nullable=False, default=_school_of)
+
+
+def own(table: Table) -> list[Column[Any]]:
+    """A table's columns but school_id: what a row says, whichever school it is."""
+    return [c for c in table.c if c.name != "school_id"]
+
 students = Table(
     "students", metadata,
+    _school_id(),
     Column("id", String, primary_key=True),
     Column("first_name", String, nullable=False),
     Column("last_name", String, nullable=False),
@@ -68,6 +85,7 @@ students = Table(
 
 contacts = Table(
     "contacts", metadata,
+    _school_id(),
     Column("id", String, primary_key=True),
     Column("student_id", String, ForeignKey("students.id"), nullable=False, index=True),
     Column("data", Text, nullable=False),  # the contact's columns as JSON
@@ -76,6 +94,7 @@ contacts = Table(
 
 cases = Table(
     "cases", metadata,
+    _school_id(),
     Column("id", String, primary_key=True),
     Column("workflow", String, nullable=False),
     Column("state", String, nullable=False),
@@ -95,6 +114,7 @@ cases = Table(
 
 events = Table(
     "events", metadata,
+    _school_id(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=True),
     Column("seq", Integer, nullable=False),
@@ -112,6 +132,7 @@ events = Table(
 
 documents = Table(
     "documents", metadata,
+    _school_id(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("case_id", String, ForeignKey("cases.id"), index=True),
     Column("event_id", Integer, ForeignKey("events.id")),
@@ -129,6 +150,7 @@ documents = Table(
 
 deadlines = Table(
     "deadlines", metadata,
+    _school_id(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=True),
     Column("name", String, nullable=False),
@@ -143,6 +165,7 @@ deadlines = Table(
 
 counters = Table(
     "counters", metadata,
+    _school_id(),
     Column("prefix", String, primary_key=True),
     Column("last", Integer, nullable=False),
 )
@@ -151,6 +174,7 @@ counters = Table(
 # engine/store/audit.py): deleting a case, or the newest events of its trail, shows.
 seals = Table(
     "seals", metadata,
+    _school_id(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sealed_on", String, nullable=False),  # the day it seals (YYYY-MM-DD)
     Column("sealed_at", String, nullable=False),
@@ -165,6 +189,7 @@ seals = Table(
 # secret of a second factor, and the count of failed sign-ins that locks an account.
 logins = Table(
     "logins", metadata,
+    _school_id(),
     Column("staff_id", String, primary_key=True),
     Column("password_hash", String),
     Column("totp_secret", String),
@@ -177,6 +202,7 @@ logins = Table(
 # Every sign-in tried on the web page, kept (who, when, how it went; never the password).
 sign_ins = Table(
     "sign_ins", metadata,
+    _school_id(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("staff_id", String, nullable=False, index=True),
     Column("at", String, nullable=False),
@@ -185,9 +211,10 @@ sign_ins = Table(
 
 # Each time a member of staff reads a restricted case (CLA-3), who, when, what and through
 # which door: the disclosure's own record of who has seen it. Append-only, never shown to
-# anyone who may not see the case.
+# anyone who may not see the case (revision 0010_case_views).
 case_views = Table(
     "case_views", metadata,
+    _school_id(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=True),
     Column("staff_id", String, nullable=False),
@@ -196,84 +223,6 @@ case_views = Table(
     Column("door", String, nullable=False),  # cli | web
     Column("viewed_at", String, nullable=False),
 )
-
-migrations = Table(
-    "migrations", metadata,
-    Column("name", String, primary_key=True),
-    Column("applied_at", String, nullable=False),
-)
-
-
-def _initial(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[students, contacts, cases, events, documents, deadlines,
-                                      counters])
-
-
-def _due_index(conn: Connection) -> None:
-    # A plain index on due_on is slower than a scan for wide ranges; a partial covering
-    # index over open deadlines answers the due list in milliseconds at 100,000 cases.
-    conn.exec_driver_sql(
-        "CREATE INDEX IF NOT EXISTS ix_deadlines_open ON deadlines (due_on, case_id, name) "
-        "WHERE status = 'open'")
-
-
-def _holder_index(conn: Connection) -> None:
-    # The due list by default reads the cases one member of staff holds or manages: by
-    # holder first, a teacher's list takes ~3 ms at 100,000 cases instead of ~20 ms
-    # through every open deadline of the week (bench/due.py).
-    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_cases_holder ON cases (holder)")
-
-
-def _event_seq_index(conn: Connection) -> None:
-    # The next event's number is MAX(seq) of the case: on this index it costs the same on
-    # the 2,000th event as on the 2nd (the whole trail was read before).
-    conn.exec_driver_sql("CREATE UNIQUE INDEX IF NOT EXISTS ix_events_case_seq "
-                         "ON events (case_id, seq)")
-
-
-def _document_context(conn: Connection) -> None:
-    # The context each letter was rendered from, as JSON: `letters reprint` renders the
-    # identical letter later, whatever has changed since (an address re-imported). A
-    # database made since has the column from 0001 (which creates the current tables).
-    if "context" not in {c["name"] for c in inspect(conn).get_columns("documents")}:
-        conn.exec_driver_sql("ALTER TABLE documents ADD COLUMN context TEXT")
-
-
-def _seals(conn: Connection) -> None:
-    seals.create(conn, checkfirst=True)
-
-
-def _looked_after(conn: Connection) -> None:
-    # A looked-after pupil's exclusion is told to the virtual school head too (EXC-3).
-    if "looked_after" not in {c["name"] for c in inspect(conn).get_columns("students")}:
-        conn.exec_driver_sql("ALTER TABLE students ADD COLUMN looked_after BOOLEAN "
-                             "NOT NULL DEFAULT 0")
-
-
-def _logins(conn: Connection) -> None:
-    logins.create(conn, checkfirst=True)
-    sign_ins.create(conn, checkfirst=True)
-
-
-def _case_views(conn: Connection) -> None:
-    case_views.create(conn, checkfirst=True)
-
-
-def _opened_index(conn: Connection) -> None:
-    # The web page lists cases newest first, a page at a time: on this index a page is
-    # read by walking back from the newest, not by sorting 100,000 cases.
-    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_cases_opened ON cases (opened_at, id)")
-
-
-# Schema migrations: small named steps, applied once each, in order.
-MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
-              ("0003_case_holder_index", _holder_index),
-              ("0004_event_seq_index", _event_seq_index),
-              ("0005_document_context", _document_context),
-              ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
-              ("0008_logins", _logins), ("0011_case_views", _case_views),
-              ("0012_cases_opened_index", _opened_index))
-
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
 # the time of hashing an event (audit verify hashes every event of the school).
@@ -306,7 +255,7 @@ def heads(conn: Connection, last_event_id: int) -> tuple[int, str]:
 
 def seal(conn: Connection, day: str, at: str) -> dict[str, Any] | None:
     """Write a seal over every event so far, unless the newest seal covers them already."""
-    last = conn.execute(select(seals).order_by(seals.c.id.desc()).limit(1)).first()
+    last = conn.execute(select(*own(seals)).order_by(seals.c.id.desc()).limit(1)).first()
     newest = conn.scalar(select(func.max(events.c.id))) or 0
     if newest == 0 or (last is not None and last.last_event_id == newest):
         return None
@@ -321,8 +270,17 @@ def seal(conn: Connection, day: str, at: str) -> dict[str, Any] | None:
 def seal_if_due(conn: Connection, day: str, at: str) -> None:
     """The day's seal, at its first write: what was recorded up to now is sealed."""
     last_day = conn.scalar(select(func.max(seals.c.sealed_on)))
-    if last_day is None or last_day < day:
-        seal(conn, day, at)
+    if last_day is not None and last_day >= day:
+        return
+    if conn.dialect.name == "postgresql":
+        # Writers run side by side there (SQLite's BEGIN IMMEDIATE takes turns): the
+        # day's first writers take turns on the school's lock, so one seal is written.
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_setting("
+                          "'app.school_id')))"))
+        last_day = conn.scalar(select(func.max(seals.c.sealed_on)))
+        if last_day is not None and last_day >= day:
+            return
+    seal(conn, day, at)
 
 
 def _now() -> str:
@@ -349,7 +307,7 @@ class Reads:
     # ------------------------------------------------------------------ people
 
     def student(self, student_id: str) -> dict[str, Any]:
-        row = self.conn.execute(select(students).where(students.c.id == student_id)).first()
+        row = self.conn.execute(select(*own(students)).where(students.c.id == student_id)).first()
         if row is None:
             raise NotFound(f"no student '{student_id}' (import students first)")
         return dict(row._mapping)
@@ -372,7 +330,7 @@ class Reads:
 
     def students_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Students by id, in one query (a batch of letters reads hundreds at a time)."""
-        query = select(students).where(students.c.id.in_(list(ids)))
+        query = select(*own(students)).where(students.c.id.in_(list(ids)))
         return {r.id: dict(r._mapping) for r in self.conn.execute(query)}
 
     def contacts_of_students(self, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
@@ -395,14 +353,14 @@ class Reads:
         return f"{key}-{last + 1:04d}"
 
     def case(self, case_id: str) -> CaseRow:
-        row = self.conn.execute(select(cases).where(cases.c.id == case_id)).first()
+        row = self.conn.execute(select(*own(cases)).where(cases.c.id == case_id)).first()
         if row is None:
             raise NotFound(f"no case '{case_id}'")
         return _case(row._mapping)
 
     def cases(self, workflow: str | None = None, state: str | None = None,
               contact_id: str | None = None, student_id: str | None = None) -> list[CaseRow]:
-        query = select(cases).order_by(cases.c.opened_at, cases.c.id)
+        query = select(*own(cases)).order_by(cases.c.opened_at, cases.c.id)
         for column, value in ((cases.c.workflow, workflow), (cases.c.state, state),
                               (cases.c.contact_id, contact_id), (cases.c.student_id, student_id)):
             if value is not None:
@@ -454,7 +412,7 @@ class Reads:
                   for w, states in states_by_workflow.items() if states]
         if not wanted:
             return []
-        query = select(cases).where(or_(*wanted)).order_by(cases.c.opened_at, cases.c.id)
+        query = select(*own(cases)).where(or_(*wanted)).order_by(cases.c.opened_at, cases.c.id)
         if contact_ids is not None:
             query = query.where(cases.c.contact_id.in_(list(contact_ids)))
         return [_case(r._mapping) for r in self.conn.execute(query)]
@@ -470,7 +428,7 @@ class Reads:
         return int(last or 0) + 1
 
     def events(self, case_id: str) -> list[EventRow]:
-        query = select(events).where(events.c.case_id == case_id).order_by(events.c.seq)
+        query = select(*own(events)).where(events.c.case_id == case_id).order_by(events.c.seq)
         return [EventRow(**{k: (json.loads(v) if k == "fields" else v)
                             for k, v in r._mapping.items() if k not in ("id", "prev_hash")})
                 for r in self.conn.execute(query)]
@@ -479,7 +437,7 @@ class Reads:
 
     def documents(self, case_id: str | None = None,
                   student_id: str | None = None) -> list[dict[str, Any]]:
-        query = select(documents).order_by(documents.c.id)
+        query = select(*own(documents)).order_by(documents.c.id)
         if case_id is not None:
             query = query.where(documents.c.case_id == case_id)
         if student_id is not None:
@@ -500,7 +458,7 @@ class Reads:
 
     def documents_named(self, name: str) -> list[dict[str, Any]]:
         """The documents at this path, or with this file name (in any folder)."""
-        query = select(documents).where(or_(documents.c.path == name,
+        query = select(*own(documents)).where(or_(documents.c.path == name,
                                             documents.c.path.endswith(f"/{name}", autoescape=True)))
         return [dict(r._mapping) for r in self.conn.execute(query.order_by(documents.c.id))]
 
@@ -515,7 +473,8 @@ class Reads:
     # ------------------------------------------------------------------ deadlines
 
     def deadlines(self, case_id: str) -> list[dict[str, Any]]:
-        query = select(deadlines).where(deadlines.c.case_id == case_id).order_by(deadlines.c.id)
+        query = (select(*own(deadlines)).where(deadlines.c.case_id == case_id)
+                 .order_by(deadlines.c.id))
         return [dict(r._mapping) for r in self.conn.execute(query)]
 
     def open_deadlines(self, until: str,
@@ -587,15 +546,27 @@ def _one_read(query: Callable[..., _T]) -> Callable[..., _T]:
 
 
 class Store:
-    """Cases, events, documents, deadlines and people in one SQLite file."""
+    """Cases, events, documents, deadlines and people of one school: in its SQLite file,
+    or as one tenant of a PostgreSQL database (``target`` a URL), where every transaction
+    says which school it is for and row-level security shows it that school's rows only."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.engine: Engine = create_engine(f"sqlite:///{path}", future=True)
-        event.listen(self.engine, "connect", self._on_connect(busy_timeout_ms))
-        event.listen(self.engine, "begin", self._on_begin)
-        self._migrate()
+    def __init__(self, target: Path | str, school_id: str = "school",
+                 busy_timeout_ms: int = 5000, migrate: bool = True, pool_size: int = 5) -> None:
+        self.school_id = school_id
+        self.url = make_url(target if isinstance(target, str) else f"sqlite:///{target}")
+        self.postgresql = self.url.get_backend_name() == "postgresql"
+        self.path: Path | None = None
+        if self.postgresql:
+            self.engine: Engine = create_engine(self.url, pool_size=pool_size,
+                                                max_overflow=pool_size)
+        else:
+            self.path = Path(self.url.database or "")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(self.url)
+            event.listen(self.engine, "connect", self._on_connect(busy_timeout_ms))
+            event.listen(self.engine, "begin", self._on_begin)
+        if migrate:
+            self._migrate()
 
     @staticmethod
     def _on_connect(busy_ms: int):  # type: ignore[no-untyped-def]
@@ -614,31 +585,85 @@ class Store:
         kind = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {kind}")
 
+    def _for_school(self, conn: Connection) -> None:
+        # Row-level security reads the school from the transaction (true: local to it), so
+        # a pooled connection carries no school into the next transaction: unset, it sees
+        # nothing (migration 0009_school_id's policies).
+        if self.postgresql:
+            conn.execute(text("SELECT set_config('app.school_id', :id, true)"),
+                         {"id": self.school_id})
+
+    @contextmanager
+    def _reached(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            if not self.postgresql:
+                raise
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreUnreachable(f"the case store at {self.where} cannot be reached: "
+                                   f"{reason}") from None
+
     @contextmanager
     def writing(self) -> Iterator[Connection]:
-        """One write transaction, begun IMMEDIATE; commits on success, rolls back on error."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(write=True)
+        """One write transaction (BEGIN IMMEDIATE on SQLite; on PostgreSQL READ COMMITTED,
+        with a case's versioned UPDATE refusing a lost update); commits on success, rolls
+        back on error."""
+        with self._reached() as conn:
+            conn = conn.execution_options(write=True, school_id=self.school_id)
             with conn.begin():
+                self._for_school(conn)
                 yield conn
 
     @contextmanager
     def reads(self) -> Iterator[Reads]:
         """One read transaction: every query in it sees the same state of the store."""
-        with self.engine.connect() as conn, conn.begin():
-            yield Reads(conn)
+        with self._reached() as conn:
+            isolation = {"isolation_level": "REPEATABLE READ"} if self.postgresql else {}
+            conn = conn.execution_options(school_id=self.school_id, **isolation)
+            with conn.begin():
+                self._for_school(conn)
+                yield Reads(conn)
+
+    @property
+    def where(self) -> str:
+        """The store's file or URL, without a password (for status lines)."""
+        return str(self.path) if self.path else self.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         self.engine.dispose()
 
     def _migrate(self) -> None:
+        """A SQLite store is brought to the current schema when opened (Alembic only
+        when it is behind: opening a current store does not import it). A PostgreSQL
+        database is upgraded by its owner (``liaison db upgrade``): the application's
+        role owns nothing and may not change the schema."""
+        with self.reads() as r:
+            at = schema.current(r.conn)
+        if at == schema.HEAD:
+            return
+        if self.postgresql:
+            raise StoreUnreachable(f"the case store at {self.where} is at revision "
+                                   f"{at or 'none'}, this release needs {schema.HEAD}: run "
+                                   "'liaison db upgrade' as the database's owner")
+        self.upgrade()
+
+    def upgrade(self, grant: str | None = None) -> tuple[str | None, str]:
+        """Bring the store to the newest revision: (the revision it was at, the newest).
+        On PostgreSQL, ``grant`` names the application's role, given what it needs."""
         with self.writing() as conn:
-            migrations.create(conn, checkfirst=True)
-            done = set(conn.scalars(select(migrations.c.name)))
-            for name, step in MIGRATIONS:
-                if name not in done:
-                    step(conn)
-                    conn.execute(insert(migrations).values(name=name, applied_at=_now()))
+            done = schema.upgrade(conn, {"school_id": self.school_id})
+            if grant:
+                schema.grant(conn, grant)
+            return done
+
+    def revision(self) -> tuple[str | None, bool]:
+        """The revision the store is at (None: an empty store), and whether it is recorded
+        as a named step of a release before Alembic (``liaison db upgrade`` converts it)."""
+        with self.reads() as r:
+            at = schema.current(r.conn)
+            return (at, False) if at else (schema.legacy(r.conn), True)
 
     # The queries, each in a transaction of its own (use ``reads()`` for several at once).
     student = _one_read(Reads.student)
@@ -760,8 +785,14 @@ class Store:
         taken = int(number)
         if taken == 1:
             exists = conn.scalar(select(counters.c.last).where(counters.c.prefix == key))
-            moved = 0 if exists is not None else conn.execute(
-                insert(counters).values(prefix=key, last=1)).rowcount
+            moved = 0
+            if exists is None:
+                try:  # on PostgreSQL two first cases of a year may race to make the counter
+                    with conn.begin_nested():
+                        conn.execute(insert(counters).values(prefix=key, last=1))
+                    moved = 1
+                except IntegrityError:
+                    moved = 0
         else:
             moved = conn.execute(update(counters).where(and_(
                 counters.c.prefix == key, counters.c.last == taken - 1))
@@ -825,18 +856,23 @@ class Store:
 
     def newest_seal(self) -> dict[str, Any] | None:
         with self.reads() as r:
-            row = r.conn.execute(select(seals).order_by(seals.c.id.desc()).limit(1)).first()
+            row = r.conn.execute(select(*own(seals)).order_by(seals.c.id.desc()).limit(1)).first()
         return dict(row._mapping) if row else None
 
     # ------------------------------------------------------------------ maintenance
 
     def dump(self) -> list[str]:
-        """Every row of every table as SQL text: tests compare it before and after."""
-        raw = self.engine.raw_connection()
-        try:
-            return list(raw.driver_connection.iterdump())  # type: ignore[union-attr]
-        finally:
-            raw.close()
+        """Every row of every table as text: tests compare it before and after (the
+        school's rows only, on PostgreSQL)."""
+        if not self.postgresql:
+            raw = self.engine.raw_connection()
+            try:
+                return list(raw.driver_connection.iterdump())  # type: ignore[union-attr]
+            finally:
+                raw.close()
+        with self.reads() as r:
+            return [f"{table.name}: {tuple(row)!r}" for table in metadata.sorted_tables
+                    for row in r.conn.execute(select(*own(table)).order_by(*own(table)))]
 
     def execute(self, sql: str) -> None:
         """Run raw SQL in a write transaction (for benchmarks and maintenance)."""

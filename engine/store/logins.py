@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 
-from engine.store.database import Store, logins, sign_ins
+from engine.store.database import Store, logins, own, sign_ins
 
 
 class Logins:
@@ -23,12 +23,12 @@ class Logins:
 
     def get(self, staff_id: str) -> dict[str, Any] | None:
         with self.store.reads() as r:
-            row = r.conn.execute(select(logins).where(logins.c.staff_id == staff_id)).first()
+            row = r.conn.execute(select(*own(logins)).where(logins.c.staff_id == staff_id)).first()
         return dict(row._mapping) if row else None
 
     def all(self) -> dict[str, dict[str, Any]]:
         with self.store.reads() as r:
-            rows = r.conn.execute(select(logins)).all()
+            rows = r.conn.execute(select(*own(logins))).all()
         return {row.staff_id: dict(row._mapping) for row in rows}
 
     def save(self, staff_id: str, at: str, **values: Any) -> None:
@@ -78,7 +78,7 @@ class Logins:
     def attempts(self, staff_id: str) -> list[dict[str, Any]]:
         """The sign-ins tried for one member of staff, oldest first."""
         with self.store.reads() as r:
-            rows = r.conn.execute(select(sign_ins).where(sign_ins.c.staff_id == staff_id)
+            rows = r.conn.execute(select(*own(sign_ins)).where(sign_ins.c.staff_id == staff_id)
                                   .order_by(sign_ins.c.id)).all()
         return [dict(row._mapping) for row in rows]
 
