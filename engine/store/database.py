@@ -225,6 +225,13 @@ def _document_context(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE documents ADD COLUMN context TEXT")
 
 
+def _document_student_index(conn: Connection) -> None:
+    # BEM-5's check reads a student's letters of the last two weeks: by student and time,
+    # an advance reads those few rows however many letters the family has had.
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_documents_student_created "
+                         "ON documents (student_id, created_at)")
+
+
 def _seals(conn: Connection) -> None:
     seals.create(conn, checkfirst=True)
 
@@ -247,7 +254,8 @@ MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_inde
               ("0004_event_seq_index", _event_seq_index),
               ("0005_document_context", _document_context),
               ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
-              ("0008_logins", _logins))
+              ("0008_logins", _logins),
+              ("0009_document_student_index", _document_student_index))
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
@@ -388,9 +396,12 @@ class Reads:
         return [_case(r._mapping) for r in self.conn.execute(query)]
 
     def last_occurred(self, case_id: str) -> str | None:
-        """When the case's latest event happened (ISO), if it has one."""
-        return self.conn.scalar(select(func.max(events.c.occurred_at))
-                                .where(events.c.case_id == case_id))
+        """When the case's latest event happened (ISO), if it has one: the newest by
+        ``seq``, one row on ix_events_case_seq (events are recorded in the order they
+        happened, ``Liaison._occurred``), not a MAX over the whole trail."""
+        return self.conn.scalar(select(events.c.occurred_at)
+                                .where(events.c.case_id == case_id)
+                                .order_by(events.c.seq.desc()).limit(1))
 
     def next_seq(self, case_id: str) -> int:
         """The number the case's next event will take (on ix_events_case_seq)."""
@@ -416,7 +427,9 @@ class Reads:
 
     def letters_sent(self, student_id: str, since: str = "") -> list[dict[str, Any]]:
         """The student's documents made at or after ``since`` (ISO), only the columns the
-        coordination warning reads (BEM-5): not each letter's stored context."""
+        coordination warning reads (BEM-5): not each letter's stored context. On
+        ix_documents_student_created, so an advance reads the window, not the family's
+        whole history of letters."""
         query = (select(documents.c.case_id, documents.c.template, documents.c.recipient_id,
                         documents.c.recipient_name, documents.c.created_at)
                  .where(and_(documents.c.student_id == student_id,
