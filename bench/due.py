@@ -59,10 +59,10 @@ def fill(database: Path, n_cases: int, seed: int = 7) -> None:
     """n_cases cases with two deadlines each; 5 % open. One transaction."""
     rng = random.Random(seed)
     db = sqlite3.connect(database)
-    students = [(f"S{i:05d}", "Pat", f"Pupil{i}", 7 + i % 7, "7A", "", "2026-09-01")
+    students = [(f"S{i:05d}", "Pat", f"Pupil{i}", 7 + i % 7, "7A", "", "2026-09-01", 0)
                 for i in range(2000)]
     db.executemany("INSERT INTO students (id, first_name, last_name, year, form, house, "
-                   "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", students)
+                   "updated_at, looked_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", students)
     cases, deadlines = [], []
     for i in range(n_cases):
         case_id = f"QRY-{2024 + i * 3 // n_cases}-{i:06d}"

@@ -27,7 +27,7 @@ from engine.errors import InputError
 from engine.service.views import Row, listing
 
 if TYPE_CHECKING:  # the service imports nothing from here; this keeps it that way
-    from engine.service.liaison import Liaison
+    from engine.service.records import Records as Liaison
 
 
 @dataclass
