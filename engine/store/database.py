@@ -43,6 +43,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy import case as case_when
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -252,6 +253,14 @@ def _case_opened_index(conn: Connection) -> None:
                          "holder)")
 
 
+def _event_time_index(conn: Connection) -> None:
+    # The report counts a range's events by case, workflow and month: case by case on
+    # (case_id, occurred_at, event) it reads each case's row once and its events from the
+    # index alone (bench/listings: ~4x quicker than each event fetching its case).
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_events_case_time "
+                         "ON events (case_id, occurred_at, event)")
+
+
 def _seals(conn: Connection) -> None:
     seals.create(conn, checkfirst=True)
 
@@ -276,7 +285,8 @@ MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_inde
               ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
               ("0008_logins", _logins),
               ("0009_document_student_index", _document_student_index),
-              ("0010_case_opened_index", _case_opened_index))
+              ("0010_case_opened_index", _case_opened_index),
+              ("0011_event_time_index", _event_time_index))
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
@@ -578,6 +588,65 @@ class Reads:
         names = list(result.keys())
         return [dict(zip(names, row, strict=True)) for row in result]
 
+    def event_counts(self, seen: Visibility, start: str,
+                     end: str) -> list[tuple[str, str, str, int]]:
+        """(workflow, event, YYYY-MM, how many) of the events ``seen`` allows that happened
+        on or after ``start`` and before ``end`` (ISO), counted in SQL by workflow, event
+        and month (the report's outcomes)."""
+        inner = (select(cases.c.workflow, events.c.event,
+                        _month(events.c.occurred_at).label("month"))
+                 .join(cases, cases.c.id == events.c.case_id)
+                 .where(events.c.occurred_at >= start, events.c.occurred_at < end,
+                        *self._listed(seen, None, None, None, None)).subquery())
+        keys = (inner.c.workflow, inner.c.event, inner.c.month)
+        query = select(*keys, func.count()).group_by(*keys).order_by(*keys)
+        return [(w, e, m, int(n)) for w, e, m, n in self.conn.execute(query)]
+
+    def events_of(self, seen: Visibility, start: str, end: str,
+                  wanted: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The events of these (workflow, event) pairs ``seen`` allows in the range, with
+        their fields: only what an indicator may count (its ``when`` reads the fields)."""
+        pairs = [and_(cases.c.workflow == w, events.c.event == e) for w, e in sorted(wanted)]
+        if not pairs:
+            return []
+        query = (select(events.c.case_id, events.c.event, events.c.occurred_at,
+                        events.c.fields, cases.c.workflow)
+                 .join(cases, cases.c.id == events.c.case_id)
+                 .where(events.c.occurred_at >= start, events.c.occurred_at < end,
+                        or_(*pairs), *self._listed(seen, None, None, None, None))
+                 .order_by(events.c.occurred_at, events.c.id))
+        result = self.conn.execute(query)
+        names = list(result.keys())
+        return [{**dict(zip(names, row, strict=True)), "fields": json.loads(row.fields)}
+                for row in result]
+
+    def deadline_counts(self, seen: Visibility, start: str, end: str,
+                        now: str) -> list[tuple[str, str, str, int]]:
+        """(workflow, YYYY-MM, status, how many) of the deadlines ``seen`` allows falling
+        from ``start`` to ``end`` (ISO dates, inclusive), counted in SQL. The status as
+        of ``now``: met (on time), late (met after it fell), missed (open after it
+        fell), pending, cancelled; a deadline falls at its moment, else at its day's end."""
+        falls = func.coalesce(deadlines.c.due_at + ":00", deadlines.c.due_on + "T23:59:59")
+        status = case_when(
+            (deadlines.c.status == "met",
+             case_when((deadlines.c.met_at <= falls, "met"), else_="late")),
+            (deadlines.c.status == "open",
+             case_when((falls < now, "missed"), else_="pending")),
+            else_="cancelled")
+        inner = (select(cases.c.workflow, _month(deadlines.c.due_on).label("month"),
+                        status.label("status"))
+                 .join(cases, cases.c.id == deadlines.c.case_id)
+                 .where(deadlines.c.due_on >= start, deadlines.c.due_on <= end,
+                        *self._listed(seen, None, None, None, None)).subquery())
+        keys = (inner.c.workflow, inner.c.month, inner.c.status)
+        query = select(*keys, func.count()).group_by(*keys).order_by(*keys)
+        return [(w, m, st, int(n)) for w, m, st, n in self.conn.execute(query)]
+
+    def cases_by_id(self, ids: Iterable[str]) -> dict[str, CaseRow]:
+        """These cases, by id, in one query."""
+        query = select(cases).where(cases.c.id.in_(sorted(set(ids))))
+        return {r.id: _case(r._mapping) for r in self.conn.execute(query)}
+
     def count(self, table: str) -> int:
         return int(self.conn.scalar(select(func.count()).select_from(metadata.tables[table]))
                    or 0)
@@ -839,6 +908,11 @@ class Store:
         """Run raw SQL in a write transaction (for benchmarks and maintenance)."""
         with self.writing() as conn:
             conn.execute(text(sql))
+
+def _month(column: Any) -> Any:
+    """YYYY-MM of an ISO date or moment. ``substr`` is standard SQL (SQLite, PostgreSQL)."""
+    return func.substr(column, 1, 7)
+
 
 def _doc_values(doc: DocumentRow) -> dict[str, Any]:
     return dict(student_id=doc.student_id, template=doc.template, recipient_id=doc.recipient_id,
