@@ -73,9 +73,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_school_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's LIAISON_SCHOOL must not point a test at their real school."""
+def _no_school_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A developer's LIAISON_SCHOOL must not point a test at their real school, nor a
+    test keep compiled letters in their home (engine/service/compiled.py)."""
     monkeypatch.delenv("LIAISON_SCHOOL", raising=False)
+    monkeypatch.setenv("LIAISON_CACHE", str(tmp_path / "compiled-letters"))
 
 
 @pytest.fixture

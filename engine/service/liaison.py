@@ -41,6 +41,7 @@ from engine.errors import (
     TransitionNotAllowed,
 )
 from engine.letters import renderer as letters
+from engine.service import compiled
 from engine.service import pdf as print_copies
 from engine.service.deliver import Delivery, Outgoing, deliver
 from engine.service.records import Clock, Records, student_of, system_clock
@@ -398,6 +399,7 @@ class Liaison(Records):
         out = []
         for letter in composed.letters:
             template = self.school.letters_dir / letter.template
+            compiled.warm(template)  # the first letter of a process at a warm render's cost
             _to_the_parent(p, letter, letters.template_fields(template))
             data = letters.render(template, letter.context)
             path = files.case_document(p.case.id, seq, p.event.name, letter.template,
