@@ -6,11 +6,13 @@ same rows as on its 2nd (bench/advance.py measures it)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from conftest import OPENING, move_clock
 from sqlalchemy import event
 
@@ -125,3 +127,38 @@ def test_bem_5_reads_only_the_letters_of_its_window(liaison: Liaison) -> None:
     windows = [params for sql, params in seen if "FROM documents" in sql]
     assert windows and all("2026-12-13T09:00:00" in tuple(p) for p in windows)
     assert len(outcome.warnings) == 1 and recent in outcome.warnings[0]
+
+
+def test_a_durable_advance_is_one_read_and_one_write_and_syncs_what_it_made(
+        liaison: Liaison, monkeypatch: pytest.MonkeyPatch) -> None:
+    meeting = {"meeting_at": ["2026-11-26T15:30"], "with_staff": ["HY09"]}
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+    begun: list[bool] = []
+    event.listen(liaison.store.engine, "begin", lambda conn: begun.append(
+        bool(conn.get_execution_options().get("write"))))
+    docs = liaison.school.root / "cases" / "documents"
+    for first in (True, False):
+        case = liaison.open("conduct_escalation", "S1004", "HY09", OPENING).case
+        if not first:
+            liaison.advance(case, "request_meeting", "OF01", meeting)
+            move_clock(liaison, liaison.clock() + dt.timedelta(days=1))
+        synced.clear()
+        begun.clear()
+        monkeypatch.setattr(os, "fsync", fsync)
+        made = liaison.advance(case, "repeat_incident" if not first else "request_meeting",
+                               "HY09", {"repeat_date": ["2026-11-24"],
+                                        "repeat_summary": ["Abusive emails to staff"]}
+                               if not first else meeting)
+        monkeypatch.setattr(os, "fsync", real)
+        letter = str(liaison.school.root / made.documents[0].path)
+        assert begun == [False, True]  # one read transaction, one write
+        folder = os.path.dirname(letter)
+        assert synced[0] == letter  # the file first, then the folders its name is in
+        # The school's first letter made cases/documents too: its name is synced as well.
+        assert sorted(synced[1:]) == sorted([folder, str(docs), str(docs.parent)] if first
+                                            else [folder])
