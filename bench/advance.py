@@ -10,13 +10,21 @@ row has). Then, in interleaved rounds (a busy moment slows every size alike), on
 ``log_contact`` on each case through ``Liaison.advance``, the whole use case with its
 commit. The median CPU time (``time.process_time``: the fsyncs of a durable commit wait on
 the disk, which history does not change) and wall time of each, and the ratio of each size
-to the 10-event case measured in the same run. Not a test (bench/README.md).
+to the 10-event case measured in the same run.
+
+Then a durable advance that writes a letter (``request_meeting`` on a new conduct case,
+``--repeat`` times): its wall time, the transactions it begins and the fsyncs it asks for
+itself (SQLite's one WAL commit, ``synchronous=FULL``, comes on top), against a baseline
+measured in the same folder in the same rounds: one letter-sized file written and fsynced
+with its folder, plus one SQLite WAL FULL commit of one row (the least a durable advance
+with a letter can wait for). Not a test (bench/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sqlite3
 import statistics
 import sys
@@ -26,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event  # noqa: E402
 
 from engine.service.liaison import Liaison  # noqa: E402
 from engine.service.shipped import copy_school  # noqa: E402
@@ -66,6 +76,78 @@ def grow(database: Path, case_id: str, student: str, contact: str, n: int) -> No
     db.close()
 
 
+OPENING = {"contact": ["C2006"], "incident_date": ["2026-11-20"], "severity": ["concern"],
+           "incident_summary": ["Shouted at reception staff"]}
+MEETING = {"meeting_at": ["2026-11-26T15:30"], "with_staff": ["HY09"]}
+
+
+def floor_ms(folder: Path, size: int, db: sqlite3.Connection) -> float:
+    """One file of ``size`` bytes written and fsynced with its folder, and one WAL FULL
+    commit of one row on an open connection: what any durable advance with a letter
+    waits for at least."""
+    started = time.perf_counter()
+    path = folder / f"floor-{time.monotonic_ns()}.docx"
+    with open(path, "xb") as fh:
+        fh.write(b"x" * size)
+        os.fsync(fh.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT INTO t VALUES (1)")
+    db.execute("COMMIT")
+    took = (time.perf_counter() - started) * 1000
+    path.unlink()
+    return took
+
+
+def _floor_db(folder: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(folder / "floor.sqlite3", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE IF NOT EXISTS t (x)")
+    return db
+
+
+def durable(engine: Liaison, repeat: int) -> None:
+    """A durable advance with a letter: wall time, transactions and fsyncs."""
+    counts = {"begin": 0, "fsync": 0}
+    event.listen(engine.store.engine, "begin",
+                 lambda _conn: counts.__setitem__("begin", counts["begin"] + 1))
+    real_fsync = os.fsync
+
+    def counting(fd: int) -> None:
+        counts["fsync"] += 1
+        real_fsync(fd)
+    folder = engine.school.root / "cases" / "documents"
+    db = _floor_db(engine.school.root / "cases")
+    walls, floors, seen = [], [], []
+    for i in range(repeat + 1):  # the first round warms up and is dropped
+        student, contact = ("S1004", "C2006") if i % 2 else ("S1001", "C2001")
+        case = engine.open("conduct_escalation", student, "HY09",
+                           {**OPENING, "contact": [contact]}).case
+        counts.update(begin=0, fsync=0)
+        os.fsync = counting  # type: ignore[assignment]
+        try:
+            started = time.perf_counter()
+            made = engine.advance(case, "request_meeting", "OF01", MEETING)
+            walls.append((time.perf_counter() - started) * 1000)
+        finally:
+            os.fsync = real_fsync
+        seen.append(dict(counts))
+        size = (engine.school.root / made.documents[0].path).stat().st_size
+        floors.append(floor_ms(folder, size, db))
+    db.close()
+    wall, floor = statistics.median(walls[1:]), statistics.median(floors[1:])
+    print(f"\ndurable advance with one letter (request_meeting), median of {repeat}:")
+    print(f"  baseline: a {size // 1024} KB file fsynced with its folder + one WAL FULL "
+          f"commit: {floor:6.2f} ms")
+    print(f"  Liaison.advance: {wall:6.2f} ms ({wall / floor:4.2f}x the baseline); "
+          f"transactions {seen[-1]['begin']} (1 read + 1 write), fsyncs asked for "
+          f"{seen[-1]['fsync']} (+ SQLite's WAL commit); a new case's first letter "
+          f"also syncs the folder holding its folder")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=21)
@@ -96,6 +178,7 @@ def main() -> None:
             ms = statistics.median(cpu[n][1:])
             print(f"  {n:>5} earlier events: CPU {ms:6.2f} ms ({ms / base:4.2f}x the 10-event "
                   f"case), wall {statistics.median(wall[n][1:]):6.2f} ms")
+        durable(engine, args.repeat)
         engine.close()
 
 

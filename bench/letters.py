@@ -1,6 +1,7 @@
 """Benchmark: milliseconds per letter, plain docxtpl against the engine, and batch letters.
 
     python bench/letters.py [--n 200] [--batch 1000] [--memory 1000 10000] [--no-memory]
+    python bench/letters.py --first-only [--rounds 5]   # the first letter of a process
 
 In one run, for each template in letters/ (or a sample built here if there is none):
 
@@ -17,6 +18,14 @@ a/c, then the letters per second of a ``--batch``-letter batch, then the peak me
 batch of each ``--memory`` size, each measured in a fresh process (tracemalloc, started
 just before the batch; and, in another process without tracemalloc, the peak RSS). Not a
 test: the figures depend on the machine (see bench/README.md).
+
+The first letter of a process (``--first-only``, or after the rest): each template in a
+fresh process that renders one letter as an advance does (``engine.service.compiled.warm``,
+then ``render``), timed from after the imports, then 20 more (warm). With no kept compiled
+form (a fresh ``LIAISON_CACHE``: what every CLI ``advance`` paid before issue 14) and with
+the one the first run kept; CPU time (``process_time``: on a machine shared with others, a
+wall-clock millisecond is often someone else's), medians of ``--rounds`` interleaved
+rounds, each as a ratio to the warm render measured in the same process.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -239,9 +249,15 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--first-only", action="store_true",
+                        help="only the first letter of a fresh process")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of first letters")
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child, args.traced)
+        return
+    if args.first_only:
+        first_letter(sorted((ROOT / "letters").glob("*.docx")), args.rounds)
         return
     with tempfile.TemporaryDirectory(prefix="liaison-bench-") as tmp:
         templates = sorted((ROOT / "letters").glob("*.docx")) or [sample_template(Path(tmp))]
@@ -251,8 +267,60 @@ def main() -> None:
             whole_batch(Path(tmp) / "big", args.batch)
         finally:
             engine.close()
+    first_letter(sorted((ROOT / "letters").glob("*.docx")), args.rounds)
     if not args.no_memory:
         memory(args.memory)
+
+
+FIRST_CHILD = """
+import json, statistics, sys, time
+from pathlib import Path
+from engine.letters import renderer
+from engine.service import compiled
+template, context = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text())
+started = time.process_time()
+how = compiled.warm(template)
+renderer.render(template, context)
+first = time.process_time() - started
+warm = []
+for _ in range(20):
+    started = time.process_time()
+    renderer.render(template, context)
+    warm.append(time.process_time() - started)
+print(json.dumps({"how": how, "first": first * 1000, "warm": statistics.median(warm) * 1000}))
+"""
+
+
+def first_letter(templates: list[Path], rounds: int) -> None:
+    """The first letter of a fresh process, without and with the kept compiled form."""
+    print(f"\n{'first letter of a process':36} {'compiled':>9} {'loaded':>9} {'warm':>8} "
+          f"{'c/warm':>7} {'l/warm':>7}   (median CPU ms of {rounds} rounds)")
+    got: dict[str, dict[str, list[float]]] = {t.name: {"compiled": [], "loaded": [],
+                                                        "warm": []} for t in templates}
+    with tempfile.TemporaryDirectory(prefix="liaison-first-") as tmp:
+        contexts = {}
+        for template in templates:
+            contexts[template.name] = Path(tmp) / f"{template.stem}.json"
+            contexts[template.name].write_text(json.dumps(context_for(template)))
+        for round_ in range(rounds):
+            for template in templates:
+                kept = Path(tmp) / f"kept-{round_}"  # the first run compiles and keeps
+                for expect in ("compiled", "loaded"):
+                    out = subprocess.run(
+                        [sys.executable, "-c", FIRST_CHILD, str(template),
+                         str(contexts[template.name])], check=True, capture_output=True,
+                        text=True, cwd=ROOT, env={**os.environ, "LIAISON_CACHE": str(kept)})
+                    run = json.loads(out.stdout)
+                    assert run["how"] == expect, (template.name, run)
+                    got[template.name][expect].append(run["first"])
+                    got[template.name]["warm"].append(run["warm"])
+    ratios = []
+    for name, runs in got.items():
+        c, loaded, w = (statistics.median(runs[k]) for k in ("compiled", "loaded", "warm"))
+        ratios.append((c / w, loaded / w))
+        print(f"{name:36} {c:9.2f} {loaded:9.2f} {w:8.3f} {c / w:6.1f}x {loaded / w:6.1f}x")
+    print(f"{'median':36} {'':9} {'':9} {'':8} {statistics.median(r[0] for r in ratios):6.1f}x "
+          f"{statistics.median(r[1] for r in ratios):6.1f}x   (goal: loaded within 3x)")
 
 
 def per_template(engine: Liaison, templates: list[Path], n: int) -> None:

@@ -98,11 +98,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _no_school_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_school_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A developer's LIAISON_SCHOOL must not point a test at their real school, nor their
-    LIAISON_DATABASE_URL at their real store."""
+    LIAISON_DATABASE_URL at their real store, nor a test keep compiled letters in their
+    home (engine/service/compiled.py)."""
     monkeypatch.delenv("LIAISON_SCHOOL", raising=False)
     monkeypatch.delenv("LIAISON_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LIAISON_CACHE", str(tmp_path / "compiled-letters"))
     if POSTGRESQL:
         monkeypatch.setenv("LIAISON_DATABASE_URL", POSTGRESQL)
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli.emit import emit
+from engine.cli.emit import emit, stream_json
 from engine.cli.options import (
     AsOpt,
     AtOpt,
@@ -22,8 +22,10 @@ from engine.cli.options import (
     app,
     assignments,
     liaison,
+    records,
     when,
 )
+from engine.errors import InputError
 
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="The case id, e.g. CON-2026-0001.",
                                         show_default=False)]
@@ -66,17 +68,33 @@ def actions(case: CaseArg, actor: AsOpt, school: SchoolOpt = None,
 @app.command()
 def show(case: CaseArg, actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """A case: state, fields, bans in force, deadlines and documents."""
-    with liaison(school) as engine:
+    with records(school) as engine:
         emit(engine.view(case, actor), as_json)
+
+
+PAGE = 50  # cases a table shows unless --limit says otherwise
 
 
 @app.command("cases")
 def list_cases(actor: AsOpt, workflow: Filter = None, state: Filter = None,
-               student: Filter = None, school: SchoolOpt = None,
-               as_json: JsonOpt = False) -> None:
-    """The cases you may see, optionally of one workflow, state or student."""
-    with liaison(school) as engine:
-        emit(engine.cases(actor, workflow, state, student), as_json)
+               student: Filter = None,
+               limit: Annotated[int | None, typer.Option(
+                   "--limit", metavar="N", show_default=False,
+                   help=f"Show N cases (default {PAGE}; with --json, every case).")] = None,
+               after: Annotated[str | None, typer.Option(
+                   "--after", metavar="CASE", show_default=False,
+                   help="Start after this case (the last one a page showed).")] = None,
+               school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """The cases you may see, oldest first, a page at a time, optionally of one workflow,
+    state or student."""
+    with records(school) as engine:
+        if as_json:
+            if limit is not None and limit < 1:
+                raise InputError(f"--limit {limit}: show at least 1 case")
+            stream_json(engine.iter_cases(actor, workflow, state, student, after, limit))
+        else:
+            emit(engine.case_page(actor, workflow, state, student, after,
+                                  PAGE if limit is None else limit), False)
 
 
 @app.command()
@@ -91,5 +109,5 @@ def readers(case: CaseArg, actor: AsOpt, school: SchoolOpt = None,
 def history(case: CaseArg, actor: AsOpt, school: SchoolOpt = None,
             as_json: JsonOpt = False) -> None:
     """The audit trail of CASE: who did what, when."""
-    with liaison(school) as engine:
+    with records(school) as engine:
         emit(engine.history(case, actor), as_json)

@@ -10,9 +10,11 @@ or hide text on a member of staff's screen.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
+from collections.abc import Iterable
 from functools import singledispatch
 from typing import Any
 
@@ -28,6 +30,7 @@ from engine.service.views import (
     Listing,
     Message,
     Outcome,
+    Page,
     StudentRecord,
 )
 
@@ -48,6 +51,51 @@ def print_json(value: Any) -> None:
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     sys.stdout.write(text + "\n")
+
+
+def stream_json(items: Iterable[Any]) -> None:
+    """A JSON list of ``items`` (each with ``as_json()``, a flat dict), printed as they
+    come a thousand at a time: the same text as ``print_json`` of the whole list, without
+    the list in memory. The first item is asked for before anything is printed, so a
+    refusal prints no half a document."""
+    rows = iter(items)
+    first = next(rows, None)
+    if first is None:
+        sys.stdout.write("[]\n")
+        return
+    chunk = [_row_json(first.as_json())]
+    opening = "[\n"
+    for item in rows:
+        chunk.append(_row_json(item.as_json()))
+        if len(chunk) == 1000:
+            _write_json(opening + ",\n".join(chunk) + ",\n")
+            chunk, opening = [], ""
+    _write_json(opening + ",\n".join(chunk) + "\n]\n")
+
+
+def _write_json(text: str) -> None:
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+def _row_json(row: dict[str, Any]) -> str:
+    """One flat dict as ``json.dumps(indent=2)`` prints it inside a list."""
+    if not row:
+        return "  {}"
+    return "  {\n" + ",\n".join([f"    {_key(k)}: {_encode(v) if type(v) is str else _other(v)}"
+                                 for k, v in row.items()]) + "\n  }"
+
+
+def _other(value: Any) -> str:
+    return "null" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+# The C string encoder: json.dumps with indent= goes through the pure-Python one.
+_encode = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=256)
+def _key(name: str) -> str:
+    return _encode(name)  # type: ignore[no-any-return]
 
 
 def say(*parts: str | Text) -> None:
@@ -91,18 +139,32 @@ def show(view: Any) -> None:
 def _due(view: DueList) -> None:
     # One line per deadline (not a table): it stays readable, and greppable, in a narrow
     # terminal or a mail from cron.
+    # All of it in one write: a print per line cost more than the query (5,000 lines).
+    lines: list[Text] = []
     for title, rows in view.by_status():
-        say(bold(title), f" ({len(rows)})")
-        for i in rows:
-            say(f"  {i.due:<16}  {i.case:<14}  {i.student_name}: {i.title} ({i.clause})"
-                f"  held by {i.holder_name or '-'}")
+        lines.append(Text.assemble(bold(title), f" ({len(rows)})"))
+        lines.append(Text(visible("\n".join(
+            f"  {i.due:<16}  {i.case:<14}  {i.student_name}: {i.title} ({i.clause})"
+            f"  held by {i.holder_name or '-'}" for i in rows))))
     if not view.items:
-        say(f"nothing due for {view.actor} this week")
+        lines.append(Text(visible(f"nothing due for {view.actor} this week")))
+    out.print(Text("\n").join(lines))
 
 
 @show.register
 def _listing(view: Listing) -> None:  # type: ignore[type-arg]
     table(view.title, view.columns, view.rows())
+
+
+@show.register
+def _page(view: Page) -> None:  # type: ignore[type-arg]
+    if not view.items:
+        say(f"no {view.title.lower()} to show")
+        return
+    table(view.title, view.columns, view.rows())
+    if view.more:
+        say(f"{view.more:,} more: the next with --after {view.last} (and --limit N for "
+            "more at a time)")
 
 
 @show.register

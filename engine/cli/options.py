@@ -21,6 +21,7 @@ from engine.errors import InputError
 
 if TYPE_CHECKING:
     from engine.service.liaison import Liaison
+    from engine.service.records import Records
 
 def _plain_arguments() -> None:
     """Help in words: typer writes a required argument as ``{CASE}`` in the usage line and
@@ -82,6 +83,20 @@ def liaison(school: Path | None) -> Iterator[Liaison]:
     from engine.service.sources import find_root
 
     engine = Liaison.at(find_root(school))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+@contextmanager
+def records(school: Path | None) -> Iterator[Records]:
+    """The school's reading use cases over its store: without the letter renderer, the
+    state machine and the calendar's sums a change needs, so a listing starts sooner."""
+    from engine.service.records import Records
+    from engine.service.sources import find_root
+
+    engine = Records.at(find_root(school))
     try:
         yield engine
     finally:

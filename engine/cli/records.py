@@ -17,6 +17,7 @@ from engine.cli.options import (
     day,
     liaison,
     moment,
+    records,
     when,
 )
 from engine.errors import InputError
@@ -36,7 +37,7 @@ def due(actor: AsOpt,
     manage."""
     from engine.service.due import due_list
 
-    with liaison(school) as engine:
+    with records(school) as engine:
         now = moment(on, "--on") if on else engine.clock()
         emit(due_list(engine, actor, now, everyone), as_json)
 
@@ -60,7 +61,7 @@ def mark(case: Annotated[str, typer.Argument(metavar="CASE", show_default=False)
 def documents(actor: AsOpt, student: Filter = None, case: Filter = None,
               school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """The documents written, of the cases you may see, optionally of one student or case."""
-    with liaison(school) as engine:
+    with records(school) as engine:
         emit(engine.documents(actor, student, case), as_json)
 
 
@@ -70,7 +71,7 @@ def student_record(student: Annotated[str, typer.Argument(metavar="STUDENT_ID",
                    actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """A student: contacts, and where each workflow stands for them (the Home–School
     Agreement's signature among them)."""
-    with liaison(school) as engine:
+    with records(school) as engine:
         emit(engine.student_record(student, actor), as_json)
 
 
@@ -88,7 +89,7 @@ def report(actor: AsOpt,
     outcomes."""
     from engine.service import report as indicators
 
-    with liaison(school) as engine:
+    with records(school) as engine:
         today = engine.clock().date()
         first = day(start, "--from") if start else indicators.school_year_start(today)
         last = day(end, "--to") if end else today
@@ -107,7 +108,7 @@ def audit_verify(actor: AsOpt, case: Annotated[str | None, typer.Option(
                  school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Recompute every case's hash chain, check its documents' files and the newest seal;
     exit 1 naming the first link that does not hold."""
-    with liaison(school) as engine:
+    with records(school) as engine:
         emit(engine.audit_verify(actor, case), as_json)
 
 
@@ -115,5 +116,5 @@ def audit_verify(actor: AsOpt, case: Annotated[str | None, typer.Option(
 def audit_seal(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Seal every event recorded so far and print the seal's hash to keep elsewhere (the
     engine also seals at each day's first change)."""
-    with liaison(school) as engine:
+    with records(school) as engine:
         emit(engine.audit_seal(actor), as_json)

@@ -28,6 +28,19 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """Which cases a member of staff may see (CLA-3), as the store can ask it of every
+    row: none of the ``hidden`` workflows' cases but those they opened of the
+    ``opener_sees`` ones, and of a workflow not ``known`` (its file removed) only a case
+    that was not restricted."""
+
+    actor: str
+    hidden: frozenset[str]
+    opener_sees: frozenset[str]
+    known: frozenset[str]
+
+
+@dataclass(frozen=True)
 class EventRow:
     case_id: str
     event: str

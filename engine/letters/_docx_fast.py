@@ -69,6 +69,9 @@ class Part:
     tail: str = ""
     template: Template | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        return _without_template(self)
+
 
 @dataclass
 class Property:
@@ -78,6 +81,15 @@ class Property:
     label: str
     source: str
     template: Template | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return _without_template(self)
+
+
+def _without_template(piece: Part | Property) -> dict[str, Any]:
+    # A compiled Jinja template does not pickle; its code is kept beside it (renderer's
+    # export_compiled), and the class's default (None) stands until it is put back.
+    return {k: v for k, v in vars(piece).items() if k != "template"}
 
 
 @dataclass

@@ -19,11 +19,15 @@ irregular table grids) are rendered by plain docxtpl, in the same sandbox.
 from __future__ import annotations
 
 import hashlib
+import io
+import marshal
 import os
+import pickle
 import re
+import sys
 import traceback
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from decimal import Decimal
 from io import BytesIO
@@ -32,6 +36,8 @@ from typing import Any
 from zipfile import BadZipFile
 
 import docx
+import docxtpl
+import jinja2
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
@@ -49,8 +55,9 @@ from engine.errors import FieldError, LetterError
 from engine.letters import _docx_fast
 from engine.letters._template_check import WIDE_FORMAT, Usage, analyse
 
-__all__ = ["DEFAULT_NAMES", "check_template", "docx_text", "fingerprint", "printed_fields",
-           "render", "template_fields", "template_lists"]
+__all__ = ["DEFAULT_NAMES", "check_template", "compiled_key", "docx_text", "export_compiled",
+           "fingerprint", "import_compiled", "is_loaded", "printed_fields", "render",
+           "template_fields", "template_lists"]
 
 # The top-level names of a letter's context, for check_template when it is not given them.
 # engine.context.TOP_LEVEL is the authority (the service passes it); this is its copy.
@@ -135,6 +142,7 @@ class _Template:
     usage: dict[str, Usage]  # by part label
     problems: list[str]  # everything wrong but names outside the context
     sha256: str = ""  # of ``data``, worked out when first asked for
+    codes: list[Any] = field(default_factory=list)  # each piece's compiled Jinja code
 
 
 _CACHE: dict[str, tuple[tuple[int, int, int, int], _Template]] = {}
@@ -284,11 +292,113 @@ def _compile(name: str, data: bytes) -> _Template:
                          for line, text in tpl.usage[piece.label].problems]
     for piece in package.pieces() if not tpl.problems else ():
         try:  # compiling finds what parsing does not, e.g. an unknown filter
-            piece.template = _ENV.from_string(piece.source)
+            code = _ENV.compile(piece.source)
         except TemplateError as exc:
             tpl.problems.append(_problem(tpl, piece.label, getattr(exc, "lineno", None),
                                          str(exc)))
+            continue
+        tpl.codes.append(code)
+        piece.template = _from_code(code)  # what _ENV.from_string does, keeping the code
     return tpl
+
+
+def _from_code(code: Any) -> jinja2.Template:
+    return _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+
+
+# --- the compiled form kept between processes ---------------------------------------------
+# A CLI command is a fresh process: compiling a template (unzip, docxtpl's pre-processing,
+# the analysis, Jinja's compile) was most of its first letter. The service keeps what
+# _compile made on disk (engine/service/compiled.py) and hands it back here; this module
+# only turns it into bytes and back, and writes nothing.
+
+_MODULES = ("renderer.py", "_docx_fast.py", "_template_check.py")
+_FORMAT: list[str] = []  # worked out once: what a compiled form depends on
+
+
+def _format() -> str:
+    """Python (marshal's format), Jinja, docxtpl and this package's own source: a change
+    to any of them makes every compiled form stale."""
+    if not _FORMAT:
+        here = Path(__file__).parent
+        source = hashlib.sha256(b"".join((here / m).read_bytes() for m in _MODULES))
+        _FORMAT.append(f"liaison-letters/1 python {sys.version_info[:3]} jinja2 "
+                       f"{jinja2.__version__} docxtpl {docxtpl.__version__} "
+                       f"engine {source.hexdigest()[:16]}")
+    return _FORMAT[0]
+
+
+def compiled_key(template: Path) -> str:
+    """The name of the template's compiled form: SHA-256 over its bytes and ``_format``.
+    An edited template, or another engine, has another key."""
+    try:
+        data = Path(template).read_bytes()
+    except OSError as exc:
+        raise LetterError(f"{template}: cannot read the letter template: {exc.strerror}") from exc
+    return hashlib.sha256(_format().encode() + b"\0" + data).hexdigest()
+
+
+def is_loaded(template: Path) -> bool:
+    """Whether this process holds the template compiled, as the file now is."""
+    key = os.path.abspath(template)
+    cached = _CACHE.get(key)
+    try:
+        return bool(cached) and cached[0] == _version(os.stat(key))  # type: ignore[index]
+    except OSError:
+        return False
+
+
+def export_compiled(template: Path) -> bytes:
+    """The template compiled (``_load``), as bytes to keep: LetterError if it is broken
+    (a broken one is not kept: every process reports it afresh)."""
+    tpl = _load(template)
+    if tpl.problems:
+        raise LetterError("\n".join(tpl.problems))
+    kept = {"format": _format(), "sha256": hashlib.sha256(tpl.data).hexdigest(),
+            "template": replace(tpl, data=b"", codes=[]),  # pieces pickle without Jinja's
+            "codes": [marshal.dumps(code) for code in tpl.codes]}
+    return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def import_compiled(template: Path, kept: bytes) -> bool:
+    """Take the template's compiled form from ``kept`` (made by ``export_compiled``) if
+    it was made from the file as it is now by this engine; False, and nothing changed,
+    if not (another template or engine, or bytes that are not one: a corrupt entry)."""
+    key = os.path.abspath(template)
+    try:
+        with open(key, "rb") as fh:
+            version = _version(os.fstat(fh.fileno()))
+            data = fh.read()
+        made = _Unpickler(io.BytesIO(kept)).load()
+        if made["format"] != _format() or made["sha256"] != hashlib.sha256(data).hexdigest():
+            return False
+        tpl = made["template"]
+        pieces = tpl.package.pieces()
+        codes = [marshal.loads(code) for code in made["codes"]]
+        if not isinstance(tpl, _Template) or len(codes) != len(pieces):
+            return False
+        for piece, code in zip(pieces, codes, strict=True):
+            piece.template = _from_code(code)
+        tpl.data, tpl.codes = data, codes
+    except Exception:  # noqa: BLE001 - a kept form is only ever a shortcut: rebuild it
+        return False
+    _CACHE[key] = (version, tpl)
+    return True
+
+
+class _Unpickler(pickle.Unpickler):
+    """Only the plain types a compiled form holds: nothing else is ever made from it."""
+
+    ALLOWED = {("engine.letters.renderer", "_Template"),
+               ("engine.letters._docx_fast", "Package"), ("engine.letters._docx_fast", "Part"),
+               ("engine.letters._docx_fast", "Property"),
+               ("engine.letters._template_check", "Usage"), ("zipfile", "ZipInfo"),
+               ("builtins", "set"), ("builtins", "frozenset")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a compiled letter")
+        return super().find_class(module, name)
 
 
 def _problem(tpl: _Template, label: str, line: int | None, text: str) -> str:

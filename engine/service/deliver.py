@@ -10,6 +10,7 @@ missing file, and a file no row names is left only by a crash (``liaison doctor`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,9 +42,11 @@ class Delivery:
 def deliver(root: Path, store: Store, deliveries: Sequence[Delivery]) -> list[list[DocumentRow]]:
     """Write, sync and record the deliveries in one transaction; return each one's rows."""
     written: list[str] = []
+    folders: list[str] = []  # made for these letters (a new case's): their names synced too
     try:
-        made = [[_write(root, out, written) for out in d.outgoing] for d in deliveries]
-        files.sync(root, written)
+        made = [[_write(root, out, written, folders) for out in d.outgoing]
+                for d in deliveries]
+        files.sync(root, written, folders)
         for delivery, rows in zip(deliveries, made, strict=True):
             if delivery.move is not None:
                 delivery.move.change.documents = rows
@@ -56,8 +59,14 @@ def deliver(root: Path, store: Store, deliveries: Sequence[Delivery]) -> list[li
     return made
 
 
-def _write(root: Path, out: Outgoing, written: list[str]) -> DocumentRow:
-    (root / out.path).parent.mkdir(parents=True, exist_ok=True)
+def _write(root: Path, out: Outgoing, written: list[str], folders: list[str]) -> DocumentRow:
+    folder, made = os.path.dirname(out.path), []
+    while folder and not os.path.isdir(os.path.join(root, folder)):
+        made.append(folder)  # cases/documents/CASE, and cases/documents if it is new too
+        folder = os.path.dirname(folder)
+    if made:
+        (root / made[0]).mkdir(parents=True, exist_ok=True)
+        folders.extend(made)
     written.append(out.path)  # before the write: a half-written file is removed too
     done = files.write_unsynced(root, out.path, out.data)
     return replace(out.row, path=done.path, sha256=done.sha256, size=done.size)

@@ -42,6 +42,7 @@ from engine.errors import (
     TransitionNotAllowed,
 )
 from engine.letters import renderer as letters
+from engine.service import compiled
 from engine.service import pdf as print_copies
 from engine.service.deliver import Delivery, Outgoing, deliver
 from engine.service.records import Clock, Records, student_of, system_clock
@@ -132,7 +133,7 @@ class Liaison(Records):
         actor = self._allowed(workflow, workflow.opening, actor_id)
         _pdf_first(pdf)
         with self.store.reads() as r:
-            family = self._family(r, student_id, workflow.opening)
+            family = self._family(r, student_id, workflow.opening, since=self._recent(at))
         occurred = self._occurred(at)
         values = parse_fields(workflow.opening.fields, given, self._people(family),
                               f"open {workflow.name}")
@@ -180,7 +181,7 @@ class Liaison(Records):
             if workflow.states[case.state].terminal:
                 raise TransitionNotAllowed(f"{case.id} is {case.state}: nothing more can be done")
             _pdf_first(pdf)
-            family = self._family(r, case.student_id, event, case)
+            family = self._family(r, case.student_id, event, case, since=self._recent(at))
             last, seq = r.last_occurred(case.id), r.next_seq(case.id)
         occurred = self._occurred(at, case, last)
         new = parse_fields(event.fields, given, self._people(family), f"{case.id} {event.name}")
@@ -323,9 +324,16 @@ class Liaison(Records):
 
     # ------------------------------------------------------------------ reading, once
 
+    def _recent(self, at: dt.datetime | None) -> str:
+        """The earliest letter BEM-5's check may name for a change at ``at`` (or now):
+        ``_occurred`` takes the moment no earlier, so the window read holds every letter
+        ``_coordination`` counts."""
+        return coordination.since(at or self.clock())
+
     def _family(self, r: Reads, student_id: str, event: Event,
-                case: CaseRow | None = None) -> Family:
-        """Everything the change reads about the student's family, in one transaction."""
+                case: CaseRow | None = None, since: str = "") -> Family:
+        """Everything the change reads about the student's family, in one transaction:
+        the letters sent home from ``since`` (ISO) on."""
         student = student_of(r.student(student_id))
         contacts = tuple(Contact(**c) for c in r.contacts_of(student_id))
         flagged = {w.name: w.flagged("site_ban") for w in self.school.workflows.values()}
@@ -334,7 +342,7 @@ class Liaison(Records):
             bans.setdefault(ban.contact_id or "", []).append((ban.id, ban.fields))
         entries = case is not None and any(d.entries for d in event.documents)
         return Family(student, contacts, {k: tuple(v) for k, v in bans.items()},
-                      sent=tuple(r.letters_sent(student_id)),
+                      sent=tuple(r.letters_sent(student_id, since)),
                       others=tuple(r.cases(student_id=student_id)),
                       events=tuple(r.events(case.id)) if case is not None and entries else ())
 
@@ -404,6 +412,7 @@ class Liaison(Records):
         out = []
         for letter in composed.letters:
             template = self.school.letters_dir / letter.template
+            compiled.warm(template)  # the first letter of a process at a warm render's cost
             _to_the_parent(p, letter, letters.template_fields(template))
             data = letters.render(template, letter.context)
             path = files.case_document(p.case.id, seq, p.event.name, letter.template,

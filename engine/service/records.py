@@ -12,16 +12,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.core.compose import ban_details
 from engine.core.people import Contact, Student
-from engine.core.rows import CaseRow
+from engine.core.rows import CaseRow, Visibility
 from engine.core.school import School, Staff
-from engine.errors import NotFound, PermissionDenied, Tampered
-from engine.letters import renderer as letters
+from engine.errors import InputError, NotFound, PermissionDenied, Tampered
+from engine.service.sources import open_school
 from engine.service.views import (
     CaseRead,
     CaseSummary,
@@ -30,13 +30,17 @@ from engine.service.views import (
     HistoryEntry,
     Listing,
     Message,
+    Page,
     StudentRecord,
     listing,
 )
-from engine.store.audit import Broken
-from engine.store.database import Store
+from engine.store.database import Reads, Store
+
+if TYPE_CHECKING:  # imported where used: a listing need not load them
+    from engine.store.audit import Broken
 
 Clock = Callable[[], dt.datetime]
+CASE_COLUMNS = ("case", "workflow", "state", "student", "holder", "opened")
 
 
 def system_clock() -> dt.datetime:
@@ -52,6 +56,11 @@ class Records:
         self.school = school
         self.store = store
         self.clock = clock
+
+    @classmethod
+    def at(cls, root: Path, clock: Clock = system_clock) -> Records:
+        school = open_school(root)
+        return cls(school, Store(school.database), clock)
 
     def close(self) -> None:
         self.store.close()
@@ -95,26 +104,16 @@ class Records:
             return True
         return workflow.visible_to_opener and case.opened_by == who.id
 
-    def seen_by(self, who: Staff) -> dict[str, Any]:
-        """``can_see`` as the store's queries take it: the restricted workflows whose
-        cases this member of staff sees (a workflow no longer restricted counts as one),
-        and those whose cases they see when they opened them."""
-        workflows = {w.name for w in self.school.workflows.values()
-                     if not w.restricted or who.roles & w.visible_roles}
-        opener = {w.name for w in self.school.workflows.values()
-                  if w.restricted and w.visible_to_opener}
-        return {"me": who.id, "workflows": workflows, "opener_workflows": opener}
-
-    def case_page(self, actor_id: str, filters: Mapping[str, str | None], search: str,
-                  page: int, size: int) -> tuple[int, list[dict[str, Any]]]:
+    def case_search(self, actor_id: str, filters: Mapping[str, str | None], search: str,
+                    page: int, size: int) -> tuple[int, list[dict[str, Any]]]:
         """One page of the cases this member of staff may see (CLA-3), newest first, of
         a workflow, state, student or holder, and every word of ``search`` in the case
         number or the student's name; and how many there are in all."""
         who = self.school.member(actor_id)
         if filters.get("workflow"):
             self.school.workflow(str(filters["workflow"]))  # NotFound for an unknown one
-        return self.store.case_page(filters, self.seen_by(who), search.split(),
-                                    (page - 1) * size, size)
+        return self.store.case_search(filters, self.visibility(who), search.split(),
+                                      (page - 1) * size, size)
 
     def _visible(self, case: CaseRow, who: Staff) -> CaseRow:
         """The case, if this member of staff may see it; an invisible case is 'not found'."""
@@ -130,20 +129,74 @@ class Records:
     def visible_cases(self, actor_id: str, workflow: str | None = None,
                       state: str | None = None, student: str | None = None) -> list[CaseRow]:
         who = self.school.member(actor_id)
+        self._known_filters(workflow, state)
+        return [c for c in self.store.cases(workflow=workflow, state=state, student_id=student)
+                if self.can_see(c, who)]
+
+    def _known_filters(self, workflow: str | None, state: str | None) -> None:
         chosen = [self.school.workflow(workflow)] if workflow else self.school.workflows.values()
         if state is not None and not any(state in w.states for w in chosen):
             raise NotFound(f"no state '{state}' in "
                            + (f"workflow '{workflow}'" if workflow else "any workflow"))
-        return [c for c in self.store.cases(workflow=workflow, state=state, student_id=student)
-                if self.can_see(c, who)]
+
+    def visibility(self, who: Staff) -> Visibility:
+        """``can_see`` as the store asks it of every row, so a listing is filtered, paged
+        and counted in SQL."""
+        hidden = [w for w in self.school.workflows.values()
+                  if w.restricted and not who.roles & w.visible_roles]
+        return Visibility(who.id, frozenset(w.name for w in hidden),
+                          frozenset(w.name for w in hidden if w.visible_to_opener),
+                          frozenset(self.school.workflows))
 
     def cases(self, actor_id: str, workflow: str | None = None, state: str | None = None,
               student: str | None = None) -> Listing[CaseSummary]:
         """The cases this member of staff may see, oldest first."""
-        rows = [CaseSummary(c.id, c.workflow, c.state, c.student_id, c.holder, c.opened_at)
-                for c in self.visible_cases(actor_id, workflow, state, student)]
-        return listing("Cases", ("case", "workflow", "state", "student", "holder", "opened"),
-                       rows)
+        return listing("Cases", CASE_COLUMNS,
+                       list(self.iter_cases(actor_id, workflow, state, student)))
+
+    def iter_cases(self, actor_id: str, workflow: str | None = None, state: str | None = None,
+                   student: str | None = None, after: str | None = None,
+                   limit: int | None = None) -> Iterator[CaseSummary]:
+        """The cases this member of staff may see, oldest first, as the store reads them
+        (``--json`` streams these): after the case ``after``, at most ``limit``. Refusals
+        (an unknown workflow, state or case) come before the first case."""
+        who = self.school.member(actor_id)
+        self._known_filters(workflow, state)
+        seen = self.visibility(who)
+        with self.store.reads() as r:
+            start = self._position(r, after, who)
+            for row in r.case_lines(seen, workflow, state, student, start, limit):
+                yield CaseSummary(*row)
+
+    def case_page(self, actor_id: str, workflow: str | None = None, state: str | None = None,
+                  student: str | None = None, after: str | None = None,
+                  limit: int = 50) -> Page[CaseSummary]:
+        """One page of the cases this member of staff may see: ``limit`` of them, oldest
+        first, after the case ``after``; with how many more there are after the page."""
+        if limit < 1:
+            raise InputError(f"--limit {limit}: show at least 1 case")
+        who = self.school.member(actor_id)
+        self._known_filters(workflow, state)
+        seen = self.visibility(who)
+        with self.store.reads() as r:
+            start = self._position(r, after, who)
+            rows = [CaseSummary(*row)
+                    for row in r.case_lines(seen, workflow, state, student, start, limit)]
+            more = r.count_lines(seen, workflow, state, student,
+                                 (rows[-1].opened_at, rows[-1].case)) \
+                if len(rows) == limit else 0
+        return Page("Cases", CASE_COLUMNS, tuple(rows), more=more,
+                    last=rows[-1].case if rows else None)
+
+    def _position(self, r: Reads, after: str | None, who: Staff) -> tuple[str, str] | None:
+        """Where the case ``after`` sits in the listing; an unknown or unseen case is 'not
+        found'."""
+        if after is None:
+            return None
+        position = r.case_position(after)
+        if position is None or not self.can_see(r.case(after), who):
+            raise NotFound(f"--after: no case '{after}' (see 'liaison cases')")
+        return position
 
     def documents(self, actor_id: str, student: str | None = None,
                   case: str | None = None) -> Listing[DocumentEntry]:
@@ -238,6 +291,8 @@ class Records:
         if not row["context"]:
             raise NotFound(f"{row['path']} was made before letters kept what they were made "
                            "from: it cannot be reprinted (open the file itself)")
+        from engine.letters import renderer as letters
+
         made = json.loads(row["context"])
         template = self.school.letters_dir / row["template"]
         data = letters.render(template, made["context"])
@@ -308,6 +363,8 @@ class Records:
         who = self.leader(actor_id, "verify the audit trail")
         if case is not None:
             self.case(case, actor_id)
+        from engine.store.audit import Broken
+
         result = self.store.verify(self.school.root, case)
         if isinstance(result, Broken):
             raise Tampered(f"audit: {self._unseen(result, who)}")

@@ -39,12 +39,22 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
+from sqlalchemy import case as case_when
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow, EventRow
+from engine.core.rows import (
+    CaseMove,
+    CaseRow,
+    Change,
+    DeadlineRow,
+    DocumentRow,
+    EventRow,
+    Visibility,
+)
 from engine.errors import ConflictError, NotFound, StoreUnreachable
 from engine.store import migrations as schema
 
@@ -287,14 +297,22 @@ def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
-def _visible_to(seen: Mapping[str, Any]) -> Any:
-    """``Records.can_see`` as a predicate on cases (``Records.seen_by`` gives ``seen``):
-    every case not restricted, and restricted ones of the workflows the member of staff
-    sees, or of those whose cases they see when they opened them (CLA-3)."""
-    return or_(cases.c.restricted.is_(False),
-               cases.c.workflow.in_(sorted(seen["workflows"])),
-               and_(cases.c.workflow.in_(sorted(seen["opener_workflows"])),
-                    cases.c.opened_by == seen["me"]))
+# The columns of a line of ``liaison cases``, oldest first (ix_cases_opened).
+_LISTED = (cases.c.id, cases.c.workflow, cases.c.state, cases.c.student_id, cases.c.holder,
+           cases.c.opened_at)
+
+
+def _visible(seen: Visibility) -> list[Any]:
+    """``Records.can_see`` as conditions on cases (CLA-3): a workflow's restricted cases
+    only for the roles it names, or for whoever opened them where it says so; of a
+    workflow no longer known, only a case that was not restricted."""
+    where: list[Any] = [or_(cases.c.workflow.in_(sorted(seen.known)),
+                            cases.c.restricted.is_(False))]
+    if seen.hidden:
+        where.append(or_(cases.c.workflow.not_in(sorted(seen.hidden)),
+                         and_(cases.c.workflow.in_(sorted(seen.opener_sees)),
+                              cases.c.opened_by == seen.actor)))
+    return where
 
 
 class Reads:
@@ -367,17 +385,16 @@ class Reads:
                 query = query.where(column == value)
         return [_case(r._mapping) for r in self.conn.execute(query)]
 
-    def case_page(self, filters: Mapping[str, str | None], seen: Mapping[str, Any],
-                  words: Iterable[str], offset: int, limit: int
-                  ) -> tuple[int, list[dict[str, Any]]]:
+    def case_search(self, filters: Mapping[str, str | None], seen: Visibility,
+                    words: Iterable[str], offset: int, limit: int
+                    ) -> tuple[int, list[dict[str, Any]]]:
         """One page of the cases a member of staff may see, newest first, and how many
         there are in all: the web page's Cases (only the columns it shows, no JSON read).
 
-        ``filters``: workflow, state, student_id, holder (None: any). ``seen`` says who
-        may see what, as ``Records.seen_by`` gives it: restricted cases only of the
-        ``workflows`` listed, or of the ``opener_workflows`` when ``me`` opened them.
-        ``words``: each must be in the case number or the student's name."""
-        where = [_visible_to(seen)] + [cases.c[k] == v for k, v in filters.items() if v is not None]
+        ``filters``: workflow, state, student_id, holder (None: any); ``seen``: who may
+        see what (CLA-3); ``words``: each must be in the case number or the student's
+        name."""
+        where = _visible(seen) + [cases.c[k] == v for k, v in filters.items() if v is not None]
         for word in words:
             like = f"%{word.replace('%', '').replace('_', '')}%"
             where.append(or_(cases.c.id.ilike(like), students.c.first_name.ilike(like),
@@ -392,17 +409,57 @@ class Reads:
         return int(total or 0), [dict(r._mapping) for r in self.conn.execute(query)]
 
     def open_deadline_count(self, until: str, holders: Iterable[str] | None,
-                            seen: Mapping[str, Any]) -> int:
+                            seen: Visibility) -> int:
         """How many open deadlines due by ``until`` (of cases held by ``holders``, if
         given) a member of staff may see: the web page's count in its header, without
         reading the rows."""
         query = (select(func.count()).select_from(deadlines)
                  .join(cases, cases.c.id == deadlines.c.case_id)
                  .where(deadlines.c.status == "open", deadlines.c.due_on <= until,
-                        _visible_to(seen)))
+                        *_visible(seen)))
         if holders is not None:
             query = query.where(cases.c.holder.in_(sorted(holders)))
         return int(self.conn.scalar(query) or 0)
+
+    def case_lines(self, seen: Visibility, workflow: str | None = None,
+                   state: str | None = None, student_id: str | None = None,
+                   after: tuple[str, str] | None = None,
+                   limit: int | None = None) -> Iterator[tuple[Any, ...]]:
+        """The listed columns of the cases ``seen`` allows, oldest first, as they are read
+        (nothing decoded, no list of every case): those after ``after`` (the opened_at
+        and id of the last one shown) and at most ``limit`` of them."""
+        query = select(*_LISTED).where(*self._listed(seen, workflow, state, student_id,
+                                                         after))
+        query = query.order_by(cases.c.opened_at, cases.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        yield from self.conn.execute(query).yield_per(1000)  # fetched 1,000 at a time
+
+    def count_lines(self, seen: Visibility, workflow: str | None = None,
+                    state: str | None = None, student_id: str | None = None,
+                    after: tuple[str, str] | None = None) -> int:
+        """How many cases ``case_lines`` would give (from ``after`` on), counted in SQL."""
+        query = select(func.count()).select_from(cases).where(
+            *self._listed(seen, workflow, state, student_id, after))
+        return int(self.conn.scalar(query) or 0)
+
+    def case_position(self, case_id: str) -> tuple[str, str] | None:
+        """Where a case sits in the listing (its opened_at and id), if it exists."""
+        row = self.conn.execute(select(cases.c.opened_at, cases.c.id)
+                                .where(cases.c.id == case_id)).first()
+        return (row[0], row[1]) if row else None
+
+    @staticmethod
+    def _listed(seen: Visibility, workflow: str | None, state: str | None,
+                student_id: str | None, after: tuple[str, str] | None) -> list[Any]:
+        where = _visible(seen)
+        for column, value in ((cases.c.workflow, workflow), (cases.c.state, state),
+                              (cases.c.student_id, student_id)):
+            if value is not None:
+                where.append(column == value)
+        if after is not None:
+            where.append(tuple_(cases.c.opened_at, cases.c.id) > tuple_(*after))
+        return where
 
     def cases_in(self, states_by_workflow: Mapping[str, Iterable[str]],
                  contact_ids: Iterable[str] | None = None) -> list[CaseRow]:
@@ -418,9 +475,12 @@ class Reads:
         return [_case(r._mapping) for r in self.conn.execute(query)]
 
     def last_occurred(self, case_id: str) -> str | None:
-        """When the case's latest event happened (ISO), if it has one."""
-        return self.conn.scalar(select(func.max(events.c.occurred_at))
-                                .where(events.c.case_id == case_id))
+        """When the case's latest event happened (ISO), if it has one: the newest by
+        ``seq``, one row on ix_events_case_seq (events are recorded in the order they
+        happened, ``Liaison._occurred``), not a MAX over the whole trail."""
+        return self.conn.scalar(select(events.c.occurred_at)
+                                .where(events.c.case_id == case_id)
+                                .order_by(events.c.seq.desc()).limit(1))
 
     def next_seq(self, case_id: str) -> int:
         """The number the case's next event will take (on ix_events_case_seq)."""
@@ -446,7 +506,9 @@ class Reads:
 
     def letters_sent(self, student_id: str, since: str = "") -> list[dict[str, Any]]:
         """The student's documents made at or after ``since`` (ISO), only the columns the
-        coordination warning reads (BEM-5): not each letter's stored context."""
+        coordination warning reads (BEM-5): not each letter's stored context. On
+        ix_documents_student_created, so an advance reads the window, not the family's
+        whole history of letters."""
         query = (select(documents.c.case_id, documents.c.template, documents.c.recipient_id,
                         documents.c.recipient_name, documents.c.created_at)
                  .where(and_(documents.c.student_id == student_id,
@@ -492,7 +554,9 @@ class Reads:
                  .order_by(deadlines.c.due_on, deadlines.c.due_at, deadlines.c.case_id))
         if holders is not None:
             query = query.where(cases.c.holder.in_(sorted(holders)))
-        return [dict(r._mapping) for r in self.conn.execute(query)]
+        result = self.conn.execute(query)
+        names = list(result.keys())  # zip, not Row._mapping (5,000 rows for --all)
+        return [dict(zip(names, row, strict=True)) for row in result]
 
     # ------------------------------------------------------------------ indicators
 
@@ -525,9 +589,68 @@ class Reads:
 
     def views_of(self, case_id: str) -> list[dict[str, Any]]:
         """Who has read a restricted case, oldest first."""
-        query = select(case_views).where(case_views.c.case_id == case_id) \
+        query = select(*own(case_views)).where(case_views.c.case_id == case_id) \
             .order_by(case_views.c.id)
         return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def event_counts(self, seen: Visibility, start: str,
+                     end: str) -> list[tuple[str, str, str, int]]:
+        """(workflow, event, YYYY-MM, how many) of the events ``seen`` allows that happened
+        on or after ``start`` and before ``end`` (ISO), counted in SQL by workflow, event
+        and month (the report's outcomes)."""
+        inner = (select(cases.c.workflow, events.c.event,
+                        _month(events.c.occurred_at).label("month"))
+                 .join(cases, cases.c.id == events.c.case_id)
+                 .where(events.c.occurred_at >= start, events.c.occurred_at < end,
+                        *self._listed(seen, None, None, None, None)).subquery())
+        keys = (inner.c.workflow, inner.c.event, inner.c.month)
+        query = select(*keys, func.count()).group_by(*keys).order_by(*keys)
+        return [(w, e, m, int(n)) for w, e, m, n in self.conn.execute(query)]
+
+    def events_of(self, seen: Visibility, start: str, end: str,
+                  wanted: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The events of these (workflow, event) pairs ``seen`` allows in the range, with
+        their fields: only what an indicator may count (its ``when`` reads the fields)."""
+        pairs = [and_(cases.c.workflow == w, events.c.event == e) for w, e in sorted(wanted)]
+        if not pairs:
+            return []
+        query = (select(events.c.case_id, events.c.event, events.c.occurred_at,
+                        events.c.fields, cases.c.workflow)
+                 .join(cases, cases.c.id == events.c.case_id)
+                 .where(events.c.occurred_at >= start, events.c.occurred_at < end,
+                        or_(*pairs), *self._listed(seen, None, None, None, None))
+                 .order_by(events.c.occurred_at, events.c.id))
+        result = self.conn.execute(query)
+        names = list(result.keys())
+        return [{**dict(zip(names, row, strict=True)), "fields": json.loads(row.fields)}
+                for row in result]
+
+    def deadline_counts(self, seen: Visibility, start: str, end: str,
+                        now: str) -> list[tuple[str, str, str, int]]:
+        """(workflow, YYYY-MM, status, how many) of the deadlines ``seen`` allows falling
+        from ``start`` to ``end`` (ISO dates, inclusive), counted in SQL. The status as
+        of ``now``: met (on time), late (met after it fell), missed (open after it
+        fell), pending, cancelled; a deadline falls at its moment, else at its day's end."""
+        falls = func.coalesce(deadlines.c.due_at + ":00", deadlines.c.due_on + "T23:59:59")
+        status = case_when(
+            (deadlines.c.status == "met",
+             case_when((deadlines.c.met_at <= falls, "met"), else_="late")),
+            (deadlines.c.status == "open",
+             case_when((falls < now, "missed"), else_="pending")),
+            else_="cancelled")
+        inner = (select(cases.c.workflow, _month(deadlines.c.due_on).label("month"),
+                        status.label("status"))
+                 .join(cases, cases.c.id == deadlines.c.case_id)
+                 .where(deadlines.c.due_on >= start, deadlines.c.due_on <= end,
+                        *self._listed(seen, None, None, None, None)).subquery())
+        keys = (inner.c.workflow, inner.c.month, inner.c.status)
+        query = select(*keys, func.count()).group_by(*keys).order_by(*keys)
+        return [(w, m, st, int(n)) for w, m, st, n in self.conn.execute(query)]
+
+    def cases_by_id(self, ids: Iterable[str]) -> dict[str, CaseRow]:
+        """These cases, by id, in one query."""
+        query = select(*own(cases)).where(cases.c.id.in_(sorted(set(ids))))
+        return {r.id: _case(r._mapping) for r in self.conn.execute(query)}
 
     def count(self, table: str) -> int:
         return int(self.conn.scalar(select(func.count()).select_from(metadata.tables[table]))
@@ -686,7 +809,7 @@ class Store:
     deadlines_between = _one_read(Reads.deadlines_between)
     count = _one_read(Reads.count)
     views_of = _one_read(Reads.views_of)
-    case_page = _one_read(Reads.case_page)
+    case_search = _one_read(Reads.case_search)
     open_deadline_count = _one_read(Reads.open_deadline_count)
 
     def record_view(self, case_id: str, staff_id: str, staff_name: str, what: str,
@@ -878,6 +1001,11 @@ class Store:
         """Run raw SQL in a write transaction (for benchmarks and maintenance)."""
         with self.writing() as conn:
             conn.execute(text(sql))
+
+def _month(column: Any) -> Any:
+    """YYYY-MM of an ISO date or moment. ``substr`` is standard SQL (SQLite, PostgreSQL)."""
+    return func.substr(column, 1, 7)
+
 
 def _doc_values(doc: DocumentRow) -> dict[str, Any]:
     return dict(student_id=doc.student_id, template=doc.template, recipient_id=doc.recipient_id,

@@ -279,12 +279,12 @@ def _case_routes(app: Flask) -> None:
         filters = {"workflow": wanted["workflow"], "state": wanted["state"],
                    "student_id": wanted["student"], "holder": holder}
         if q:
-            exact = engine.case_page(_me(), {"id": q.upper()}, "", 1, 1)[1]
+            exact = engine.case_search(_me(), {"id": q.upper()}, "", 1, 1)[1]
             if exact:
                 # a case number typed whole: straight to the case
                 return redirect(url_for("case", case_id=exact[0]["id"]))
         page = max(1, request.args.get("page", 1, type=int))
-        total, rows = engine.case_page(_me(), filters, q, page, PAGE)
+        total, rows = engine.case_search(_me(), filters, q, page, PAGE)
         return render_template("cases.html", rows=rows, total=total, page=page,
                                pages=max(1, -(-total // PAGE)), wanted=wanted,
                                holder=holder or "", q=q, workflows=engine.school.workflows,
