@@ -65,6 +65,7 @@ events:
       with_staff: staff
       points: list
       who: attendees
+      panel: {type: staff_list, optional: true}
       note: {type: text, optional: true, max_length: 50}
     documents:
       - {template: letter.docx, to: contacts}

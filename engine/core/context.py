@@ -145,7 +145,7 @@ def show_value(spec: Field | None, value: Any, names: Mapping[str, str]) -> Any:
         return long_datetime(dt.datetime.fromisoformat(value))
     if spec.type in ("staff", "contact"):
         return names.get(value, value)
-    if spec.type == "attendees":
+    if spec.type in ("attendees", "staff_list"):
         return [names.get(v, v) for v in value]
     if spec.type == "dates":
         return [long_date(dt.date.fromisoformat(v)) for v in value]

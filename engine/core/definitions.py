@@ -36,7 +36,8 @@ from engine.core.suggest import did_you_mean
 from engine.core.yamlfile import Map, Seq, Text, line_of, loads
 from engine.errors import DefinitionError
 
-FIELD_TYPES = ("text", "date", "datetime", "staff", "contact", "list", "choice", "attendees")
+FIELD_TYPES = ("text", "date", "datetime", "staff", "contact", "list", "choice", "attendees",
+               "staff_list")
 RECIPIENTS = ("contact", "contacts", "each_contact", "file", "line_manager")  # + "role:NAME"
 KINDS = ("social_worker", "virtual_school_head")  # "kind:NAME": contacts of that kind (EXC-3)
 OCCURRED = ("occurred_on", "occurred_at")  # the event's date / time, for a follow-on case
@@ -251,6 +252,7 @@ class Workflow:
     path: Path = Path()
     key_lines: tuple[tuple[str, int], ...] = ()  # where each top-level key was written
     indicators: tuple[Indicator, ...] = ()  # what `liaison report` counts
+    hidden_from: str | None = None  # a staff field: that person may not see the case
 
     def line_of(self, key: str) -> int:
         """The line of a top-level key (``prefix``, ``states`` ...), else 1."""
@@ -606,7 +608,7 @@ def _named(r: Reader, value: Any, where: str, keys: tuple[str, ...], what: str) 
 
 
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
-            "one_per_student", "default_roles", "open", "states", "events",
+            "one_per_student", "default_roles", "hidden_from", "open", "states", "events",
             "indicators")
 
 
@@ -648,5 +650,6 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
         path=path,
         key_lines=tuple(getattr(top, "key_lines", {}).items()),
         indicators=_indicators(r, top.get("indicators")),
+        hidden_from=r.text(top.get("hidden_from"), "hidden_from") or None,
     )
     return workflow, r.problems

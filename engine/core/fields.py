@@ -61,12 +61,14 @@ def parse_fields(specs: Iterable[Field], given: Mapping[str, list[str]], people:
 
 def _value(spec: Field, values: list[str], people: People, what: str) -> Any:
     where = f"{what}: field '{spec.name}'"
-    if spec.type in ("list", "attendees"):
+    if spec.type in ("list", "attendees", "staff_list"):
         items = [clean_text(v, where, spec.max_length).strip() for v in values]
         items = [i for i in items if i]
-        if spec.type == "attendees":
-            for item in items:
+        for item in items:
+            if spec.type == "attendees":
                 _person(item, people, where)
+            elif spec.type == "staff_list":  # a panel: printed by name, not "GV02, GV03"
+                _staff(spec, item, people, where)
         return items
     if len(values) > 1:
         raise FieldError(f"{where}: given {len(values)} times, but it holds one value")

@@ -48,7 +48,7 @@ def _sample(f: Field, i: int) -> Any:
         return f.choices[0]
     if f.type == "list":
         return [f"Sample {f.name} one", f"Sample {f.name} two"]
-    if f.type == "attendees":
+    if f.type in ("attendees", "staff_list"):
         return [f"sample-{f.name}"]
     if f.type in ("staff", "contact"):
         return f"sample-{f.name}"

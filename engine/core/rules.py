@@ -26,6 +26,7 @@ class Facts:
     actor_roles: frozenset[str] = frozenset()  # the roles of the member of staff acting
     step_role: str | None = None  # the role that holds the case in its current state
     actor_id: str = ""  # the member of staff acting
+    calendar: Any = None  # the school's SchoolCalendar, for rules counted in school days
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -144,6 +145,21 @@ def at_most(arg: dict[str, Any], facts: Facts) -> str | None:
     return None
 
 
+def within(arg: Mapping[str, Any], facts: Facts) -> str | None:
+    """The event may happen up to ``school_days`` school days after the date in field
+    ``of``, and not later (a Stage 2 complaint is asked for within 10 school days of the
+    Stage 1 answer, CMP-4)."""
+    start = _as_date(facts.fields.get(arg["of"]))
+    if start is None or facts.calendar is None:
+        return None
+    last = facts.calendar.add_school_days(start, int(arg["school_days"]))
+    if facts.occurred_at.date() > last:
+        return (f"too late: within {arg['school_days']} school days of "
+                f"{arg['of'].replace('_', ' ')} ({start.isoformat()}), that is by "
+                f"{last.isoformat()}")
+    return None
+
+
 GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
     "at_most": at_most,
     "not_before": not_before,
@@ -154,6 +170,7 @@ GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
     "required_when": required_when,
     "actor_is": actor_is,
     "in_order": in_order,
+    "within": within,
 }
 
 
@@ -185,6 +202,12 @@ def check_guard(name: str, arg: Any, fields: Mapping[str, Any]) -> list[str]:
         return [f"'{arg}' is not a staff field of this workflow"]
     if name == "in_order":
         return _check_in_order(arg, fields)
+    if name == "within":
+        if not isinstance(arg, dict) or set(arg) != {"school_days", "of"} \
+                or not str(arg["school_days"]).isdigit():
+            return ["expected {school_days: N, of: FIELD}"]
+        if arg["of"] not in fields or fields[arg["of"]].type not in ("date", "datetime"):
+            return [f"'{arg['of']}' is not a date field of this workflow"]
     if name == "at_most":
         if not isinstance(arg, dict) or not {"field", "limit"} <= set(arg) \
                 or not set(arg) <= {"field", "limit", "clause"} or not str(arg["limit"]).isdigit():
@@ -224,6 +247,8 @@ def reads(name: str, arg: Any) -> set[str]:
         return {str(a) for a in arg}
     if name == "at_most" and isinstance(arg, dict):
         return {str(arg.get("field"))}
+    if name == "within" and isinstance(arg, dict):
+        return {str(arg.get("of"))}
     return set()
 
 

@@ -27,7 +27,8 @@ DEFAULT_ROLES = (
     "office", "subject_teacher", "form_tutor", "head_of_department", "head_of_year",
     "head_of_house", "learning_director", "pastoral_lead", "vp_teaching_learning",
     "vp_pastoral", "assistant_head", "deputy_head", "headteacher", "senior_leader",
-    "eal_coordinator", "acting_headteacher",
+    "eal_coordinator", "acting_headteacher", "governor", "clerk_to_governors",
+    "chair_of_governors",
 )
 
 # The policies whose clauses workflows cite (``clauses: [PWP-5.3]``), by the prefix of their
@@ -40,6 +41,7 @@ DEFAULT_CLAUSES: dict[str, str] = {
     "PWP": "Partnership with Parents Policy (2022)",
     "NSW": "The New School at West Heath: Policy on Home and School Partnership",
     "EXC": "DfE: Suspension and permanent exclusion guidance (2023)",
+    "CMP": "Complaints procedure (2026), after the DfE's model procedure",
 }
 
 # Who may do what the engine itself asks of a group: list every case's deadlines and

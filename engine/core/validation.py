@@ -165,6 +165,10 @@ def _check_names(c: _Check) -> None:
         if not c.clause.match(clause):
             c.add(w.line_of("clauses"), "clauses", f"'{clause}' is not a clause ID of a policy "
                   "school.yaml registers (clauses:)")
+    if w.hidden_from and (w.hidden_from not in w.field_types()
+                          or w.field_types()[w.hidden_from].type not in ("staff", "staff_list")):
+        c.add(w.line_of("hidden_from"), "hidden_from", f"'{w.hidden_from}' is not a staff "
+              f"field of this workflow{did_you_mean(w.hidden_from, w.field_types())}")
     for role in sorted(w.visible_roles - c.roles):
         c.add(w.line_of("visible_to"), "visible_to.roles", c.unknown_role(role))
     types: dict[str, Field] = {}

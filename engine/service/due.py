@@ -67,7 +67,7 @@ def due_list(engine: Liaison, actor_id: str, now: dt.datetime,
                                "cases you hold or manage")
     holders = None if everyone else holders_for(who, engine.school.staff)
     rows = engine.store.open_deadlines(week_end(now.date()).isoformat(), holders)
-    items = [_due(engine, row, now) for row in rows if engine.can_see(_case(row), who)]
+    items = [_due(engine, row, now) for row in rows if engine.can_see(_case(engine, row), who)]
     return DueList(who.id, tuple(sorted(items, key=_order)))
 
 
@@ -107,8 +107,12 @@ def _order(item: Due) -> tuple[int, str, str, str]:
     return ORDER.index(item.status), moment, item.case, item.deadline
 
 
-def _case(row: Mapping[str, Any]) -> CaseRow:
-    """Enough of the case for Liaison.can_see, which judges workflow and opener."""
+def _case(engine: Liaison, row: Mapping[str, Any]) -> CaseRow:
+    """Enough of the case for Liaison.can_see, which judges workflow and opener (the whole
+    case where its workflow hides it from someone its fields name)."""
+    workflow = engine.school.workflows.get(row["workflow"])
+    if workflow is not None and workflow.hidden_from:
+        return engine.store.case(row["case_id"])
     return CaseRow(id=row["case_id"], workflow=row["workflow"], state=row["state"],
                    student_id=row["student_id"], contact_id=None, holder=row["holder"],
                    fields={}, version=0, opened_at="", opened_by=row["opened_by"],

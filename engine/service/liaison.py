@@ -355,7 +355,7 @@ class Liaison(Records):
         state = self.school.workflows[case.workflow].states.get(case.state)
         return rules.Facts(values, occurred, case.student_id, contact_ids, roles,
                            actor.roles if actor else frozenset(), state.holder if state else None,
-                           actor.id if actor else "")
+                           actor.id if actor else "", self.school.calendar)
 
     def _one_per_student(self, workflow: Workflow, family: Family, actor: Staff) -> None:
         """A contact log or an agreement is kept once per student: a second would split

@@ -94,10 +94,15 @@ class Records:
 
     def can_see(self, case: CaseRow, who: Staff) -> bool:
         """Restricted cases (CLA-3) are visible only to the named roles and, where the
-        workflow says so, to the member of staff who opened them."""
+        workflow says so, to the member of staff who opened them; a workflow's
+        ``hidden_from`` field names who may never see a case (the person complained about)."""
         workflow = self.school.workflows.get(case.workflow)
         if workflow is None:  # its file was removed: the case keeps what it was stored with
             return not case.restricted
+        if workflow.hidden_from:  # a complaint about them: whatever roles they hold (CMP-6)
+            named = case.fields.get(workflow.hidden_from)
+            if who.id == named or (isinstance(named, list) and who.id in named):
+                return False
         if not workflow.restricted:
             return True
         if who.roles & workflow.visible_roles:

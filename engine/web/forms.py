@@ -65,7 +65,7 @@ def _input(f: FieldView, people: People, typed: list[str], id_: str) -> Input:
         options = tuple((c, c.replace("_", " ")) for c in f.choices)
         kind = "radios" if len(options) <= RADIOS_UP_TO else "select"
         return Input(kind=kind, options=options, **base)
-    if f.type in ("list", "attendees"):
+    if f.type in ("list", "attendees", "staff_list"):
         values = tuple(v for v in typed if v) + ("",) * LIST_INPUTS
         if f.type == "attendees":
             everyone = (*people.student, *people.contacts, *people.staff)
@@ -81,7 +81,7 @@ def given(fields: Sequence[FieldView], form: Mapping[str, list[str]]) -> dict[st
     out: dict[str, list[str]] = {}
     for f in fields:
         values = [v.replace("\r\n", "\n") for v in form.get(f.name, [])]
-        if f.type in ("list", "attendees"):
+        if f.type in ("list", "attendees", "staff_list"):
             values = [v for v in values if v.strip()]
         elif f.type == "datetime" and values and len(values[0]) == 16:
             values = [values[0]]  # datetime-local sends YYYY-MM-DDTHH:MM, as the CLI takes
