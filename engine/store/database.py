@@ -312,6 +312,8 @@ def _visible(seen: Visibility) -> list[Any]:
         where.append(or_(cases.c.workflow.not_in(sorted(seen.hidden)),
                          and_(cases.c.workflow.in_(sorted(seen.opener_sees)),
                               cases.c.opened_by == seen.actor)))
+    if seen.unseen:
+        where.append(cases.c.id.not_in(sorted(seen.unseen)))
     return where
 
 
