@@ -16,6 +16,7 @@ from typing import Any
 from engine.core.calendar import SchoolCalendar, calendar_from_config
 from engine.core.definitions import Workflow
 from engine.core.reader import Reader
+from engine.core.sending import Delivery, parse_delivery
 from engine.core.yamlfile import line_of, loads
 from engine.errors import DefinitionError, NotFound, PermissionDenied
 
@@ -100,6 +101,7 @@ class School:
     workflows: dict[str, Workflow] = field(default_factory=dict)
     groups: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
     clauses: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLAUSES))
+    delivery: Delivery | None = None  # ``delivery:``; without it letters are not queued
 
     def group(self, name: str) -> frozenset[str]:
         """The roles of a named group (``leaders``, ``safeguarding``, ``senders``)."""
@@ -184,11 +186,12 @@ def parse_profile(text: str, root: Path) -> School:
     raw = loads(text, str(path))
     r = Reader(path)
     top = r.mapping(raw, "", ("school", "calendar", "staff", "roles", "groups",
-                                   "clauses"),
+                                   "clauses", "delivery"),
                     ("school", "calendar", "staff"))
     roles = frozenset(r.texts(top.get("roles"), "roles") or DEFAULT_ROLES)
     groups = _groups(r, top.get("groups"), roles)
     clauses = _clauses(r, top.get("clauses"))
+    delivery = parse_delivery(r, top.get("delivery"))
     profile = _profile(r, top.get("school"))
     staff = _staff(r, top.get("staff"), roles)
     # Letters call the head by the title the school's own staff list gives them.
@@ -207,7 +210,7 @@ def parse_profile(text: str, root: Path) -> School:
         raise DefinitionError([f"{path}:{line_of(top.get('staff'), 1)}: staff: "
                                "nobody holds the role 'headteacher'"])
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
-                  groups=groups, clauses=clauses)
+                  groups=groups, clauses=clauses, delivery=delivery)
 
 
 def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:

@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from engine.core import sending
 from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow, EventRow
 from engine.errors import ConflictError, NotFound
 
@@ -183,6 +184,60 @@ sign_ins = Table(
     Column("outcome", String, nullable=False),  # signed_in | bad_password | bad_code | locked
 )
 
+# Letters on their way (engine/store/outbox.py): one row per (document, channel,
+# recipient), queued in the transaction that records the document. ``key`` makes a second
+# queueing of the same letter a no-op; ``message_id`` is stored before the first attempt,
+# so every attempt carries the same one.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String, nullable=False, unique=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False, index=True),
+    Column("case_id", String, ForeignKey("cases.id"), index=True),
+    Column("student_id", String, nullable=False),
+    Column("channel", String, nullable=False),  # email | post | print | notify
+    Column("recipient_id", String, nullable=False),
+    Column("address", String, nullable=False),  # as when the letter was made
+    Column("subject", String, nullable=False, default=""),
+    # queued | sending | sent | posted | failed | withheld | unknown
+    Column("status", String, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", String, nullable=False),  # not tried again before this moment
+    Column("message_id", String),  # the email's Message-ID, kept for every attempt
+    Column("provider_id", String),  # GOV.UK Notify's id of a letter
+    Column("sent_to", String),  # the address it went to (the contact's, at send time)
+    Column("error", String),
+    Column("queued_at", String, nullable=False),
+    Column("sent_at", String),  # when it left: a deadline met by the letter counts from here
+    Column("pack", String),  # the print pack a posted letter went in
+    Column("received_on", String),  # a posted letter's deemed receipt (2nd working day)
+    Index("ix_outbox_status_next", "status", "next_at"),
+)
+
+# Every change of an outbox row's status, in order: the letter's own chronology.
+outbox_history = Table(
+    "outbox_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False, index=True),
+    Column("at", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("detail", String, nullable=False, default=""),
+)
+
+# A PDF made from a letter (to email or post): a record of its own, with its hash and the
+# hash of the .docx it was made from.
+pdfs = Table(
+    "pdfs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False, unique=True),
+    Column("path", String, nullable=False, unique=True),
+    Column("sha256", String, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("docx_sha256", String, nullable=False),
+    Column("made_at", String, nullable=False),
+)
+
 migrations = Table(
     "migrations", metadata,
     Column("name", String, primary_key=True),
@@ -241,13 +296,17 @@ def _logins(conn: Connection) -> None:
     sign_ins.create(conn, checkfirst=True)
 
 
+def _outbox(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[outbox, outbox_history, pdfs], checkfirst=True)
+
+
 # Schema migrations: small named steps, applied once each, in order.
 MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
               ("0003_case_holder_index", _holder_index),
               ("0004_event_seq_index", _event_seq_index),
               ("0005_document_context", _document_context),
               ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
-              ("0008_logins", _logins))
+              ("0008_logins", _logins), ("0009_outbox", _outbox))
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
@@ -620,6 +679,7 @@ class Store:
         ConflictError if a case moved since it was read, if a new case's number was
         taken first (open again for the next), or if another run recorded one of the
         letters' batch keys first; then nothing is recorded."""
+        letters = list(letters)
         rows = [{"created_at": d.created_at or _now(), "case_id": None, **_doc_values(d)}
                 for d in letters]
         try:
@@ -630,12 +690,22 @@ class Store:
                     self._move(conn, move)
                 if rows:  # one statement for the lot: a batch records hundreds at a time
                     conn.execute(insert(documents), rows)
+                    self._queue_letters(conn, [d for d in letters if d.sends])
         except IntegrityError as exc:
             if not rows:
                 raise
             raise ConflictError("someone else is sending the same batch of letters: let "
                                 "their run finish, then run yours again (it skips what is "
                                 "made)") from exc
+
+    @staticmethod
+    def _queue_letters(conn: Connection, letters: list[DocumentRow]) -> None:
+        if not letters:
+            return
+        ids = dict(conn.execute(select(documents.c.path, documents.c.id)
+                                .where(documents.c.path.in_([d.path for d in letters]))).all())
+        for doc in letters:
+            queue(conn, ids[doc.path], doc, doc.created_at or _now())
 
     def record_documents(self, docs: Iterable[DocumentRow]) -> None:
         """Documents made outside a case (batch letters), all in one transaction."""
@@ -683,9 +753,12 @@ class Store:
     def _record(self, conn: Connection, case_id: str, change: Change) -> None:
         event_id = self._append_event(conn, change.event)
         for doc in change.documents:
-            conn.execute(insert(documents).values(
+            made = conn.execute(insert(documents).values(
                 event_id=event_id, created_at=change.event.occurred_at,
                 **_doc_values(replace(doc, case_id=case_id))))
+            if doc.sends:
+                queue(conn, int(made.inserted_primary_key[0]), replace(doc, case_id=case_id),
+                      change.event.recorded_at or _now())
         for names, status in ((change.meets, "met"), (change.cancels, "cancelled")):
             if names:
                 self._settle(conn, case_id, status, change.event.occurred_at, names)
@@ -718,6 +791,23 @@ class Store:
         key = result.inserted_primary_key
         assert key is not None  # an insert into a table with an integer key
         return int(key[0])
+
+    def letters_left(self, sent: Iterable[tuple[int, str]]) -> None:
+        """A deadline an event met counts as met when the event's letter left: for each
+        (document id, when it was sent), the deadlines the document's event met at the
+        moment it happened now count from then (the first letter to leave only)."""
+        sent = list(sent)
+        if not sent:
+            return
+        with self.writing() as conn:
+            for document_id, at in sent:
+                doc = conn.execute(select(documents.c.case_id, documents.c.created_at)
+                                   .where(documents.c.id == document_id)).first()
+                if doc is None or doc.case_id is None:
+                    continue
+                conn.execute(update(deadlines).where(and_(
+                    deadlines.c.case_id == doc.case_id, deadlines.c.status == "met",
+                    deadlines.c.met_at == doc.created_at)).values(met_at=at))
 
     # ------------------------------------------------------------------ the audit trail
 
@@ -753,6 +843,19 @@ class Store:
         """Run raw SQL in a write transaction (for benchmarks and maintenance)."""
         with self.writing() as conn:
             conn.execute(text(sql))
+
+def queue(conn: Connection, document_id: int, doc: DocumentRow, at: str) -> None:
+    """Queue a letter's outbox rows with its document, in the same transaction."""
+    for send in doc.sends:
+        key = sending.key_of(doc.path, send.channel, send.recipient_id)
+        result = conn.execute(insert(outbox).values(
+            key=key, document_id=document_id, case_id=doc.case_id, student_id=doc.student_id,
+            channel=send.channel, recipient_id=send.recipient_id, address=send.address,
+            subject=send.subject, status="queued", attempts=0, next_at=at, queued_at=at))
+        conn.execute(insert(outbox_history).values(
+            outbox_id=result.inserted_primary_key[0], at=at, status="queued", attempt=0,
+            detail=f"queued to go by {send.channel}"))
+
 
 def _doc_values(doc: DocumentRow) -> dict[str, Any]:
     return dict(student_id=doc.student_id, template=doc.template, recipient_id=doc.recipient_id,
