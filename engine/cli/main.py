@@ -17,6 +17,7 @@ import typer
 from engine.cli import (  # noqa: F401  (the order of 'liaison --help')  # noqa: F401
     calendar,
     cases,
+    delivery,
     imports,
     letters,
     records,  # noqa: F401
