@@ -11,6 +11,7 @@ interpreter.
 from __future__ import annotations
 
 import email
+import hashlib
 import os
 import shutil
 import signal
@@ -330,3 +331,59 @@ def test_a_worker_killed_between_send_and_record_never_sends_twice(
     assert "stopped" in unsure["error"]
     assert (school / DATABASE).exists()
 
+
+# ---------------------------------------------------------------------- post
+
+
+@needs_soffice
+@pytest.mark.slow
+def test_a_print_pack_holds_the_post_in_postcode_order_behind_a_cover_sheet(
+        school_cli: Cli, liaison: Liaison, school: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from engine.core.sending import deemed_received
+
+    configure(school, 2525, extra="  send: [post]\n")
+    set_contact(liaison, school, "C2023", correspondence="none")  # after this: no letter
+    made = _batch(school_cli)
+    set_contact(liaison, school, "C2013", correspondence="none")  # barred since it was made
+    run = school_cli("post", "--as", "ST01")
+    assert run.code == 1 and "may not make a print pack" in run.err
+    run = school_cli("post", "--as", "OF01", "--json")
+    assert run.code == 0, run.err
+    done = run.json()
+    assert (done["letters"], done["withheld"]) == (made - 1, 1)
+    pack = school / done["pack"]
+    assert hashlib.sha256(pack.read_bytes()).hexdigest() == done["sha256"]
+    calendar = liaison.school.calendar
+    today = dt.date.today()
+    assert done["received_on"] == deemed_received(
+        today, lambda d: calendar.day_kind(d)[0] == "bank_holiday").isoformat()
+    if shutil.which("pdftotext"):
+        text = pdf_text(pack.read_bytes(), tmp_path)
+        cover = text[:text.index("letter(s).")]
+        places = [cover.index(p) for p in ("MB4 8AX", "MB6 2UX", "MB6 8AT", "MB7 1RP")]
+        assert places == sorted(places)  # postcode order
+        assert "Mensah" not in text  # withheld: barred after the letter was made
+    rows = outbox(school_cli)
+    assert sorted(r["status"] for r in rows) == ["posted"] * (made - 1) + ["withheld"]
+    with liaison.store.reads() as r:
+        pdf_rows = r.conn.exec_driver_sql("SELECT p.sha256, p.docx_sha256, d.sha256, p.path "
+                                          "FROM pdfs p JOIN documents d "
+                                          "ON d.id = p.document_id").all()
+    assert len(pdf_rows) == made - 1
+    for sha, docx_sha, document_sha, path in pdf_rows:
+        assert docx_sha == document_sha
+        assert hashlib.sha256((school / path).read_bytes()).hexdigest() == sha
+    assert school_cli("post", "--as", "OF01").out.startswith("nothing to post")
+
+
+def test_a_posted_letter_is_deemed_received_on_the_second_working_day() -> None:
+    import datetime as dt
+
+    from engine.core.sending import deemed_received
+
+    bank = {dt.date(2026, 12, 25), dt.date(2026, 12, 28)}
+    assert deemed_received(dt.date(2026, 12, 3), bank.__contains__) == dt.date(2026, 12, 7)
+    assert deemed_received(dt.date(2026, 12, 18), bank.__contains__) == dt.date(2026, 12, 22)
+    assert deemed_received(dt.date(2026, 12, 23), bank.__contains__) == dt.date(2026, 12, 29)

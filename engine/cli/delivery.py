@@ -34,3 +34,13 @@ def outbox(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> 
     with liaison(school) as engine:
         emit(listing_for(engine, actor), as_json)
 
+
+@app.command()
+def post(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Make the print pack of the letters queued for post: one PDF in postcode order
+    behind a cover sheet; each letter recorded as posted (deemed received on the second
+    working day)."""
+    from engine.service.post import print_pack
+
+    with liaison(school) as engine:
+        emit(print_pack(engine, actor), as_json)
