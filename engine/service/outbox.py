@@ -48,6 +48,7 @@ class Sent:
     """What one run of the worker did (``liaison deliver``'s view)."""
 
     sent: int = 0
+    posted: int = 0  # through GOV.UK Notify
     retrying: int = 0
     failed: int = 0
     withheld: int = 0
@@ -55,12 +56,15 @@ class Sent:
     lines: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"sent": self.sent, "retrying": self.retrying, "failed": self.failed,
-                "withheld": self.withheld, "reconciled": self.reconciled}
+        return {"sent": self.sent, "posted": self.posted, "retrying": self.retrying,
+                "failed": self.failed, "withheld": self.withheld,
+                "reconciled": self.reconciled}
 
     def as_lines(self) -> tuple[str, ...]:
         head = (f"emailed {self.sent}, to try again {self.retrying}, failed {self.failed}, "
                 f"withheld {self.withheld}")
+        if self.posted:
+            head += f", posted through GOV.UK Notify {self.posted}"
         again = [f"  {n} {what} after a stopped run" for what, n in self.reconciled.items()]
         return (head, *again, *self.lines)
 
@@ -100,15 +104,15 @@ class Mailer:
             self.smtp = None
 
 
-def settings_of(engine: Liaison) -> EmailSettings:
-    """The mail server, or say what school.yaml lacks; the password must be in the
-    environment before anything is tried."""
+def settings_of(engine: Liaison) -> EmailSettings | None:
+    """The mail server (None for a school that only posts through Notify), or say what
+    school.yaml lacks; the password must be in the environment before anything is tried."""
     delivery = engine.school.delivery
-    if delivery is None or delivery.email is None:
+    if delivery is None or (delivery.email is None and delivery.notify is None):
         raise InputError("school.yaml has no delivery.email: say which mail server sends the "
                          "school's letters (host, port, from, reply_to; docs/delivery.md)")
     e = delivery.email
-    if e.username and not os.environ.get(e.password_env):
+    if e is not None and e.username and not os.environ.get(e.password_env):
         raise InputError(f"delivery.email.password_env names {e.password_env}, which is not "
                          "set: set it to the mail account's password and run again")
     return e
@@ -117,9 +121,10 @@ def settings_of(engine: Liaison) -> EmailSettings:
 def deliver_queued(engine: Liaison, once: bool = True, poll: float = 30.0,
                    mailer: Mailer | None = None) -> Sent:
     """Send what is queued (``once``: what is due now; else keep going, looking again
-    every ``poll`` seconds)."""
+    every ``poll`` seconds): email, and the post through GOV.UK Notify where configured."""
+    from engine.service.notify import post_by_notify
+
     settings = settings_of(engine)
-    mailer = mailer or Mailer(settings)
     box, journal = Outbox(engine.store), Journal(engine.school.cases_dir)
     done = Sent()
     with worker_lock(engine.school.cases_dir) as mine:
@@ -127,15 +132,19 @@ def deliver_queued(engine: Liaison, once: bool = True, poll: float = 30.0,
             raise ConflictError("another 'liaison deliver' is sending the school's letters: "
                                 "let it finish (one worker at a time)")
         done.reconciled = reconcile(box, journal, _now(engine))
+        mailer = mailer or (Mailer(settings) if settings else None)
         try:
             with journal:
                 while True:
-                    _pass(engine, box, journal, mailer, settings, done)
+                    if settings is not None and mailer is not None:
+                        _pass(engine, box, journal, mailer, settings, done)
+                    post_by_notify(engine, done)
                     if once:
                         break
                     time.sleep(poll)
         finally:
-            mailer.close()
+            if mailer is not None:
+                mailer.close()
         journal.clear()  # every row it speaks of is recorded now
     return done
 
@@ -144,7 +153,7 @@ def reconcile(box: Outbox, journal: Journal, at: str) -> dict[str, int]:
     """Settle rows a killed worker left ``sending``, from the journal: never send twice."""
     said = journal.read()
     results, counts = [], {"sent": 0, "queued": 0, "unknown": 0}
-    for row in box.stuck():
+    for row in (r for r in box.stuck() if r["channel"] == "email"):
         marks = said.get(row["id"], set())
         if "done" in marks:
             result = {"status": "sent", "sent_at": at, "sent_to": row["address"],
@@ -299,6 +308,19 @@ def ensure_pdfs(engine: Liaison, box: Outbox, rows: Sequence[Mapping[str, Any]],
     box.record_pdfs(records)
     have = box.pdfs_of({r["document_id"] for r in rows})
     return {doc_id: root / p["path"] for doc_id, p in have.items()}, made[len(wanted):]
+
+
+def check_paper(engine: Liaison, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Why a letter on paper may no longer go (withheld), or None."""
+    if row["child_protection"]:
+        return {"status": "withheld", "detail": "withheld: the case was marked child "
+                "protection after the letter was made (PWP-4.3)"}
+    contacts = {c["id"]: c for c in engine.store.contacts_of(row["student_id"])}
+    contact = contacts.get(row["recipient_id"])
+    if contact is None or contact.get("correspondence") != "all":
+        return {"status": "withheld", "detail": "withheld: the contact may not be written to "
+                "(barred from correspondence, or no longer a contact)"}
+    return None
 
 
 def _pdfs(engine: Liaison, box: Outbox, rows: Sequence[Mapping[str, Any]]) -> dict[int, Path]:

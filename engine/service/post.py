@@ -21,7 +21,7 @@ from engine.core import sending
 from engine.errors import LetterError, PermissionDenied
 from engine.letters.cover import cover_sheet
 from engine.service.liaison import Liaison
-from engine.service.outbox import case_of, ensure_pdfs
+from engine.service.outbox import case_of, check_paper, ensure_pdfs
 from engine.service.views import Message
 from engine.store import files
 from engine.store.outbox import Outbox
@@ -39,11 +39,15 @@ def print_pack(engine: Liaison, actor_id: str) -> Message:
     box = Outbox(engine.store)
     now = engine.clock()
     at = now.isoformat(timespec="seconds")
-    rows = [r for r in box.due(at, 100_000, channels=("post", "print"))
+    # With GOV.UK Notify, post goes through it (liaison deliver); the pack is for by hand.
+    delivery = engine.school.delivery
+    channels = ("print",) if delivery and delivery.notify else ("post", "print")
+    rows = [r for r in box.due(at, 100_000, channels=channels)
             if r["case_id"] is None or engine.can_see(case_of(r), who)]
-    withheld = [_withheld(r) for r in rows if _stopped(engine, r)]
+    stopped = {r["id"]: check_paper(engine, r) for r in rows}
+    withheld = [{"id": i, **s} for i, s in stopped.items() if s]
     box.finish(withheld, at)
-    going = sorted((r for r in rows if not _stopped(engine, r)), key=_postcode_order)
+    going = sorted((r for r in rows if not stopped[r["id"]]), key=_postcode_order)
     if not going:
         return Message(("nothing to post", *(f"  withheld: {w['detail']}" for w in withheld)),
                        {"pack": None, "letters": 0, "withheld": len(withheld)})
@@ -61,21 +65,6 @@ def print_pack(engine: Liaison, actor_id: str) -> Message:
     return Message(lines, {"pack": pack["path"], "sha256": pack["sha256"],
                            "letters": len(going), "withheld": len(withheld),
                            "received_on": received.isoformat()})
-
-
-def _stopped(engine: Liaison, row: Mapping[str, Any]) -> bool:
-    if row["child_protection"]:
-        return True
-    contacts = {c["id"]: c for c in engine.store.contacts_of(row["student_id"])}
-    contact = contacts.get(row["recipient_id"])
-    return contact is None or contact.get("correspondence") != "all"
-
-
-def _withheld(row: Mapping[str, Any]) -> dict[str, Any]:
-    why = ("the case was marked child protection after the letter was made (PWP-4.3)"
-           if row["child_protection"] else "the contact may not be written to (barred from "
-           "correspondence, or no longer a contact)")
-    return {"id": row["id"], "status": "withheld", "detail": f"withheld: {why}"}
 
 
 def _postcode_order(row: Mapping[str, Any]) -> tuple[str, str, int]:
