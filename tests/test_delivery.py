@@ -265,7 +265,7 @@ def test_another_familys_address_is_never_written_to(
     assert row["status"] == "failed" and "another family" in row["error"]
 
 
-def test_an_interpreter_is_offered_in_the_body_where_the_language_is_not_english() -> None:
+def test_pwp_5_6_an_interpreter_is_offered_in_the_email_where_the_language_is_not_english() -> None:
     from engine.core.sending import mail
 
     parts = mail("Hillcrest Academy", "01632 960410", "Zofia Nowak", "Praise letter",
@@ -378,7 +378,7 @@ def test_a_print_pack_holds_the_post_in_postcode_order_behind_a_cover_sheet(
     assert school_cli("post", "--as", "OF01").out.startswith("nothing to post")
 
 
-def test_a_posted_letter_is_deemed_received_on_the_second_working_day() -> None:
+def test_exc_6_a_posted_letter_is_deemed_received_on_the_second_working_day() -> None:
     import datetime as dt
 
     from engine.core.sending import deemed_received
@@ -387,3 +387,16 @@ def test_a_posted_letter_is_deemed_received_on_the_second_working_day() -> None:
     assert deemed_received(dt.date(2026, 12, 3), bank.__contains__) == dt.date(2026, 12, 7)
     assert deemed_received(dt.date(2026, 12, 18), bank.__contains__) == dt.date(2026, 12, 22)
     assert deemed_received(dt.date(2026, 12, 23), bank.__contains__) == dt.date(2026, 12, 29)
+
+
+@needs_soffice
+def test_pwp_4_3_a_case_marked_child_protection_after_its_letter_was_queued_sends_nothing(
+        school_cli: Cli, liaison: Liaison, conduct_queued: str,
+        smtp: tuple[Server, int]) -> None:
+    liaison.mark_child_protection(conduct_queued, "HT01", "A disclosure made today")
+    run = school_cli("deliver", "--once", "--json")
+    assert run.code == 0, run.err
+    assert run.json()["withheld"] == 1
+    assert smtp[0].received == []
+    (row,) = outbox(school_cli)
+    assert row["status"] == "withheld"
