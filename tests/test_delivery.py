@@ -400,3 +400,25 @@ def test_pwp_4_3_a_case_marked_child_protection_after_its_letter_was_queued_send
     assert smtp[0].received == []
     (row,) = outbox(school_cli)
     assert row["status"] == "withheld"
+
+
+@needs_soffice
+def test_pwp_5_2_a_deadline_met_by_a_letter_counts_from_when_the_letter_left(
+        liaison: Liaison, school: Path, smtp: tuple[Server, int], clock: Any) -> None:
+    import datetime as dt
+
+    from test_query_routing import open_query
+
+    from engine.service.outbox import deliver_queued
+
+    configure(school, smtp[1], engine=liaison)
+    case = open_query(liaison).case
+    clock.now += dt.timedelta(hours=1)
+    acknowledged = clock.now
+    liaison.advance(case, "acknowledge", "OF01", {})
+    clock.now += dt.timedelta(days=1)  # the letter leaves a day later
+    assert deliver_queued(liaison).sent == 1
+    (met,) = [d for d in liaison.store.deadlines(case) if d["name"] == "acknowledge_by"]
+    assert met["status"] == "met"
+    assert met["met_at"] == clock.now.isoformat(timespec="seconds") != \
+        acknowledged.isoformat(timespec="seconds")

@@ -149,3 +149,25 @@ def test_an_event_refused_queues_nothing(school_cli: Cli, liaison: Liaison,
     run = school_cli("advance", case, "issue_site_ban", "--as", "OF01")
     assert run.code == 1
     assert liaison.store.dump() == before
+
+
+def test_the_case_page_shows_each_letters_way_out(liaison: Liaison, school: Path) -> None:
+    from conftest import PASSWORD_FOR_TESTS, open_conduct
+
+    from engine.service.users import Users
+    from engine.web.app import create_app
+
+    configure(school, 2525, engine=liaison)
+    case = open_conduct(liaison).case
+    liaison.advance(case, "request_meeting", "OF01",
+                    {"meeting_at": ["2026-11-26T15:30"], "with_staff": ["HY09"]})
+    Users(liaison).set_password("HY09", PASSWORD_FOR_TESTS)
+    app = create_app(liaison.school.root, liaison)
+    with app.test_client() as client:
+        page = client.get("/sign-in").get_data(as_text=True)
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        client.post("/sign-in", data={"csrf_token": token, "staff_id": "HY09",
+                                      "password": PASSWORD_FOR_TESTS})
+        page = client.get(f"/cases/{case}").get_data(as_text=True)
+    assert "letter queued: queued to go by email" in page
+    assert "conduct_meeting_request.docx for Mrs Zoë O&#39;Brien" in page

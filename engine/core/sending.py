@@ -73,6 +73,7 @@ class Send:
     recipient_id: str
     address: str
     subject: str = ""
+    language: str = ""  # the contact's, where an interpreter is offered (PWP-5.6)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ def sends(send: Iterable[str], contact_ids: Iterable[str], contacts: Mapping[str
         if contact is None or not contact.receives_letters:
             continue
         if "email" in channels and contact.email:
-            out.append(Send("email", cid, contact.email, subject))
+            language = contact.language if contact.needs_interpreter else ""
+            out.append(Send("email", cid, contact.email, subject, language))
         else:
             unmailed.append(cid)
     paper = next((c for c in channels if c in ("post", "print")), None)
@@ -202,13 +204,21 @@ def deemed_received(posted: dt.date, is_bank_holiday: Any) -> dt.date:
     return day
 
 
-def other_people(email: str, contact: Contact, everyone: Iterable[Mapping[str, Any]]) -> int:
-    """How many contacts of other students, not this person by name, share this address:
-    another family's address is never written to."""
-    wanted = email.strip().casefold()
-    name = (contact.first_name.casefold(), contact.last_name.casefold())
-    return sum(1 for c in everyone
-               if str(c.get("email", "")).strip().casefold() == wanted
-               and c.get("student_id") != contact.student_id
-               and (str(c.get("first_name", "")).casefold(),
-                    str(c.get("last_name", "")).casefold()) != name)
+def address_book(contacts: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Every contact's email address (case folded) -> (student id, name) of each holder."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for c in contacts:
+        email = str(c.get("email", "")).strip().casefold()
+        if email:
+            name = f"{c.get('first_name', '')} {c.get('last_name', '')}".casefold()
+            out.setdefault(email, []).append((str(c.get("student_id", "")), name))
+    return out
+
+
+def other_people(email: str, contact: Contact, book: Mapping[str, list[tuple[str, str]]]) -> int:
+    """How many contacts of other students, not this person by name, share this address
+    (``book``: address_book of every contact): another family's address is never written
+    to."""
+    name = f"{contact.first_name} {contact.last_name}".casefold()
+    return sum(1 for student, other in book.get(email.strip().casefold(), ())
+               if student != contact.student_id and other != name)

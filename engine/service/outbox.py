@@ -174,20 +174,22 @@ def reconcile(box: Outbox, journal: Journal, at: str) -> dict[str, int]:
 
 def _pass(engine: Liaison, box: Outbox, journal: Journal, mailer: Mailer,
           settings: EmailSettings, done: Sent) -> None:
-    after = 0
+    after, book = 0, None
     while True:
         now = _now(engine)
         rows = box.due(now, BATCH, after, channels=("email",))
         if not rows:
             return
         after = rows[-1]["id"]
-        _send_batch(engine, box, journal, mailer, settings, rows, done)
+        book = book if book is not None else _address_book(engine)
+        _send_batch(engine, box, journal, mailer, settings, rows, done, book)
 
 
 def _send_batch(engine: Liaison, box: Outbox, journal: Journal, mailer: Mailer,
-                settings: EmailSettings, rows: list[dict[str, Any]], done: Sent) -> None:
+                settings: EmailSettings, rows: list[dict[str, Any]], done: Sent,
+                book: Mapping[str, list[tuple[str, str]]]) -> None:
     now = _now(engine)
-    checked = _checks(engine, rows)
+    checked = _checks(engine, rows, book)
     withheld = [{"id": r["id"], **checked[r["id"]]} for r in rows
                 if checked[r["id"]]["status"] != "go"]
     going = [r for r in rows if checked[r["id"]]["status"] == "go"]
@@ -199,12 +201,12 @@ def _send_batch(engine: Liaison, box: Outbox, journal: Journal, mailer: Mailer,
     files = _pdfs(engine, box, going)
     ids = {r["id"]: sending.message_id(r["key"], settings.domain) for r in going}
     box.begin([(r["id"], r["message_id"] or ids[r["id"]]) for r in going], now)
-    results = []
-    for row in going:
-        to = checked[row["id"]]["to"]
-        message = _message(engine, settings, row, to, row["message_id"] or ids[row["id"]],
-                           files[row["document_id"]])
-        results.append(_hand_over(engine, journal, mailer, row, to, message, done))
+    def build(row: Mapping[str, Any]) -> EmailMessage:
+        return _message(engine, settings, row, checked[row["id"]]["to"],
+                        row["message_id"] or ids[row["id"]], files[row["document_id"]])
+
+    results = [_hand_over(engine, journal, mailer, row, checked[row["id"]]["to"],
+                          build(row), done) for row in going]
     box.finish(results, _now(engine))
     _letters_left(engine, [r for r in results if r["status"] == "sent"], going)
 
@@ -255,22 +257,27 @@ def _again(engine: Liaison, row: Mapping[str, Any], attempt: int, why: str,
             "detail": f"not sent: {why} ({_nth(attempt)} attempt); again at {later}"}
 
 
-def _checks(engine: Liaison, rows: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
+def _checks(engine: Liaison, rows: Sequence[Mapping[str, Any]],
+            book: Mapping[str, list[tuple[str, str]]]) -> dict[int, dict[str, Any]]:
     """Whether each letter may still go, and to which address, as things are now."""
     students = sorted({r["student_id"] for r in rows})
-    with engine.store.reads() as r:
-        families = r.contacts_of_students(students)
-        everyone = [dict(c) for cs in r.contacts_of_students(r.all_student_ids()).values()
-                    for c in cs]
+    families = engine.store.contacts_of_students(students)
     out: dict[int, dict[str, Any]] = {}
     for row in rows:
         contacts = {c["id"]: Contact(**c) for c in families.get(row["student_id"], [])}
-        out[row["id"]] = _check(row, contacts.get(row["recipient_id"]), everyone)
+        out[row["id"]] = _check(row, contacts.get(row["recipient_id"]), book)
     return out
 
 
+def _address_book(engine: Liaison) -> dict[str, list[tuple[str, str]]]:
+    """Every contact's address, read once a pass (another family's is never written to)."""
+    with engine.store.reads() as r:
+        every = r.contacts_of_students(r.all_student_ids())
+    return sending.address_book(c for cs in every.values() for c in cs)
+
+
 def _check(row: Mapping[str, Any], contact: Contact | None,
-           everyone: list[dict[str, Any]]) -> dict[str, Any]:
+           book: Mapping[str, list[tuple[str, str]]]) -> dict[str, Any]:
     if row["child_protection"]:
         return {"status": "withheld", "detail": "withheld: the case was marked child "
                 "protection after the letter was made (PWP-4.3)"}
@@ -280,7 +287,7 @@ def _check(row: Mapping[str, Any], contact: Contact | None,
     if not contact.email:
         return {"status": "failed", "error": "no email address on record",
                 "detail": "failed: the contact has no email address now; print and post it"}
-    if sending.other_people(contact.email, contact, everyone):
+    if sending.other_people(contact.email, contact, book):
         return {"status": "failed", "error": "the address is another family's too",
                 "detail": "failed: the contact's email address is also held by another "
                 "family's contact; check it with the family, then send it again"}
@@ -333,7 +340,7 @@ def _pdfs(engine: Liaison, box: Outbox, rows: Sequence[Mapping[str, Any]]) -> di
 def _message(engine: Liaison, settings: EmailSettings, row: Mapping[str, Any], to: str,
              message_id: str, pdf_path: Path) -> EmailMessage:
     profile = engine.school.profile
-    language = _language(row)
+    language = row["language"]
     parts = sending.mail(profile.name, profile.phone, f"{row['first_name']} {row['last_name']}",
                          row["subject"], to, row["template"].removesuffix(".docx") + ".pdf",
                          language)
@@ -349,16 +356,6 @@ def _message(engine: Liaison, settings: EmailSettings, row: Mapping[str, Any], t
     msg.add_attachment(pdf_path.read_bytes(), maintype="application", subtype="pdf",
                        filename=parts.attachment_name)
     return msg
-
-
-def _language(row: Mapping[str, Any]) -> str:
-    """The addressee's language when an interpreter is offered (from the letter's context)."""
-    import json
-
-    if not row["context"]:
-        return ""
-    recipient = json.loads(row["context"]).get("context", {}).get("recipient", {})
-    return str(recipient.get("language", "")) if recipient.get("needs_interpreter") else ""
 
 
 def _letters_left(engine: Liaison, sent: list[dict[str, Any]],

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -199,6 +200,7 @@ outbox = Table(
     Column("recipient_id", String, nullable=False),
     Column("address", String, nullable=False),  # as when the letter was made
     Column("subject", String, nullable=False, default=""),
+    Column("language", String, nullable=False, default=""),  # an interpreter offered in it
     # queued | sending | sent | posted | failed | withheld | unknown
     Column("status", String, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
@@ -796,18 +798,16 @@ class Store:
         """A deadline an event met counts as met when the event's letter left: for each
         (document id, when it was sent), the deadlines the document's event met at the
         moment it happened now count from then (the first letter to leave only)."""
-        sent = list(sent)
+        sent = [{"_doc": d, "_at": at} for d, at in sent]
         if not sent:
             return
+        made = select(documents.c.created_at).where(documents.c.id == bindparam("_doc"))
+        case = select(documents.c.case_id).where(documents.c.id == bindparam("_doc"))
         with self.writing() as conn:
-            for document_id, at in sent:
-                doc = conn.execute(select(documents.c.case_id, documents.c.created_at)
-                                   .where(documents.c.id == document_id)).first()
-                if doc is None or doc.case_id is None:
-                    continue
-                conn.execute(update(deadlines).where(and_(
-                    deadlines.c.case_id == doc.case_id, deadlines.c.status == "met",
-                    deadlines.c.met_at == doc.created_at)).values(met_at=at))
+            conn.execute(update(deadlines).where(and_(
+                deadlines.c.case_id == case.scalar_subquery(), deadlines.c.status == "met",
+                deadlines.c.met_at == made.scalar_subquery()))
+                .values(met_at=bindparam("_at")), sent)
 
     # ------------------------------------------------------------------ the audit trail
 
@@ -851,7 +851,8 @@ def queue(conn: Connection, document_id: int, doc: DocumentRow, at: str) -> None
         result = conn.execute(insert(outbox).values(
             key=key, document_id=document_id, case_id=doc.case_id, student_id=doc.student_id,
             channel=send.channel, recipient_id=send.recipient_id, address=send.address,
-            subject=send.subject, status="queued", attempts=0, next_at=at, queued_at=at))
+            subject=send.subject, language=send.language, status="queued", attempts=0,
+            next_at=at, queued_at=at))
         conn.execute(insert(outbox_history).values(
             outbox_id=result.inserted_primary_key[0], at=at, status="queued", attempt=0,
             detail=f"queued to go by {send.channel}"))

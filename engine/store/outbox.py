@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from engine.store.database import (
     Store,
@@ -95,34 +95,53 @@ class Outbox:
             return dict(r.conn.execute(select(outbox.c.status, func.count())
                                        .group_by(outbox.c.status)).all())
 
-    def begin(self, rows: Sequence[tuple[int, str]], at: str) -> None:
+    def begin(self, rows: Sequence[tuple[int, str | None]], at: str) -> None:
         """Record an attempt of each row before it is made: (id, Message-ID) each, the
-        Message-ID stored so that every attempt carries the same one."""
+        Message-ID stored so that every attempt carries the same one. One statement for
+        the lot (executemany): a row at a time cost more than the sending."""
+        if not rows:
+            return
+        ids = [row_id for row_id, _ in rows]
         with self.store.writing() as conn:
-            for row_id, message_id in rows:
-                attempt = conn.execute(
-                    update(outbox).where(and_(outbox.c.id == row_id,
-                                              outbox.c.status == "queued"))
-                    .values(status="sending", attempts=outbox.c.attempts + 1,
-                            message_id=func.coalesce(outbox.c.message_id, message_id))
-                    .returning(outbox.c.attempts)).scalar_one()
-                conn.execute(insert(outbox_history).values(
-                    outbox_id=row_id, at=at, status="sending", attempt=attempt,
-                    detail=f"attempt {attempt}"))
+            conn.execute(update(outbox).where(and_(outbox.c.id == bindparam("_id"),
+                                                   outbox.c.status == "queued"))
+                         .values(status="sending", attempts=outbox.c.attempts + 1,
+                                 message_id=func.coalesce(outbox.c.message_id,
+                                                          bindparam("_mid"))),
+                         [{"_id": i, "_mid": m} for i, m in rows])
+            self._history(conn, {i: ("sending", "") for i in ids}, at, "attempt {n}")
 
     def finish(self, results: Iterable[dict[str, Any]], at: str) -> None:
         """Record how each attempt ended: ``id``, ``status``, ``detail`` and any of
-        ``next_at``, ``sent_at``, ``sent_to``, ``error``, ``provider_id``, ``pack``."""
+        ``next_at``, ``sent_at``, ``sent_to``, ``error``, ``provider_id``, ``pack``,
+        ``received_on`` (one statement for each set of columns)."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        said: dict[int, tuple[str, str]] = {}
+        for result in results:
+            values = {k: v for k, v in result.items() if k not in ("id", "detail")}
+            if values["status"] in ("sent", "posted") and "error" not in values:
+                values["error"] = None
+            groups.setdefault(tuple(sorted(values)), []).append(
+                {"_id": result["id"], **{f"v_{k}": v for k, v in values.items()}})
+            said[result["id"]] = (result["status"], result.get("detail", ""))
+        if not said:
+            return
         with self.store.writing() as conn:
-            for result in results:
-                values = {k: v for k, v in result.items() if k not in ("id", "detail")}
-                if values["status"] in ("sent", "posted") and "error" not in values:
-                    values["error"] = None
-                done = conn.execute(update(outbox).where(outbox.c.id == result["id"])
-                                    .values(**values).returning(outbox.c.attempts))
-                conn.execute(insert(outbox_history).values(
-                    outbox_id=result["id"], at=at, status=result["status"],
-                    attempt=done.scalar_one(), detail=result.get("detail", "")))
+            for columns, params in groups.items():
+                conn.execute(update(outbox).where(outbox.c.id == bindparam("_id"))
+                             .values({c: bindparam(f"v_{c}") for c in columns}), params)
+            self._history(conn, said, at)
+
+    @staticmethod
+    def _history(conn: Any, said: dict[int, tuple[str, str]], at: str,
+                 detail: str = "") -> None:
+        """A history row for each outbox row (its status, and the attempt it is at)."""
+        attempts = dict(conn.execute(select(outbox.c.id, outbox.c.attempts)
+                                     .where(outbox.c.id.in_(list(said)))).all())
+        conn.execute(insert(outbox_history), [
+            {"outbox_id": i, "at": at, "status": status, "attempt": attempts[i],
+             "detail": detail.format(n=attempts[i]) if detail else text}
+            for i, (status, text) in said.items()])
 
     def pdfs_of(self, document_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         with self.store.reads() as r:
@@ -139,7 +158,7 @@ class Outbox:
     def _joined() -> Any:
         return (select(outbox, documents.c.path, documents.c.template,
                        documents.c.recipient_name, documents.c.sha256.label("docx_sha256"),
-                       documents.c.context, cases.c.workflow, cases.c.restricted,
+                       cases.c.workflow, cases.c.restricted,
                        cases.c.opened_by, cases.c.holder, cases.c.state,
                        cases.c.child_protection, students.c.first_name,
                        students.c.last_name)
