@@ -77,7 +77,8 @@ def _cover(engine: Liaison, name: str, rows: Sequence[Mapping[str, Any]],
            now: dt.datetime) -> Path:
     table = [(str(i), str(r["recipient_name"]),
               (str(r["address"]).splitlines() or [""])[-1],
-              str(r["template"]).removesuffix(".docx"), str(r["case_id"] or ""),
+              sending.subject_of("", str(r["template"]), "").capitalize(),
+              str(r["case_id"] or "a batch"),
               "first class post" if r["channel"] == "post" else "by hand")
              for i, r in enumerate(rows, 1)]
     data = cover_sheet(engine.school.profile.name, f"Print pack of {now:%A %-d %B %Y, %H:%M}",
@@ -113,12 +114,14 @@ def _merge(root: Path, name: str, parts: Sequence[Path]) -> dict[str, str]:
 def _posted(row: Mapping[str, Any], pack: Mapping[str, str], now: dt.datetime,
             received: dt.date) -> dict[str, Any]:
     at = now.isoformat(timespec="seconds")
+    attempts = int(row["attempts"]) + 1
     if row["channel"] == "print":
         return {"id": row["id"], "status": "posted", "sent_at": at, "pack": pack["path"],
+                "attempts": attempts,
                 "detail": f"printed in print pack of {now:%-d %B %Y} ({pack['path']}), "
                 "to be handed over"}
     return {"id": row["id"], "status": "posted", "sent_at": at, "pack": pack["path"],
-            "received_on": received.isoformat(),
+            "received_on": received.isoformat(), "attempts": attempts,
             "detail": f"posted in print pack of {now:%-d %B %Y} ({pack['path']}); deemed "
             f"received {received:%A %-d %B %Y}"}
 
