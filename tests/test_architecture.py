@@ -27,7 +27,7 @@ LIBRARIES = {
     "core": {"yaml", "transitions", "holidays"},
     "letters": {"docx", "docxtpl", "jinja2", "lxml", "markupsafe"},
     "store": {"sqlalchemy"},
-    "service": {"argon2"},
+    "service": {"argon2", "pypdf", "notifications_python_client"},
     "cli": {"typer", "rich", "waitress"},
     "web": {"flask", "flask_wtf", "werkzeug"},
 }

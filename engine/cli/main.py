@@ -18,6 +18,7 @@ from engine.cli import (  # noqa: F401  (the order of 'liaison --help')  # noqa:
     calendar,
     cases,
     db,
+    delivery,
     imports,
     letters,
     records,  # noqa: F401

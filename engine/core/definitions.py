@@ -32,6 +32,7 @@ from typing import Any
 
 from engine.core import derive, rules
 from engine.core.reader import Reader
+from engine.core.sending import parse_send
 from engine.core.suggest import did_you_mean
 from engine.core.yamlfile import Map, Seq, Text, line_of, loads
 from engine.errors import DefinitionError
@@ -109,6 +110,7 @@ class DocumentSpec:
     line: int = 0
     entries: Entries | None = None  # earlier events the document lists (a contact sheet)
     must_say: tuple[MustSay, ...] = ()
+    send: tuple[str, ...] = ()  # how it goes (email, post, print); empty: the school's default
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,7 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
     for i, item in enumerate(value or []):
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, ("template", "to", "title", "when", "entries",
-                                      "must_say"), ("template", "to"))
+                                      "must_say", "send"), ("template", "to"))
         out.append(DocumentSpec(
             template=r.text(spec.get("template"), f"{here}.template"),
             to=r.text(spec.get("to"), f"{here}.to"),
@@ -331,6 +333,7 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
             line=line_of(spec),
             entries=_entries(r, spec.get("entries"), f"{here}.entries"),
             must_say=_must_say(r, spec.get("must_say"), f"{here}.must_say"),
+            send=parse_send(r, spec.get("send"), f"{here}.send"),
         ))
     if value is not None and not isinstance(value, Seq):
         r.problem(value, where, "expected a list")

@@ -74,6 +74,7 @@ class DocumentRow:
     batch_key: str | None = None
     created_at: str = ""
     context: str | None = None
+    sends: tuple[Any, ...] = ()  # engine.core.sending.Send: queued with the document
 
 
 @dataclass(frozen=True)

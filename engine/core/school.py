@@ -16,6 +16,7 @@ from typing import Any
 from engine.core.calendar import SchoolCalendar, calendar_from_config
 from engine.core.definitions import Workflow
 from engine.core.reader import NAME_RE, Reader
+from engine.core.sending import Delivery, parse_delivery
 from engine.core.yamlfile import line_of, loads
 from engine.errors import DefinitionError, NotFound, PermissionDenied
 
@@ -116,6 +117,7 @@ class School:
     # database's URL (database:); none means the SQLite file under cases/.
     school_id: str = ""
     database_url: str | None = None
+    delivery: Delivery | None = None  # ``delivery:``; without it letters are not queued
 
     def group(self, name: str) -> frozenset[str]:
         """The roles of a named group (``leaders``, ``safeguarding``, ``senders``, or one of
@@ -221,11 +223,12 @@ def parse_profile(text: str, root: Path) -> School:
     raw = loads(text, str(path))
     r = Reader(path)
     top = r.mapping(raw, "", ("school", "calendar", "staff", "roles", "groups",
-                                   "clauses", "school_id", "database"),
+                                   "clauses", "school_id", "database", "delivery"),
                     ("school", "calendar", "staff"))
     roles = frozenset(r.texts(top.get("roles"), "roles") or DEFAULT_ROLES)
     groups = _groups(r, top.get("groups"), roles)
     clauses = _clauses(r, top.get("clauses"))
+    delivery = parse_delivery(r, top.get("delivery"))
     profile = _profile(r, top.get("school"))
     school_id, database = _school_id(r, top.get("school_id")), _database(r, top.get("database"))
     staff = _staff(r, top.get("staff"), roles)
@@ -245,7 +248,8 @@ def parse_profile(text: str, root: Path) -> School:
         raise DefinitionError([f"{path}:{line_of(top.get('staff'), 1)}: staff: "
                                "nobody holds the role 'headteacher'"])
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
-                  groups=groups, clauses=clauses, school_id=school_id, database_url=database)
+                  groups=groups, clauses=clauses, school_id=school_id, database_url=database,
+                  delivery=delivery)
 
 
 def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:

@@ -56,7 +56,7 @@ from engine.errors import (
 )
 from engine.letters import renderer as letters
 from engine.service.deliver import Delivery, Outgoing, deliver
-from engine.service.liaison import Liaison, context_json
+from engine.service.liaison import Liaison, context_json, queued
 from engine.service.pdf import pdf_tool, print_copies
 from engine.service.sources import open_school, read_student_list, read_yaml
 from engine.service.views import Listing, Message, Row, listing
@@ -421,12 +421,12 @@ class _Run:
         keys = {(s.id, r.id): f"{self.summary.batch}:{s.id}:{r.id}"
                 for (s, _), c in zip(families, chosen, strict=True) for r in c.to}
         done = self.engine.store.batch_keys(keys.values())
-        for (student, _), to in zip(families, chosen, strict=True):
+        for (student, contacts), to in zip(families, chosen, strict=True):
             self._skipped(student, to, done, keys)
             missing = [r for r in to.to if keys[(student.id, r.id)] not in done]
             try:
                 values = own.get(student.id, {})
-                made = [self._letter(student, r, keys[(student.id, r.id)], values)
+                made = [self._letter(student, r, keys[(student.id, r.id)], values, contacts)
                         for r in missing]
             except LiaisonError as exc:
                 self.flush()  # the students before this one are done: keep them
@@ -447,7 +447,7 @@ class _Run:
         self.summary.already_made += sum(keys[(student.id, r.id)] in done for r in to.to)
 
     def _letter(self, student: Student, recipient: ctx.Recipient, key: str,
-                own: Mapping[str, str]) -> Outgoing:
+                own: Mapping[str, str], contacts: Any = ()) -> Outgoing:
         """One letter rendered, with where it goes and its row (context included)."""
         context = self.context(student, recipient, own)
         data = letters.render(self.path, context)
@@ -458,7 +458,9 @@ class _Run:
             template=self.path.name, recipient_id=recipient.id, recipient_name=recipient.name,
             path="", sha256="", size=0, student_id=student.id, batch_key=key,
             created_at=self.engine.clock().isoformat(timespec="seconds"),
-            context=context_json(self.path, context))
+            context=context_json(self.path, context),
+            sends=queued(self.engine.school, (), recipient, {c.id: c for c in contacts}, "",
+                         self.path.name, student.full_name))
         return Outgoing(f"{self.summary.folder}/{name}", data, row)
 
     def context(self, student: Student, recipient: ctx.Recipient,

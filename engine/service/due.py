@@ -68,16 +68,41 @@ def due_list(engine: Liaison, actor_id: str, now: dt.datetime,
     holders = None if everyone else holders_for(who, engine.school.staff)
     rows = engine.store.open_deadlines(week_end(now.date()).isoformat(), holders)
     items = [_due(engine, row, now) for row in rows if engine.can_see(_case(engine, row), who)]
+    items += _unsent(engine, who, holders)
     return DueList(who.id, tuple(sorted(items, key=_order)))
 
 
 def due_count(engine: Liaison, actor_id: str, now: dt.datetime) -> int:
     """How many items ``due_list`` holds for this member of staff, counted by the store
-    (the web page shows it in every page's header)."""
+    (the web page shows it in every page's header); letters that did not go are few."""
     who = engine.school.member(actor_id)
-    return engine.store.open_deadline_count(week_end(now.date()).isoformat(),
-                                            holders_for(who, engine.school.staff),
-                                            engine.visibility(who))
+    holders = holders_for(who, engine.school.staff)
+    return engine.store.open_deadline_count(week_end(now.date()).isoformat(), holders,
+                                            engine.visibility(who)) \
+        + len(_unsent(engine, who, holders))
+
+
+def _unsent(engine: Liaison, who: Staff, holders: set[str] | None) -> list[Due]:
+    """A letter that failed to go (or may not have, after a crash) is due now: someone
+    must send it another way (PWP-5.2: written replies in time)."""
+    from engine.service.outbox import case_of
+    from engine.store.outbox import Outbox
+
+    out = []
+    for row in Outbox(engine.store).failed():
+        if row["case_id"] is None or not engine.can_see(case_of(row), who):
+            continue
+        if holders is not None and row["holder"] not in holders:
+            continue
+        what = "not sent" if row["status"] == "failed" else "may not have been sent"
+        out.append(Due(case=row["case_id"], deadline="letter", due=row["queued_at"],
+                       status=OVERDUE, holder=row["holder"],
+                       holder_name=holder_name(engine, row["holder"]),
+                       title=f"Letter to {row['recipient_name']} {what}: {row['error']}",
+                       clause="", student=row["student_id"],
+                       student_name=f"{row['first_name']} {row['last_name']}",
+                       workflow=row["workflow"], state=row["state"]))
+    return out
 
 
 def _due(engine: Liaison, row: Mapping[str, Any], now: dt.datetime) -> Due:

@@ -32,7 +32,8 @@ from engine.core.fields import People, parse_fields
 from engine.core.people import Contact, Student
 from engine.core.plan import Plan
 from engine.core.rows import CaseMove, CaseRow, Change, DocumentRow, EventRow
-from engine.core.school import Staff
+from engine.core.school import School, Staff
+from engine.core.sending import Send, sends, subject_of
 from engine.core.text import speaks_of
 from engine.errors import (
     ConflictError,
@@ -396,7 +397,7 @@ class Liaison(Records):
         snap = Snapshot(self.school.profile, family.student, family.contacts,
                         self.school.staff, family.bans, family.events)
         composed = compose(workflow, p, snap)
-        outgoing = self._render(p, composed, seq)  # every letter, before any is written
+        outgoing = self._render(p, composed, seq, family)  # every letter, before any is written
         move = plan.move(workflow, p, self.school.calendar, self.clock(), [])
         deliver(self.school.root, self.store, [Delivery(move, outgoing)])
         return Outcome(
@@ -408,8 +409,10 @@ class Liaison(Records):
             skipped=composed.skipped, warnings=warnings,
         )
 
-    def _render(self, p: Plan, composed: Composed, seq: int) -> list[Outgoing]:
+    def _render(self, p: Plan, composed: Composed, seq: int,
+                family: Family) -> list[Outgoing]:
         out = []
+        contacts = {c.id: c for c in family.contacts}
         for letter in composed.letters:
             template = self.school.letters_dir / letter.template
             compiled.warm(template)  # the first letter of a process at a warm render's cost
@@ -420,7 +423,10 @@ class Liaison(Records):
             row = DocumentRow(template=letter.template, recipient_id=letter.recipient.id,
                               recipient_name=letter.recipient.name, path="", sha256="", size=0,
                               student_id=p.case.student_id, case_id=p.case.id,
-                              context=context_json(template, letter.context))
+                              context=context_json(template, letter.context),
+                              sends=queued(self.school, letter.spec.send, letter.recipient,
+                                           contacts, letter.spec.title, letter.template,
+                                           family.student.full_name))
             out.append(Outgoing(path, data, row))
         return out
 
@@ -458,6 +464,16 @@ class Liaison(Records):
         removed = files.sweep(self.school.root, self.store.document_paths())
         return Message((f"removed {len(removed)} orphaned file(s)",
                         *(f"  {path}" for path in removed)), {"removed": removed})
+
+
+def queued(school: School, send: tuple[str, ...], recipient: Any, contacts: Mapping[str, Contact],
+           title: str, template: str, student: str) -> tuple[Send, ...]:
+    """The outbox rows a letter is queued on with its document (none for a school with no
+    ``delivery:`` in school.yaml, and none for a letter to staff or the file)."""
+    if school.delivery is None or not recipient.contact_ids:
+        return ()
+    return sends(send or school.delivery.send, recipient.contact_ids, contacts,
+                 recipient.address_lines, subject_of(title, template, student))
 
 
 def _to_the_parent(p: Plan, letter: Letter, reads: set[str]) -> None:

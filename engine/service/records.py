@@ -28,6 +28,7 @@ from engine.service.views import (
     CaseView,
     DocumentEntry,
     HistoryEntry,
+    LetterStep,
     Listing,
     Message,
     Page,
@@ -242,16 +243,24 @@ class Records:
 
     def history(self, case_id: str, actor_id: str, *, noted: bool = True
                 ) -> Listing[HistoryEntry]:
-        """The audit trail of a case: who did what, when it happened, when it was entered.
-        Reading a restricted case's trail is itself written down (``noted``; a page that
-        shows the trail with the case notes one reading, not two)."""
+        """The audit trail of a case: who did what, when it happened, when it was entered,
+        with each letter's way out. Reading a restricted case's trail is itself written
+        down (``noted``; a page that shows the trail with the case notes one reading)."""
         case = self.case(case_id, actor_id)
         if noted:
             self._noted(case, actor_id, "its history")
         events = self.store.events(case.id)
+        from engine.store.outbox import Outbox
+
+        steps = [LetterStep(h["at"], h["status"], h["detail"], h["template"],
+                            h["recipient_name"], h["channel"])
+                 for h in Outbox(self.store).history(case_id)]
+        entries: list[Any] = [HistoryEntry.of(e) for e in events]
+        # Interleaved by when each happened: a letter's way out after the event that made it.
+        entries = sorted(entries + steps, key=lambda x: x.at if isinstance(x, LetterStep)
+                         else x.occurred_at)
         return listing(f"History of {case_id}", ("#", "event", "from", "to", "by", "when",
-                                                 "recorded"),
-                       [HistoryEntry.of(e) for e in events])
+                                                 "recorded"), entries)
 
     def view(self, case_id: str, actor_id: str) -> CaseView:
         """Everything ``show`` prints about a case, read in one transaction."""

@@ -367,3 +367,48 @@ class Sections:
 
     def parts(self) -> tuple[Any, ...]:
         return self.sections
+
+
+@dataclass(frozen=True)
+class LetterStep:
+    """A letter's way out, as a line of its case's chronology: queued, emailed, failed,
+    posted (from the outbox's history)."""
+
+    at: str
+    status: str
+    detail: str
+    template: str
+    recipient: str
+    channel: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"delivery": self.status, "at": self.at, "detail": self.detail,
+                "template": self.template, "recipient": self.recipient,
+                "channel": self.channel}
+
+    def cells(self) -> list[Any]:
+        return ["", f"letter {self.status}", "", "", f"{self.template} for {self.recipient}: "
+                f"{self.detail}", self.at, self.at]
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One letter on its way (``liaison outbox``)."""
+
+    id: int
+    case: str | None
+    template: str
+    recipient: str
+    channel: str
+    status: str
+    attempts: int
+    queued_at: str
+    sent_at: str | None
+    error: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    def cells(self) -> list[Any]:
+        return [self.id, self.case or "", self.template, self.recipient, self.channel,
+                self.status, self.attempts, self.sent_at or self.queued_at, self.error or ""]

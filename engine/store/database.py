@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -46,6 +47,7 @@ from sqlalchemy import case as case_when
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from engine.core import sending
 from engine.core.rows import (
     CaseMove,
     CaseRow,
@@ -233,6 +235,71 @@ case_views = Table(
     Column("door", String, nullable=False),  # cli | web
     Column("viewed_at", String, nullable=False),
 )
+
+# Letters on their way (engine/store/outbox.py): one row per (document, channel,
+# recipient), queued in the transaction that records the document. ``key`` makes a second
+# queueing of the same letter a no-op; ``message_id`` is stored before the first attempt,
+# so every attempt carries the same one.
+outbox = Table(
+    "outbox", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String, nullable=False, unique=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False, index=True),
+    Column("case_id", String, ForeignKey("cases.id"), index=True),
+    Column("student_id", String, nullable=False),
+    Column("channel", String, nullable=False),  # email | post | print | notify
+    Column("recipient_id", String, nullable=False),
+    Column("address", String, nullable=False),  # as when the letter was made
+    Column("subject", String, nullable=False, default=""),
+    Column("language", String, nullable=False, default=""),  # an interpreter offered in it
+    # queued | sending | sent | posted | failed | withheld | unknown
+    Column("status", String, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", String, nullable=False),  # not tried again before this moment
+    Column("message_id", String),  # the email's Message-ID, kept for every attempt
+    Column("provider_id", String),  # GOV.UK Notify's id of a letter
+    Column("sent_to", String),  # the address it went to (the contact's, at send time)
+    Column("error", String),
+    Column("queued_at", String, nullable=False),
+    Column("sent_at", String),  # when it left: a deadline met by the letter counts from here
+    Column("pack", String),  # the print pack a posted letter went in
+    Column("received_on", String),  # a posted letter's deemed receipt (2nd working day)
+    Index("ix_outbox_status_next", "status", "next_at"),
+)
+
+# Every change of an outbox row's status, in order: the letter's own chronology.
+outbox_history = Table(
+    "outbox_history", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False, index=True),
+    Column("at", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("detail", String, nullable=False, default=""),
+)
+
+# A PDF made from a letter (to email or post): a record of its own, with its hash and the
+# hash of the .docx it was made from.
+pdfs = Table(
+    "pdfs", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False, unique=True),
+    Column("path", String, nullable=False, unique=True),
+    Column("sha256", String, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("docx_sha256", String, nullable=False),
+    Column("made_at", String, nullable=False),
+)
+
+migrations = Table(
+    "migrations", metadata,
+    Column("name", String, primary_key=True),
+    Column("applied_at", String, nullable=False),
+)
+
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
 # the time of hashing an event (audit verify hashes every event of the school).
@@ -859,6 +926,7 @@ class Store:
         ConflictError if a case moved since it was read, if a new case's number was
         taken first (open again for the next), or if another run recorded one of the
         letters' batch keys first; then nothing is recorded."""
+        letters = list(letters)
         rows = [{"created_at": d.created_at or _now(), "case_id": None, **_doc_values(d)}
                 for d in letters]
         try:
@@ -869,12 +937,22 @@ class Store:
                     self._move(conn, move)
                 if rows:  # one statement for the lot: a batch records hundreds at a time
                     conn.execute(insert(documents), rows)
+                    self._queue_letters(conn, [d for d in letters if d.sends])
         except IntegrityError as exc:
             if not rows:
                 raise
             raise ConflictError("someone else is sending the same batch of letters: let "
                                 "their run finish, then run yours again (it skips what is "
                                 "made)") from exc
+
+    @staticmethod
+    def _queue_letters(conn: Connection, letters: list[DocumentRow]) -> None:
+        if not letters:
+            return
+        ids = dict(conn.execute(select(documents.c.path, documents.c.id)
+                                .where(documents.c.path.in_([d.path for d in letters]))).all())
+        for doc in letters:
+            queue(conn, ids[doc.path], doc, doc.created_at or _now())
 
     def record_documents(self, docs: Iterable[DocumentRow]) -> None:
         """Documents made outside a case (batch letters), all in one transaction."""
@@ -928,9 +1006,12 @@ class Store:
     def _record(self, conn: Connection, case_id: str, change: Change) -> None:
         event_id = self._append_event(conn, change.event)
         for doc in change.documents:
-            conn.execute(insert(documents).values(
+            made = conn.execute(insert(documents).values(
                 event_id=event_id, created_at=change.event.occurred_at,
                 **_doc_values(replace(doc, case_id=case_id))))
+            if doc.sends:
+                queue(conn, int(made.inserted_primary_key[0]), replace(doc, case_id=case_id),
+                      change.event.recorded_at or _now())
         for names, status in ((change.meets, "met"), (change.cancels, "cancelled")):
             if names:
                 self._settle(conn, case_id, status, change.event.occurred_at, names)
@@ -963,6 +1044,21 @@ class Store:
         key = result.inserted_primary_key
         assert key is not None  # an insert into a table with an integer key
         return int(key[0])
+
+    def letters_left(self, sent: Iterable[tuple[int, str]]) -> None:
+        """A deadline an event met counts as met when the event's letter left: for each
+        (document id, when it was sent), the deadlines the document's event met at the
+        moment it happened now count from then (the first letter to leave only)."""
+        sent = [{"_doc": d, "_at": at} for d, at in sent]
+        if not sent:
+            return
+        made = select(documents.c.created_at).where(documents.c.id == bindparam("_doc"))
+        case = select(documents.c.case_id).where(documents.c.id == bindparam("_doc"))
+        with self.writing() as conn:
+            conn.execute(update(deadlines).where(and_(
+                deadlines.c.case_id == case.scalar_subquery(), deadlines.c.status == "met",
+                deadlines.c.met_at == made.scalar_subquery()))
+                .values(met_at=bindparam("_at")), sent)
 
     # ------------------------------------------------------------------ the audit trail
 
@@ -1007,6 +1103,20 @@ class Store:
 def _month(column: Any) -> Any:
     """YYYY-MM of an ISO date or moment. ``substr`` is standard SQL (SQLite, PostgreSQL)."""
     return func.substr(column, 1, 7)
+
+
+def queue(conn: Connection, document_id: int, doc: DocumentRow, at: str) -> None:
+    """Queue a letter's outbox rows with its document, in the same transaction."""
+    for send in doc.sends:
+        key = sending.key_of(doc.path, send.channel, send.recipient_id)
+        result = conn.execute(insert(outbox).values(
+            key=key, document_id=document_id, case_id=doc.case_id, student_id=doc.student_id,
+            channel=send.channel, recipient_id=send.recipient_id, address=send.address,
+            subject=send.subject, language=send.language, status="queued", attempts=0,
+            next_at=at, queued_at=at))
+        conn.execute(insert(outbox_history).values(
+            outbox_id=result.inserted_primary_key[0], at=at, status="queued", attempt=0,
+            detail=f"queued to go by {send.channel}"))
 
 
 def _doc_values(doc: DocumentRow) -> dict[str, Any]:

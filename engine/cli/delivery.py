@@ -1,0 +1,46 @@
+"""Letters that reach people: ``liaison deliver`` sends what is queued, ``liaison outbox``
+lists it. Each calls one use case of engine.service.outbox and prints its view."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from engine.cli.emit import emit
+from engine.cli.options import AsOpt, JsonOpt, SchoolOpt, app, liaison
+from engine.service.views import Message
+
+
+@app.command()
+def deliver(once: Annotated[bool, typer.Option(
+                "--once", help="Send what is due now, then stop (else keep going, looking "
+                "again every 30 seconds).")] = False,
+            school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Email the letters queued by advancing cases, recording every attempt; a letter
+    that cannot go is kept with why (liaison outbox), and tried again with back-off."""
+    from engine.service.outbox import deliver_queued
+
+    with liaison(school) as engine:
+        done = deliver_queued(engine, once=once)
+        emit(Message(done.as_lines(), done.as_json()), as_json)
+
+
+@app.command()
+def outbox(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """The letters queued, sent, failed and withheld, of the cases you may see."""
+    from engine.service.outbox import listing_for
+
+    with liaison(school) as engine:
+        emit(listing_for(engine, actor), as_json)
+
+
+@app.command()
+def post(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Make the print pack of the letters queued for post: one PDF in postcode order
+    behind a cover sheet; each letter recorded as posted (deemed received on the second
+    working day)."""
+    from engine.service.post import print_pack
+
+    with liaison(school) as engine:
+        emit(print_pack(engine, actor), as_json)
