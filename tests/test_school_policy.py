@@ -124,7 +124,8 @@ def test_a_role_the_school_does_not_list_is_refused_on_a_member_of_staff(
     ("  senders: [office,", "  senders: [bursar, office,",
      "groups.senders: unknown role 'bursar'"),
     ("  leaders: [office,", "  governors: [office,",
-     "groups.governors: unknown group (expected one of: leaders, safeguarding, senders)"),
+     "groups.governors: unknown group (expected one of: leaders, safeguarding, senders, "
+         "records)"),
 ])
 def test_a_bad_group_is_one_error_at_its_line(school: Path, cli: Callable[..., Run],
                                               old: str, new: str, message: str) -> None:

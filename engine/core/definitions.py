@@ -41,6 +41,9 @@ KINDS = ("social_worker", "virtual_school_head")  # "kind:NAME": contacts of tha
 OCCURRED = ("occurred_on", "occurred_at")  # the event's date / time, for a follow-on case
 FLAGS = ("site_ban", "open_visit")
 ANY = "any"
+# What a retention period counts from (``retain: {years: 6, from: resolved}``): when the
+# case was closed, when it was opened, or the student's date of birth (a pupil's file).
+RETAIN_FROM = ("resolved", "opened", "student.date_of_birth")
 
 @dataclass(frozen=True)
 class Field:
@@ -218,6 +221,16 @@ class State:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long a workflow's cases are kept (PWP-5.6: records disposed of by the school's
+    schedule): ``years`` after ``start``, one of RETAIN_FROM."""
+
+    years: int
+    start: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Indicator:
     """What a policy says shows it is working, counted from this workflow's events: those
     named, where their own fields hold the given values (a contact logged as a complaint
@@ -250,6 +263,7 @@ class Workflow:
     path: Path = Path()
     key_lines: tuple[tuple[str, int], ...] = ()  # where each top-level key was written
     indicators: tuple[Indicator, ...] = ()  # what `liaison report` counts
+    retain: Retention | None = None  # None: kept until the school declares a period
 
     def line_of(self, key: str) -> int:
         """The line of a top-level key (``prefix``, ``states`` ...), else 1."""
@@ -549,7 +563,7 @@ def _state(r: Reader, name: str, value: Any, where: str) -> State:
 
 
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
-            "one_per_student", "open", "states", "events", "indicators")
+            "one_per_student", "open", "states", "events", "indicators", "retain")
 
 
 def parse(text: str, path: Path) -> Workflow:
@@ -586,5 +600,22 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
         path=path,
         key_lines=tuple(getattr(top, "key_lines", {}).items()),
         indicators=_indicators(r, top.get("indicators")),
+        retain=_retain(r, top.get("retain")),
     )
     return workflow, r.problems
+
+
+def _retain(r: Reader, value: Any) -> Retention | None:
+    """``retain: {years: 6, from: resolved}``: a whole number of years, at least one,
+    from one of RETAIN_FROM."""
+    if value is None:
+        return None
+    spec = r.mapping(value, "retain", ("years", "from"), ("years", "from"))
+    years = r.number(spec.get("years"), "retain.years")
+    if years is not None and not 1 <= years <= 100:
+        r.problem(spec.get("years"), "retain.years", f"{years} years: give 1 to 100")
+    start = r.text(spec.get("from"), "retain.from")
+    if "from" in spec and start not in RETAIN_FROM:
+        r.problem(spec.get("from"), "retain.from",
+                  f"'{start}' is not a start (expected one of: {', '.join(RETAIN_FROM)})")
+    return Retention(years or 0, start, line_of(spec))

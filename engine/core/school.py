@@ -44,7 +44,8 @@ DEFAULT_CLAUSES: dict[str, str] = {
 
 # Who may do what the engine itself asks of a group: list every case's deadlines and
 # write to a whole year (leaders; senders adds the heads of year and house), mark a case
-# child protection (safeguarding, PWP-4.3). A school's school.yaml may say otherwise
+# child protection (safeguarding, PWP-4.3), dispose of records and hold them (records,
+# PWP-5.6). A school's school.yaml may say otherwise
 # (``groups:``); a group it does not name keeps its default.
 _LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head",
                       "senior_leader", "vp_pastoral", "vp_teaching_learning"})
@@ -54,6 +55,8 @@ DEFAULT_GROUPS: dict[str, frozenset[str]] = {
                                "senior_leader"}),
     "senders": _LEADERS | {"head_of_year", "head_of_house", "learning_director",
                            "pastoral_lead"},
+    # dispose of a case at the end of its retention period, put on or release a legal hold
+    "records": frozenset({"headteacher", "deputy_head", "assistant_head", "senior_leader"}),
 }
 
 

@@ -258,6 +258,10 @@ class Records:
             raise Tampered(f"audit: {self._unseen(result, who)}")
         sealed = f"; the seal of {result.sealed_on} holds" if result.sealed_on else \
             "; no seal yet (liaison audit seal)"
+        if result.disposed:
+            sealed += (f"; {result.disposed} disposed case's tombstone holds"
+                       if result.disposed == 1 else
+                       f"; {result.disposed} disposed cases' tombstones hold")
         return Message((f"ok: {result.cases} cases, {result.events} events and "
                         f"{result.documents} documents verified{sealed}",),
                        dataclasses.asdict(result))
@@ -314,4 +318,5 @@ def _marked(contact: Contact, bans: tuple[tuple[str, Mapping[str, Any]], ...],
 
 def student_of(row: Mapping[str, Any]) -> Student:
     return Student(**{k: row[k] for k in ("id", "first_name", "last_name", "year", "form",
-                                          "house")}, looked_after=bool(row.get("looked_after")))
+                                          "house")}, looked_after=bool(row.get("looked_after")),
+                   date_of_birth=row.get("date_of_birth"))

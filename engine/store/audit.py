@@ -14,6 +14,7 @@ outside the database: ``liaison audit seal`` prints the newest seal's hash to ke
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
@@ -29,10 +30,12 @@ from engine.store.database import (
     _json,
     cases,
     chain_hash,
+    disposals,
     documents,
     events,
     heads,
     seals,
+    tombstone_hash,
 )
 
 
@@ -51,6 +54,7 @@ class Verified:
     documents: int
     seals: int
     sealed_on: str | None
+    disposed: int = 0  # tombstones of disposed cases, each checked
 
 
 # The columns verify reads: what the hash covers (in EVENT_BODY's order), then the links.
@@ -93,11 +97,14 @@ def verify(conn: Connection, root: Path, case: str | None = None) -> Broken | Ve
         if found != doc.sha256:
             what = "is missing" if found is None else "is not the file recorded (SHA-256 differs)"
             return Broken(doc.case_id, f"{doc.path} {what}")
+    tombstones = _tombstones(conn, seen | set(states)) if case is None else 0
+    if isinstance(tombstones, Broken):
+        return tombstones
     sealed = _seals(conn) if case is None else None
     if isinstance(sealed, Broken):
         return sealed
     count = conn.scalar(select(func.count()).select_from(seals))
-    return Verified(len(seen), counted, len(docs), count or 0, sealed)
+    return Verified(len(seen), counted, len(docs), count or 0, sealed, tombstones)
 
 
 def _sha256(path: Path) -> str | None:
@@ -133,6 +140,30 @@ def _case_row(case_id: str, trail: list[Any], row: Any) -> Broken | None:
                                f"{row.version}) but its trail ends in '{trail[-1].to_state}' "
                                f"after {len(trail)} events")
     return None
+
+
+def _tombstones(conn: Connection, live: set[str]) -> Broken | int:
+    """Each disposed case's tombstone: its own hash, its place in the chain of disposals,
+    and the links of the trail it keeps (the events' bodies are gone with the personal
+    data they held); none of its events or case row may remain. The count, else the
+    first that does not hold."""
+    prev, count = "", 0
+    for row in conn.execute(select(disposals).order_by(disposals.c.id)):
+        values = row._mapping
+        if row.prev_hash != prev or tombstone_hash(values) != row.hash:
+            return Broken(row.case_id, f"{row.case_id}: the tombstone of the disposed case "
+                                       "does not match its hash")
+        if row.case_id in live:
+            return Broken(row.case_id, f"{row.case_id}: the case was disposed of but its "
+                                       "records remain")
+        link = ""
+        for expected, entry in enumerate(json.loads(row.trail), 1):
+            if entry["seq"] != expected or entry["prev_hash"] != link:
+                return Broken(row.case_id, f"{row.case_id}: the tombstone's trail breaks at "
+                                           f"event {expected}")
+            link = entry["hash"]
+        prev, count = row.hash, count + 1
+    return count
 
 
 def _seals(conn: Connection) -> Broken | str | None:
