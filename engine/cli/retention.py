@@ -1,9 +1,10 @@
 """The commands over keeping records (issue 11, PWP-5.6): what is due for disposal, a
-disposal, a legal hold and its release, and the honest undo (unmark, correct). Each calls
-one use case and prints its view."""
+disposal, a legal hold and its release, the honest undo (unmark, correct), and the export
+of what is held about a person (SAR-1). Each calls one use case and prints its view."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -95,3 +96,26 @@ def correct(case: CaseArg,
         emit(amend.correct(engine, case, actor, assignments([value]), reason, when(at)),
              as_json)
 
+
+export_app = typer.Typer(no_args_is_help=True, help="Export what the school holds about a "
+                         "person (a subject access request).")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("subject")
+def export_subject(out: Annotated[Path, typer.Argument(metavar="OUT.zip", show_default=False)],
+                   actor: AsOpt,
+                   student: Annotated[str | None, typer.Option(
+                       "--student", metavar="STUDENT_ID", show_default=False,
+                       help="Everything held about this student.")] = None,
+                   contact: Annotated[str | None, typer.Option(
+                       "--contact", metavar="CONTACT_ID", show_default=False,
+                       help="Everything held about this parent or carer.")] = None,
+                   school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Everything held about a student or contact (cases, history, documents, contact
+    log) in OUT.zip, with a manifest listing third parties' names and restricted cases
+    to review for redaction before it is sent (SAR-1, SAR-5)."""
+    from engine.service.export import export_subject as export
+
+    with liaison(school) as engine:
+        emit(export(engine, actor, out, student, contact), as_json)

@@ -147,6 +147,7 @@ class DeadlineSpec:
     title: str
     clause: str = ""
     school_days: int | None = None
+    months: int | None = None  # calendar months, as the ICO counts a SAR's (SAR-2)
     minutes: int | None = None
     at: str | None = None  # due at the moment held by this date/datetime field
     start: str | None = None  # the field counted from; None = when the event happened
@@ -426,19 +427,22 @@ def _indicators(r: Reader, value: Any) -> tuple[Indicator, ...]:
 
 def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
     out = []
-    keys = ("name", "title", "clause", "school_days", "minutes", "at", "by_time", "from", "when")
+    keys = ("name", "title", "clause", "school_days", "months", "minutes", "at", "by_time",
+            "from", "when")
     for i, item in enumerate(value or []):
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, keys, ("name",))
-        counts = [k for k in ("school_days", "minutes", "at", "by_time") if k in spec]
+        counts = [k for k in ("school_days", "months", "minutes", "at", "by_time") if k in spec]
         if len(counts) != 1:
-            r.problem(spec, here, "give exactly one of school_days, minutes, at or by_time")
+            r.problem(spec, here, "give exactly one of school_days, months, minutes, at or "
+                                  "by_time")
         name = r.name(spec.get("name"), f"{here}.name")
         out.append(DeadlineSpec(
             name=name,
             title=r.text(spec.get("title"), f"{here}.title", name.replace("_", " ")),
             clause=r.text(spec.get("clause"), f"{here}.clause"),
             school_days=r.number(spec.get("school_days"), f"{here}.school_days"),
+            months=r.number(spec.get("months"), f"{here}.months"),
             minutes=r.number(spec.get("minutes"), f"{here}.minutes"),
             at=r.text(spec.get("at"), f"{here}.at") or None,
             start=r.text(spec.get("from"), f"{here}.from") or None,

@@ -40,6 +40,7 @@ DEFAULT_CLAUSES: dict[str, str] = {
     "PWP": "Partnership with Parents Policy (2022)",
     "NSW": "The New School at West Heath: Policy on Home and School Partnership",
     "EXC": "DfE: Suspension and permanent exclusion guidance (2023)",
+    "SAR": "UK GDPR: the right of access (Articles 12 and 15, ICO guidance)",
 }
 
 # Who may do what the engine itself asks of a group: list every case's deadlines and
