@@ -245,7 +245,8 @@ class Records:
 
     # ------------------------------------------------------------------ the audit trail
 
-    def audit_verify(self, actor_id: str, case: str | None = None) -> Message:
+    def audit_verify(self, actor_id: str, case: str | None = None,
+                     processes: int = 1) -> Message:
         """Recompute every case's chain (or one case's), check each case row against its
         trail, each document's file against its SHA-256 and the newest seal (issue 11);
         Tampered names the first link that does not hold. For leaders (school.yaml
@@ -253,7 +254,7 @@ class Records:
         who = self._leader(actor_id, "verify the audit trail")
         if case is not None:
             self.case(case, actor_id)
-        result = self.store.verify(self.school.root, case)
+        result = self.store.verify(self.school.root, case, workers=processes)
         if isinstance(result, Broken):
             raise Tampered(f"audit: {self._unseen(result, who)}")
         sealed = f"; the seal of {result.sealed_on} holds" if result.sealed_on else \

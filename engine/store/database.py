@@ -830,13 +830,14 @@ class Store:
 
     # ------------------------------------------------------------------ the audit trail
 
-    def verify(self, root: Path, case: str | None = None) -> Any:
+    def verify(self, root: Path, case: str | None = None, **split: int) -> Any:
         """Every chain, case row, document file and the newest seal (engine.store.audit):
-        the first Broken link, else Verified counts."""
+        the first Broken link, else Verified counts. ``split``: ``workers`` and
+        ``parallel_from`` of ``audit.verify``."""
         from engine.store import audit  # it imports this module's tables
 
         with self.reads() as r:
-            return audit.verify(r.conn, root, case)
+            return audit.verify(r.conn, root, case, **split)
 
     def seal(self, at: str) -> dict[str, Any] | None:
         """A seal over every event recorded so far (None when the newest covers them)."""
