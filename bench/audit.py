@@ -10,8 +10,8 @@ letter's size), and a seal over all of it (``database.seal``). Then, in the same
 - the baseline: the same rows read with plain ``sqlite3`` (every event and case, in the
   order verify reads them) and every document file read and hashed once with SHA-256,
   with no checking: the least any verify must do;
-- ``Store.verify`` as ``liaison audit verify`` runs it (chains, case rows, documents,
-  the seal's heads);
+- ``Store.verify`` as ``liaison audit verify`` runs it (chains, case rows, documents, the
+  seal's heads), and with the chains split across two processes (``--processes 2``);
 - the whole command, as a process (``python -m engine.cli.main audit verify``).
 
 Medians of ``--repeat`` runs, in seconds, and each one's ratio to the baseline. Not a
@@ -67,14 +67,15 @@ def fill(root: Path, n_cases: int, n_documents: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(root / "cases" / "liaison.sqlite3")
     db.execute("INSERT INTO students (id, first_name, last_name, year, form, house, "
-               "updated_at) VALUES ('S0', 'Pat', 'Pupil', 9, '9A', '', '2026-09-01')")
+               "updated_at, looked_after) VALUES ('S0', 'Pat', 'Pupil', 9, '9A', '', "
+               "'2026-09-01', 0)")
     every = max(1, n_cases // max(1, n_documents))
     for i in range(n_cases):
         case_id = f"QRY-{2024 + i * 3 // n_cases}-{i:06d}"
         opened = NOW - dt.timedelta(minutes=n_cases - i)
         db.execute("INSERT INTO cases (id, workflow, state, student_id, fields, version, "
-                   "opened_at, opened_by, restricted, child_protection) VALUES "
-                   "(?, 'query_routing', 'closed', 'S0', '{}', 3, ?, 'OF01', 0, 0)",
+                   "opened_at, opened_by, restricted, child_protection, legal_hold) VALUES "
+                   "(?, 'query_routing', 'closed', 'S0', '{}', 3, ?, 'OF01', 0, 0, 0)",
                    (case_id, opened.isoformat()))
         db.executemany("INSERT INTO events (case_id, seq, event, from_state, to_state, actor, "
                        "actor_name, occurred_at, recorded_at, fields, prev_hash, hash) VALUES "
@@ -131,13 +132,15 @@ def main() -> None:
               f"{args.documents:,} documents in {time.perf_counter() - start:.1f} s")
         base, _ = timed(lambda: baseline(root), args.repeat)
         inner, result = timed(lambda: engine.store.verify(root), args.repeat)
+        split, _ = timed(lambda: engine.store.verify(root, workers=2), args.repeat)
         command = [sys.executable, "-m", "engine.cli.main", "audit", "verify", "--as", "HT01",
                    "--school", str(root)]
         whole, done = timed(lambda: subprocess.run(command, capture_output=True, text=True,
                                                    cwd=ROOT, check=False), args.repeat)
         print(f"\nmedian of {args.repeat}, seconds (ratio to the baseline)")
         print(f"  baseline: rows read and files hashed   {base:7.2f}  1.00x")
-        print(f"  Store.verify                           {inner:7.2f}  {inner / base:.2f}x")
+        print(f"  Store.verify (one process)             {inner:7.2f}  {inner / base:.2f}x")
+        print(f"  Store.verify, chains in two processes  {split:7.2f}  {split / base:.2f}x")
         print(f"  liaison audit verify (process)         {whole:7.2f}  {whole / base:.2f}x")
         print(f"\n{type(result).__name__}: {done.stdout.strip() or done.stderr.strip()}")
 

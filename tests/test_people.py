@@ -395,7 +395,8 @@ def test_header_problems_are_all_listed(tmp_path):
     assert problems(excinfo) == [
         f"{path}:1: column 'year': appears more than once",
         f"{path}:1: column 'School House': unknown column; expected: "
-        "id, first_name, last_name, year, form, house (and optionally looked_after)",
+        "id, first_name, last_name, year, form, house (and optionally looked_after, "
+        "date_of_birth)",
         f"{path}:1: column 'house': missing from the header",
     ]
 

@@ -43,15 +43,16 @@ def _rows(text: str) -> dict[str, str]:
 
 
 def test_the_register_has_every_schools_clauses() -> None:
-    assert len(REGISTER) == 44
-    assert {c.family for c in REGISTER} == {"BEM", "CLA", "HSP", "PWP", "NSW", "EXC"}
+    assert len(REGISTER) == 49
+    assert {c.family for c in REGISTER} == {"BEM", "CLA", "HSP", "PWP", "NSW", "EXC", "SAR"}
     assert KNOWN[:3] == ["BEM-1", "BEM-2", "BEM-3"] and "PWP-5.4a" in KNOWN
 
 
 @pytest.mark.skipif(not SHARED_REGISTER.is_file(), reason="the shared policies are not "
                     "beside this checkout")
 def test_the_registers_copy_is_the_shared_register() -> None:
-    """The five schools' register as shared, then the statutory guidance's (EXC)."""
+    """The five schools' register as shared, then the statutory guidance's (EXC) and the
+    law's (SAR)."""
     ours = (ROOT / "docs" / "CLAUSES.md").read_text("utf-8")
     assert ours.startswith(SHARED_REGISTER.read_text("utf-8"))
     assert ours[len(SHARED_REGISTER.read_text("utf-8")):].lstrip().startswith("## EXC")

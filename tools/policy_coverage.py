@@ -36,9 +36,10 @@ from engine.service.sources import open_school  # noqa: E402
 
 REGISTER = ROOT / "docs" / "CLAUSES.md"
 OUTPUT = ROOT / "docs" / "policy-coverage.md"
-FAMILIES = ("BEM", "CLA", "HSP", "PWP", "NSW", "EXC")
+FAMILIES = ("BEM", "CLA", "HSP", "PWP", "NSW", "EXC", "SAR")
 # BEM-3, PWP-5.4a, and ranges: HSP-2..7, PWP-5.1..5.4 (or PWP-5.1..4)
-CLAUSE_RE = re.compile(r"\b(BEM|CLA|HSP|PWP|NSW|EXC)-(\d+)(?:\.(\d+))?([a-z])?"
+CLAUSE_RE = re.compile(r"\b(BEM|CLA|HSP|PWP|NSW|EXC|SAR)-(\d+)(?:\.(\d+))?"
+                       r"([a-z])?"
                        r"(?:\.\.(?:\d+\.)?(\d+))?")
 SHOWN_TESTS = 4  # proofs listed per clause; the rest are counted
 
@@ -83,7 +84,8 @@ def read_register(text: str) -> list[Clause]:
     """Every ``- ID text`` line of the register, in its order."""
     out = []
     for line in text.splitlines():
-        match = re.match(r"^- ((?:BEM|CLA|HSP|PWP|NSW|EXC)-[0-9][0-9a-z.]*) (.+)$", line.strip())
+        match = re.match(r"^- ((?:BEM|CLA|HSP|PWP|NSW|EXC|SAR)-[0-9][0-9a-z.]*) (.+)$",
+                         line.strip())
         if match:
             out.append(Clause(match[1], match[2], match[1].split("-")[0]))
     return out

@@ -22,6 +22,7 @@ from engine.cli import (  # noqa: F401  (the order of 'liaison --help')  # noqa:
     imports,
     letters,
     records,  # noqa: F401
+    retention,
     school,
     users,
 )

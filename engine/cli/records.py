@@ -105,11 +105,14 @@ app.add_typer(audit_app, name="audit")
 def audit_verify(actor: AsOpt, case: Annotated[str | None, typer.Option(
                      "--case", metavar="CASE", show_default=False,
                      help="Only this case's trail and documents.")] = None,
+                 processes: Annotated[int, typer.Option(
+                     "--processes", metavar="N", min=1, max=16,
+                     help="Check the chains of a large store in N processes.")] = 1,
                  school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Recompute every case's hash chain, check its documents' files and the newest seal;
     exit 1 naming the first link that does not hold."""
     with records(school) as engine:
-        emit(engine.audit_verify(actor, case), as_json)
+        emit(engine.audit_verify(actor, case, processes), as_json)
 
 
 @audit_app.command("seal")

@@ -251,6 +251,19 @@ class SchoolCalendar:
             return 0
         return bisect_right(self._school_days, end) - bisect_right(self._school_days, start)
 
+    def months_after(self, d: date, n: int) -> date:
+        """A time limit in calendar months, as the ICO counts one for a subject access
+        request (SAR-2): the same day ``n`` months on, or that month's last day when it
+        has no such day (31 January -> 28 or 29 February); on a weekend or bank holiday,
+        the next working day. School holidays count: the limit is not in school days."""
+        month = d.month - 1 + n
+        year, month = d.year + month // 12, month % 12 + 1
+        last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+        due = date(year, month, min(d.day, last))
+        while due.weekday() >= 5 or self.day_kind(due)[0] == "bank_holiday":
+            due += timedelta(days=1)
+        return due
+
     def counts_as_received(self, at: datetime) -> date:
         """The school day a message sent at ``at`` counts as received (PWP-5.2, PWP-5.3).
 

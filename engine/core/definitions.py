@@ -44,6 +44,9 @@ KINDS = ("social_worker", "virtual_school_head")  # "kind:NAME": contacts of tha
 OCCURRED = ("occurred_on", "occurred_at")  # the event's date / time, for a follow-on case
 FLAGS = ("site_ban", "open_visit")
 ANY = "any"
+# What a retention period counts from (``retain: {years: 6, from: resolved}``): when the
+# case was closed, when it was opened, or the student's date of birth (a pupil's file).
+RETAIN_FROM = ("resolved", "opened", "student.date_of_birth")
 
 @dataclass(frozen=True)
 class Field:
@@ -148,6 +151,7 @@ class DeadlineSpec:
     title: str
     clause: str = ""
     school_days: int | None = None
+    months: int | None = None  # calendar months, as the ICO counts a SAR's (SAR-2)
     minutes: int | None = None
     at: str | None = None  # due at the moment held by this date/datetime field
     start: str | None = None  # the field counted from; None = when the event happened
@@ -222,6 +226,16 @@ class State:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long a workflow's cases are kept (PWP-5.6: records disposed of by the school's
+    schedule): ``years`` after ``start``, one of RETAIN_FROM."""
+
+    years: int
+    start: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Indicator:
     """What a policy says shows it is working, counted from this workflow's events: those
     named, where their own fields hold the given values (a contact logged as a complaint
@@ -255,6 +269,7 @@ class Workflow:
     key_lines: tuple[tuple[str, int], ...] = ()  # where each top-level key was written
     indicators: tuple[Indicator, ...] = ()  # what `liaison report` counts
     hidden_from: str | None = None  # a staff field: that person may not see the case
+    retain: Retention | None = None  # None: kept until the school declares a period
 
     def line_of(self, key: str) -> int:
         """The line of a top-level key (``prefix``, ``states`` ...), else 1."""
@@ -417,8 +432,8 @@ def _indicators(r: Reader, value: Any) -> tuple[Indicator, ...]:
     return tuple(out)
 
 
-DEADLINE_KEYS = ("name", "title", "clause", "school_days", "minutes", "at", "by_time", "from",
-                 "when")
+DEADLINE_KEYS = ("name", "title", "clause", "school_days", "months", "minutes", "at", "by_time",
+                 "from", "when")
 
 
 def _deadline_items(r: Reader, value: Any, where: str) -> list[Any]:
@@ -446,15 +461,17 @@ def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
     for i, item in enumerate(_deadline_items(r, value, where)):
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, keys, ("name",))
-        counts = [k for k in ("school_days", "minutes", "at", "by_time") if k in spec]
+        counts = [k for k in ("school_days", "months", "minutes", "at", "by_time") if k in spec]
         if len(counts) != 1 and set(spec) <= set(keys):  # else the unknown key is the slip
-            r.problem(spec, here, "give exactly one of school_days, minutes, at or by_time")
+            r.problem(spec, here, "give exactly one of school_days, months, minutes, at or "
+                                  "by_time")
         name = r.name(spec.get("name"), f"{here}.name")
         out.append(DeadlineSpec(
             name=name,
             title=r.text(spec.get("title"), f"{here}.title", name.replace("_", " ")),
             clause=r.text(spec.get("clause"), f"{here}.clause"),
             school_days=r.number(spec.get("school_days"), f"{here}.school_days"),
+            months=r.number(spec.get("months"), f"{here}.months"),
             minutes=r.number(spec.get("minutes"), f"{here}.minutes"),
             at=r.text(spec.get("at"), f"{here}.at") or None,
             start=r.text(spec.get("from"), f"{here}.from") or None,
@@ -612,7 +629,7 @@ def _named(r: Reader, value: Any, where: str, keys: tuple[str, ...], what: str) 
 
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
             "one_per_student", "default_roles", "hidden_from", "open", "states", "events",
-            "indicators")
+            "indicators", "retain")
 
 
 def parse(text: str, path: Path) -> Workflow:
@@ -654,5 +671,22 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
         key_lines=tuple(getattr(top, "key_lines", {}).items()),
         indicators=_indicators(r, top.get("indicators")),
         hidden_from=r.text(top.get("hidden_from"), "hidden_from") or None,
+        retain=_retain(r, top.get("retain")),
     )
     return workflow, r.problems
+
+
+def _retain(r: Reader, value: Any) -> Retention | None:
+    """``retain: {years: 6, from: resolved}``: a whole number of years, at least one,
+    from one of RETAIN_FROM."""
+    if value is None:
+        return None
+    spec = r.mapping(value, "retain", ("years", "from"), ("years", "from"))
+    years = r.number(spec.get("years"), "retain.years")
+    if years is not None and not 1 <= years <= 100:
+        r.problem(spec.get("years"), "retain.years", f"{years} years: give 1 to 100")
+    start = r.text(spec.get("from"), "retain.from")
+    if "from" in spec and start not in RETAIN_FROM:
+        r.problem(spec.get("from"), "retain.from",
+                  f"'{start}' is not a start (expected one of: {', '.join(RETAIN_FROM)})")
+    return Retention(years or 0, start, line_of(spec))

@@ -155,6 +155,13 @@ def governors_duty(arg: Mapping[str, Any], inputs: Inputs) -> str:
     return "on_representations" if term > 5 else "representations_only"
 
 
+def months_after(arg: Mapping[str, Any], inputs: Inputs) -> str | None:
+    """The date ``months`` calendar months after ``from`` (SAR-2: a subject access
+    request's one month, three when extended), by ``SchoolCalendar.months_after``."""
+    day = _date(inputs, arg["from"])
+    return inputs.calendar.months_after(day, arg["months"]).isoformat() if day else None
+
+
 CALCS: dict[str, Calc] = {
     "school_days": Calc("dates", {"from": "field", "to": "field", "count": "number"},
                         ("from",), school_days),
@@ -163,6 +170,8 @@ CALCS: dict[str, Calc] = {
                               school_days_after),
     "working_days_after": Calc("date", {"from": "field", "days": "number"}, ("from", "days"),
                                working_days_after),
+    "months_after": Calc("date", {"from": "field", "months": "number"}, ("from", "months"),
+                         months_after),
     "total_in_school_year": Calc("number", {"dates": "field", "except": "states"}, ("dates",),
                                  total_in_school_year),
     "total_in_term": Calc("number", {"dates": "field", "except": "states"}, ("dates",),

@@ -13,6 +13,7 @@ the wrong person or miss a parent who asked for their own copy (PWP-3.6).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import unicodedata
 from collections.abc import Collection, Iterator
@@ -28,7 +29,8 @@ CONTACT_COLUMNS = (
     "separate_correspondence", "correspondence",
 )
 # Columns an export may add (older exports have none of them): left out, the default.
-STUDENT_OPTIONAL = ("looked_after",)  # yes/no: in the care of the local authority (EXC-3)
+STUDENT_OPTIONAL = ("looked_after",  # yes/no: in the care of the local authority (EXC-3)
+                    "date_of_birth")  # YYYY-MM-DD: what a pupil file's retention counts from
 CONTACT_OPTIONAL = ("kind",)  # one of CONTACT_KINDS; blank is a parent
 OPTIONAL_COLUMNS = frozenset(STUDENT_OPTIONAL + CONTACT_OPTIONAL)
 # Who a contact is to the school (EXC-3): a parent or carer, whom every letter home goes to,
@@ -55,6 +57,7 @@ class Student:
     form: str
     house: str
     looked_after: bool = False  # in the care of the local authority (EXC-3)
+    date_of_birth: str | None = None  # ISO date; a pupil file is kept until it + 25 years
 
     @property
     def full_name(self) -> str:
@@ -169,7 +172,24 @@ def _student(row: _Row) -> Student:
         form=row.text("form"),
         house=row.text("house"),
         looked_after=bool(row.cells.get("looked_after")) and _yes_no(row, "looked_after"),
+        date_of_birth=_birth_date(row),
     )
+
+
+def _birth_date(row: _Row) -> str | None:
+    """An optional date of birth, YYYY-MM-DD (blank: not known)."""
+    value = row.text("date_of_birth") if "date_of_birth" in row.cells else ""
+    if not value:
+        return None
+    try:
+        born = dt.date.fromisoformat(value)
+    except ValueError:
+        row.problem("date_of_birth", f"{_quote(value)} is not a date (YYYY-MM-DD)")
+        return None
+    if born.year < 1900 or len(value) != 10:
+        row.problem("date_of_birth", f"{_quote(value)} is not a date of birth (YYYY-MM-DD)")
+        return None
+    return born.isoformat()
 
 
 def _contact(row: _Row, known_students: frozenset[str]) -> Contact:

@@ -50,13 +50,16 @@ def holder(workflow: Workflow, plan: Plan) -> str | None:
 
 
 def deadline(spec: DeadlineSpec, plan: Plan, calendar: SchoolCalendar) -> DeadlineRow:
-    """When a deadline falls: N school days after receipt, N minutes on, or at a field."""
+    """When a deadline falls: N school days after receipt, N calendar months on, N minutes
+    on, or at a field."""
     start = plan.occurred
     if spec.start:
         start = dt.datetime.fromisoformat(plan.values[spec.start])
     due_at: dt.datetime | None = None
     if spec.school_days is not None:
         due_on = calendar.due_after_receipt(start, spec.school_days)
+    elif spec.months is not None:  # from the day of receipt, whatever the hour (SAR-2)
+        due_on = calendar.months_after(start.date(), spec.months)
     elif spec.minutes is not None:
         due_at = start + dt.timedelta(minutes=spec.minutes)
         due_on = due_at.date()

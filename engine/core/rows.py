@@ -25,6 +25,7 @@ class CaseRow:
     closed_at: str | None
     restricted: bool
     child_protection: bool
+    legal_hold: bool = False  # a legal hold blocks disposal (issue 11)
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,4 @@ class CaseMove:
     change: Change
     new: bool = False
     child_protection: bool | None = None  # set or cleared by this event, else unchanged
+    legal_hold: bool | None = None  # put on or released by this event, else unchanged

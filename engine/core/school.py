@@ -43,11 +43,13 @@ DEFAULT_CLAUSES: dict[str, str] = {
     "NSW": "The New School at West Heath: Policy on Home and School Partnership",
     "EXC": "DfE: Suspension and permanent exclusion guidance (2023)",
     "CMP": "Complaints procedure (2026), after the DfE's model procedure",
+    "SAR": "UK GDPR: the right of access (Articles 12 and 15, ICO guidance)",
 }
 
 # Who may do what the engine itself asks of a group: list every case's deadlines and
 # write to a whole year (leaders; senders adds the heads of year and house), mark a case
-# child protection (safeguarding, PWP-4.3). A school's school.yaml may say otherwise
+# child protection (safeguarding, PWP-4.3), dispose of records and hold them (records,
+# PWP-5.6). A school's school.yaml may say otherwise
 # (``groups:``); a group it does not name keeps its default.
 _LEADERS = frozenset({"office", "headteacher", "deputy_head", "assistant_head",
                       "senior_leader", "vp_pastoral", "vp_teaching_learning"})
@@ -66,6 +68,8 @@ DEFAULT_GROUPS: dict[str, frozenset[str]] = {
     "pastoral_team": _PASTORAL,
     "query_staff": _QUERY,  # who may answer a parent's query (PWP-5.1)
     "all_staff": _QUERY | {"eal_coordinator"},
+    # dispose of a case at the end of its retention period, put on or release a legal hold
+    "records": frozenset({"headteacher", "deputy_head", "assistant_head", "senior_leader"}),
 }
 ENGINE_GROUPS = ("leaders", "safeguarding", "senders")  # the ones the engine itself asks about
 

@@ -374,7 +374,8 @@ class Records:
 
     # ------------------------------------------------------------------ the audit trail
 
-    def audit_verify(self, actor_id: str, case: str | None = None) -> Message:
+    def audit_verify(self, actor_id: str, case: str | None = None,
+                     processes: int = 1) -> Message:
         """Recompute every case's chain (or one case's), check each case row against its
         trail, each document's file against its SHA-256 and the newest seal (issue 11);
         Tampered names the first link that does not hold. For leaders (school.yaml
@@ -384,11 +385,15 @@ class Records:
             self.case(case, actor_id)
         from engine.store.audit import Broken
 
-        result = self.store.verify(self.school.root, case)
+        result = self.store.verify(self.school.root, case, workers=processes)
         if isinstance(result, Broken):
             raise Tampered(f"audit: {self._unseen(result, who)}")
         sealed = f"; the seal of {result.sealed_on} holds" if result.sealed_on else \
             "; no seal yet (liaison audit seal)"
+        if result.disposed:
+            sealed += (f"; {result.disposed} disposed case's tombstone holds"
+                       if result.disposed == 1 else
+                       f"; {result.disposed} disposed cases' tombstones hold")
         return Message((f"ok: {result.cases} cases, {result.events} events and "
                         f"{result.documents} documents verified{sealed}",),
                        dataclasses.asdict(result))
@@ -445,4 +450,5 @@ def _marked(contact: Contact, bans: tuple[tuple[str, Mapping[str, Any]], ...],
 
 def student_of(row: Mapping[str, Any]) -> Student:
     return Student(**{k: row[k] for k in ("id", "first_name", "last_name", "year", "form",
-                                          "house")}, looked_after=bool(row.get("looked_after")))
+                                          "house")}, looked_after=bool(row.get("looked_after")),
+                   date_of_birth=row.get("date_of_birth"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -93,6 +94,7 @@ students = Table(
     Column("house", String, nullable=False, default=""),
     Column("updated_at", String, nullable=False),
     Column("looked_after", Boolean, nullable=False, default=False),  # added by 0007
+    Column("date_of_birth", String),  # ISO date, if the MIS export gives it (0015_retention)
 )
 
 contacts = Table(
@@ -120,6 +122,7 @@ cases = Table(
     Column("closed_at", String),
     Column("restricted", Boolean, nullable=False, default=False),
     Column("child_protection", Boolean, nullable=False, default=False),
+    Column("legal_hold", Boolean, nullable=False, default=False),  # revision 0015_retention
     Index("ix_cases_workflow_state", "workflow", "state"),
     Index("ix_cases_student", "student_id"),
 )
@@ -294,6 +297,30 @@ pdfs = Table(
     Column("made_at", String, nullable=False),
 )
 
+# What is left of a case disposed of at the end of its retention period (PWP-5.6): its
+# number, workflow and dates, who disposed of it and why, and its trail's hashes (each
+# event's number, name, states, actor, times and links: no field a person gave), so that
+# `audit verify` still checks the chain and the seals that covered it. Chained to the
+# disposal before it, so a tombstone removed or edited shows.
+disposals = Table(
+    "disposals", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String, nullable=False, unique=True),
+    Column("workflow", String, nullable=False),
+    Column("opened_at", String, nullable=False),
+    Column("closed_at", String),
+    Column("disposed_at", String, nullable=False),
+    Column("disposed_by", String, nullable=False),
+    Column("disposed_by_name", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("last_event_id", Integer, nullable=False),  # the id its head event had
+    Column("trail", Text, nullable=False),  # JSON: the events' links, oldest first
+    Column("documents", Text, nullable=False),  # JSON: each document's template and SHA-256
+    Column("prev_hash", String, nullable=False),
+    Column("hash", String, nullable=False),
+)
+
 migrations = Table(
     "migrations", metadata,
     Column("name", String, primary_key=True),
@@ -315,8 +342,20 @@ def chain_hash(prev: str, body: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev + _json(body)).encode()).hexdigest()
 
 
+# What a tombstone's hash covers (its prev_hash among them: the disposals chain).
+TOMBSTONE_BODY = ("case_id", "workflow", "opened_at", "closed_at", "disposed_at",
+                  "disposed_by", "disposed_by_name", "reason", "last_event_id", "trail",
+                  "documents", "prev_hash")
+
+
+def tombstone_hash(row: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_json({k: row[k] for k in TOMBSTONE_BODY}).encode()).hexdigest()
+
+
 def heads(conn: Connection, last_event_id: int) -> tuple[int, str]:
-    """(cases, hash) over every case's last event up to ``last_event_id``, by case id."""
+    """(cases, hash) over every case's last event up to ``last_event_id``, by case id; a
+    disposed case's head is the one its tombstone keeps, so a seal made before a disposal
+    still holds after it."""
     newest = (select(events.c.case_id, func.max(events.c.seq).label("seq"))
               .where(events.c.id <= last_event_id).group_by(events.c.case_id).subquery())
     rows = conn.execute(select(events.c.case_id, events.c.seq, events.c.hash)
@@ -324,10 +363,21 @@ def heads(conn: Connection, last_event_id: int) -> tuple[int, str]:
                               & (events.c.seq == newest.c.seq))
                         .order_by(events.c.case_id))
     digest, count = hashlib.sha256(), 0
-    for row in rows:
-        digest.update(f"{row.case_id}\t{row.seq}\t{row.hash}\n".encode())
+    for case_id, seq, head in heapq.merge(map(tuple, rows),
+                                             _disposed_heads(conn, last_event_id)):
+        digest.update(f"{case_id}\t{seq}\t{head}\n".encode())
         count += 1
     return count, digest.hexdigest()
+
+
+def _disposed_heads(conn: Connection, last_event_id: int) -> list[tuple[str, int, str]]:
+    """(case, seq, hash) of each disposed case's last event up to ``last_event_id``."""
+    out = []
+    for case_id, trail in conn.execute(select(disposals.c.case_id, disposals.c.trail)):
+        upto = [e for e in json.loads(trail) if e["id"] <= last_event_id]
+        if upto:
+            out.append((case_id, upto[-1]["seq"], upto[-1]["hash"]))
+    return sorted(out)
 
 
 def seal(conn: Connection, day: str, at: str) -> dict[str, Any] | None:
@@ -899,6 +949,8 @@ class Store:
                 values = dict(first_name=s.first_name, last_name=s.last_name, year=s.year,
                               form=s.form, house=s.house, looked_after=s.looked_after,
                               updated_at=_now())
+                if s.date_of_birth:  # an export without the column keeps what was known
+                    values["date_of_birth"] = s.date_of_birth
                 done = conn.execute(update(students).where(students.c.id == s.id).values(**values))
                 if done.rowcount == 0:
                     conn.execute(insert(students).values(id=s.id, **values))
@@ -975,6 +1027,8 @@ class Store:
                 values["closed_at"] = change.event.occurred_at
             if move.child_protection is not None:
                 values["child_protection"] = move.child_protection
+            if move.legal_hold is not None:
+                values["legal_hold"] = move.legal_hold
             moved = conn.execute(update(cases).where(
                 and_(cases.c.id == case.id, cases.c.version == case.version)).values(**values))
             if moved.rowcount != 1:
@@ -1060,15 +1114,67 @@ class Store:
                 deadlines.c.met_at == made.scalar_subquery()))
                 .values(met_at=bindparam("_at")), sent)
 
+    # ------------------------------------------------------------------ disposal
+
+    def dispose(self, case: CaseRow, at: str, actor: tuple[str, str],
+                reason: str) -> tuple[dict[str, Any], list[str]]:
+        """Delete a case's row, events, deadlines and document rows in one transaction and
+        leave its tombstone (``disposals``); returns it and the documents' paths, for the
+        caller to remove once this has committed. ConflictError if the case moved (or
+        was put on hold) since it was read."""
+        with self.writing() as conn:
+            row = conn.execute(select(cases.c.version, cases.c.legal_hold)
+                               .where(cases.c.id == case.id)).first()
+            if row is None or row.version != case.version or row.legal_hold:
+                raise ConflictError(f"case {case.id} was changed by someone else while you "
+                                    "worked; look at it again ('liaison show') and retry")
+            trail = [dict(r._mapping) for r in conn.execute(
+                select(events.c.id, events.c.seq, events.c.event, events.c.from_state,
+                       events.c.to_state, events.c.actor, events.c.occurred_at,
+                       events.c.recorded_at, events.c.prev_hash, events.c.hash)
+                .where(events.c.case_id == case.id).order_by(events.c.seq))]
+            docs = conn.execute(select(documents.c.path, documents.c.template,
+                                       documents.c.sha256)
+                                .where(documents.c.case_id == case.id)
+                                .order_by(documents.c.id)).all()
+            last = conn.scalar(select(disposals.c.hash).order_by(disposals.c.id.desc())
+                               .limit(1))
+            body = dict(case_id=case.id, workflow=case.workflow, opened_at=case.opened_at,
+                        closed_at=case.closed_at, disposed_at=at, disposed_by=actor[0],
+                        disposed_by_name=actor[1], reason=reason,
+                        last_event_id=trail[-1]["id"] if trail else 0, trail=_json(trail),
+                        documents=_json([{"template": d.template, "sha256": d.sha256}
+                                         for d in docs]),
+                        prev_hash=last or "")
+            tombstone = {**body, "hash": tombstone_hash(body)}
+            # Its letters' way out and who read it go with it (issues 12 and 10).
+            sent = select(outbox.c.id).where(outbox.c.case_id == case.id)
+            made = select(documents.c.id).where(documents.c.case_id == case.id)
+            conn.execute(outbox_history.delete().where(outbox_history.c.outbox_id.in_(sent)))
+            conn.execute(outbox.delete().where(outbox.c.case_id == case.id))
+            conn.execute(pdfs.delete().where(pdfs.c.document_id.in_(made)))
+            for table in (case_views, deadlines, documents, events):
+                conn.execute(table.delete().where(table.c.case_id == case.id))
+            conn.execute(cases.delete().where(cases.c.id == case.id))
+            conn.execute(insert(disposals).values(**tombstone))
+        return tombstone, [d.path for d in docs]
+
+    def disposals(self) -> list[dict[str, Any]]:
+        """Every tombstone, in the order the cases were disposed of."""
+        with self.reads() as r:
+            return [dict(row._mapping) for row in
+                    r.conn.execute(select(*own(disposals)).order_by(disposals.c.id))]
+
     # ------------------------------------------------------------------ the audit trail
 
-    def verify(self, root: Path, case: str | None = None) -> Any:
+    def verify(self, root: Path, case: str | None = None, **split: int) -> Any:
         """Every chain, case row, document file and the newest seal (engine.store.audit):
-        the first Broken link, else Verified counts."""
+        the first Broken link, else Verified counts. ``split``: ``workers`` and
+        ``parallel_from`` of ``audit.verify``."""
         from engine.store import audit  # it imports this module's tables
 
         with self.reads() as r:
-            return audit.verify(r.conn, root, case)
+            return audit.verify(r.conn, root, case, **split)
 
     def seal(self, at: str) -> dict[str, Any] | None:
         """A seal over every event recorded so far (None when the newest covers them)."""
@@ -1131,4 +1237,5 @@ def _case(row: Any) -> CaseRow:
     values["fields"] = json.loads(values["fields"])
     values["restricted"] = bool(values["restricted"])
     values["child_protection"] = bool(values["child_protection"])
+    values["legal_hold"] = bool(values["legal_hold"])
     return CaseRow(**values)

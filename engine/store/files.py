@@ -100,6 +100,23 @@ def remove(root: Path, paths: Iterable[str]) -> None:
         (root / rel).unlink(missing_ok=True)
 
 
+def erase(root: Path, paths: Iterable[str]) -> int:
+    """Delete documents disposed of, with their PDF print copies, and each case folder
+    left empty; the number of files deleted."""
+    count = 0
+    folders = set()
+    for rel in paths:
+        for path in (root / rel, (root / rel).with_suffix(".pdf")):
+            if path.is_file():
+                path.unlink()
+                count += 1
+        folders.add((root / rel).parent)
+    for folder in folders:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return count
+
+
 def sweep(root: Path, recorded: set[str]) -> list[str]:
     """Remove files under cases/documents that no document row names (but the PDF of a
     recorded letter); return them."""

@@ -78,7 +78,7 @@ def refer(conn: Connection, table: str, column: str, target: str, target_column:
 
 def grant(conn: Connection, role: str) -> None:
     """What the application's role may do (PostgreSQL): read and write the schools' rows
-    (append to events only), read the revision; it owns nothing, so it cannot change the
+    (never edit an event), read the revision; it owns nothing, so it cannot change the
     schema nor turn row-level security off."""
     if conn.dialect.name != "postgresql":
         return
@@ -87,7 +87,10 @@ def grant(conn: Connection, role: str) -> None:
     conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
     conn.exec_driver_sql(f"GRANT SELECT ON alembic_version TO {quoted}")
     for table in tables:
-        rights = "SELECT, INSERT" if table == "events" else "SELECT, INSERT, UPDATE"
+        # The trail is never edited (no UPDATE on events); DELETE only for a disposal at
+        # the end of a retention period, which leaves a chained tombstone (issue 11).
+        rights = "SELECT, INSERT, DELETE" if table == "events" else \
+            "SELECT, INSERT, UPDATE, DELETE"
         conn.exec_driver_sql(f"GRANT {rights} ON {table} TO {quoted}")
     conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
     bypass = conn.execute(text("SELECT rolbypassrls OR rolsuper FROM pg_roles "
