@@ -14,6 +14,7 @@ else that escapes is a bug and keeps its traceback.
     │   └── SignInRefused      a web sign-in: wrong password or code, or a locked account
     ├── TransitionNotAllowed   the event cannot fire from the case's state (or a guard refuses it)
     ├── ConflictError          someone else changed the case first
+    │   └── StoreBusy          another command holds the store's lock (doctor without --wait)
     ├── LetterError            a letter could not be rendered safely
     └── ToolMissing            an outside program (LibreOffice) is not installed
 """
@@ -64,6 +65,11 @@ class TransitionNotAllowed(LiaisonError):
 
 class ConflictError(LiaisonError):
     """The case changed under us (another writer advanced it first)."""
+
+
+class StoreBusy(ConflictError):
+    """Another command holds the store's lock: a writer with letters in flight, when
+    ``doctor`` (which must run alone) was asked not to wait."""
 
 
 class LetterError(LiaisonError):

@@ -46,7 +46,7 @@ from engine.service.deliver import Delivery, Outgoing, deliver
 from engine.service.records import Clock, Records, student_of, system_clock
 from engine.service.sources import open_school, read_contacts, read_students
 from engine.service.views import Action, Listing, Made, Message, Outcome, listing
-from engine.store import files
+from engine.store import files, lock
 from engine.store.database import Reads, Store
 
 NUMBER_RETRIES = 5
@@ -431,9 +431,13 @@ class Liaison(Records):
 
     # ------------------------------------------------------------------ doctor
 
-    def doctor(self) -> Message:
-        """Remove document files that no row names (left by a crash before a commit)."""
-        removed = files.sweep(self.school.root, self.store.document_paths())
+    def doctor(self, wait: bool = False) -> Message:
+        """Remove document files that no row names (left by a crash before a commit).
+
+        It runs alone (the store's lock, exclusively): a writer's letters in flight are
+        never taken for orphans. StoreBusy when a writer holds the lock, unless ``wait``."""
+        with lock.alone(self.store.path, wait):
+            removed = files.sweep(self.school.root, self.store.document_paths())
         return Message((f"removed {len(removed)} orphaned file(s)",
                         *(f"  {path}" for path in removed)), {"removed": removed})
 

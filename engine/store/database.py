@@ -300,6 +300,13 @@ def seal_if_due(conn: Connection, day: str, at: str) -> None:
         seal(conn, day, at)
 
 
+def _all_present(root: Path, paths: list[str]) -> None:
+    missing = [p for p in paths if not (root / p).is_file()]
+    if missing:
+        raise ConflictError(f"{missing[0]} was removed before it could be recorded (by "
+                            "another program?): nothing was recorded; run the command again")
+
+
 def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
@@ -554,6 +561,10 @@ class Store:
         self.engine.dispose()
 
     def _migrate(self) -> None:
+        # Read first: a store that is up to date opens without the write lock, so opening
+        # it (doctor, a listing) never waits for a writer's transaction to end.
+        if self._up_to_date():
+            return
         with self.writing() as conn:
             migrations.create(conn, checkfirst=True)
             done = set(conn.scalars(select(migrations.c.name)))
@@ -561,6 +572,12 @@ class Store:
                 if name not in done:
                     step(conn)
                     conn.execute(insert(migrations).values(name=name, applied_at=_now()))
+
+    def _up_to_date(self) -> bool:
+        with self.engine.connect() as conn, conn.begin():
+            if not inspect(conn).has_table("migrations"):
+                return False
+            return {n for n, _ in MIGRATIONS} <= set(conn.scalars(select(migrations.c.name)))
 
     # The queries, each in a transaction of its own (use ``reads()`` for several at once).
     student = _one_read(Reads.student)
@@ -613,13 +630,16 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def commit(self, moves: Iterable[CaseMove] = (), letters: Iterable[DocumentRow] = ()) -> None:
+    def commit(self, moves: Iterable[CaseMove] = (), letters: Iterable[DocumentRow] = (),
+               root: Path | None = None) -> None:
         """Record, in one transaction, cases opened or moved on (each with its event,
         documents and deadlines) and documents made outside a case (batch letters).
 
         ConflictError if a case moved since it was read, if a new case's number was
-        taken first (open again for the next), or if another run recorded one of the
-        letters' batch keys first; then nothing is recorded."""
+        taken first (open again for the next), if another run recorded one of the
+        letters' batch keys first, or (given the school's ``root``) if a file a row names
+        is not there when the transaction is about to commit; then nothing is recorded."""
+        moves, letters = list(moves), list(letters)
         rows = [{"created_at": d.created_at or _now(), "case_id": None, **_doc_values(d)}
                 for d in letters]
         try:
@@ -630,6 +650,9 @@ class Store:
                     self._move(conn, move)
                 if rows:  # one statement for the lot: a batch records hundreds at a time
                     conn.execute(insert(documents), rows)
+                if root is not None:  # inside the transaction: a row never names a missing file
+                    _all_present(root, [d.path for m in moves for d in m.change.documents]
+                                 + [d.path for d in letters])
         except IntegrityError as exc:
             if not rows:
                 raise
