@@ -33,7 +33,6 @@ import hashlib
 import json
 import re
 import secrets
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,7 +171,8 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
 
 def preview(engine: Liaison, template: str, student_id: str, actor_id: str,
             given: Mapping[str, list[str]]) -> Preview:
-    """One letter of the batch, to the student's first addressee, in a temporary folder;
+    """One letter of the batch, to the student's first addressee, under the school's
+    cases/previews/ (owner-only; removed by a preview an hour later, or by doctor);
     nothing is recorded."""
     actor = engine.school.member(actor_id)
     path = batch_template(engine.school, template)
@@ -185,8 +185,7 @@ def preview(engine: Liaison, template: str, student_id: str, actor_id: str,
     if not chosen.to:
         raise InputError(f"student {student.id} has no contact who may receive letters")
     data = letters.render(path, run.context(student, chosen.to[0], {}))
-    out = Path(tempfile.mkdtemp(prefix="liaison-preview-")) / f"{path.stem}-{student.id}.docx"
-    out.write_bytes(data)
+    out = files.write_preview(engine.school.root, f"{path.stem}-{student.id}", data)
     return Preview(out, chosen.to[0].name, len(chosen.to))
 
 

@@ -61,7 +61,7 @@ def deliver(root: Path, store: Store, deliveries: Sequence[Delivery]) -> list[li
 
 
 def _write(root: Path, out: Outgoing, written: list[str]) -> DocumentRow:
-    (root / out.path).parent.mkdir(parents=True, exist_ok=True)
+    files.private_folder((root / out.path).parent)
     written.append(out.path)  # before the write: a half-written file is removed too
     done = files.write_unsynced(root, out.path, out.data)
     return replace(out.row, path=done.path, sha256=done.sha256, size=done.size)

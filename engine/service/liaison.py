@@ -432,14 +432,24 @@ class Liaison(Records):
     # ------------------------------------------------------------------ doctor
 
     def doctor(self, wait: bool = False) -> Message:
-        """Remove document files that no row names (left by a crash before a commit).
+        """Remove document files that no row names (left by a crash before a commit),
+        every letter preview, and make the case store owner-only again.
 
         It runs alone (the store's lock, exclusively): a writer's letters in flight are
         never taken for orphans. StoreBusy when a writer holds the lock, unless ``wait``."""
+        root = self.school.root
         with lock.alone(self.store.path, wait):
-            removed = files.sweep(self.school.root, self.store.document_paths())
-        return Message((f"removed {len(removed)} orphaned file(s)",
-                        *(f"  {path}" for path in removed)), {"removed": removed})
+            removed = files.sweep(root, self.store.document_paths())
+            previews = files.clean_previews(root)
+            tightened = files.tighten(root)
+        lines = [f"removed {len(removed)} orphaned file(s)", *(f"  {p}" for p in removed)]
+        if previews:
+            lines.append(f"removed {len(previews)} letter preview(s) from {files.PREVIEWS}")
+        if tightened:
+            lines.append(f"made {len(tightened)} file(s) and folder(s) under cases/ "
+                         "readable by this account only")
+        return Message(tuple(lines), {"removed": removed, "previews": previews,
+                                      "made_owner_only": tightened})
 
 
 def _to_the_parent(p: Plan, letter: Letter, reads: set[str]) -> None:

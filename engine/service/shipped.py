@@ -15,6 +15,7 @@ from engine.core.school import SCHOOL_FILE
 from engine.errors import InputError
 from engine.service.liaison import Liaison
 from engine.service.views import Followed, Message, Row, listing
+from engine.store import files
 
 PARTS = ("school.yaml", "workflows", "letters", "samples")
 
@@ -40,7 +41,7 @@ def copy_school(target: Path) -> None:
             shutil.copytree(path, target / part, ignore=shutil.ignore_patterns("__*"))
         else:
             shutil.copy2(path, target / part)
-    (target / "cases").mkdir(exist_ok=True)
+    files.private_folder(target / "cases")  # owner-only: disclosures, parents' addresses
 
 
 def init(target: Path) -> Message:
@@ -55,7 +56,7 @@ def reset_demo(target: Path) -> None:
     """A fresh demo school at ``target``: copied anew, or its cases/ emptied."""
     if (target / SCHOOL_FILE).is_file():
         shutil.rmtree(target / "cases", ignore_errors=True)
-        (target / "cases").mkdir()
+        files.private_folder(target / "cases")
     else:
         copy_school(target)
 

@@ -47,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow, EventRow
 from engine.errors import ConflictError, NotFound
+from engine.store import files
 
 __all__ = ["CaseMove", "CaseRow", "Change", "DeadlineRow", "DocumentRow", "EventRow",
            "MIGRATIONS", "Reads", "Store", "logins", "sign_ins"]
@@ -519,7 +520,9 @@ class Store:
     """Cases, events, documents, deadlines and people in one SQLite file."""
 
     def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        files.owner_only()  # the database, its WAL and every document: 0600, folders 0700
+        files.private_folder(path.parent)
+        files.create_private(path)
         self.path = path
         self.engine: Engine = create_engine(f"sqlite:///{path}", future=True)
         event.listen(self.engine, "connect", self._on_connect(busy_timeout_ms))
