@@ -26,7 +26,7 @@ import pytest
 from engine.cli import main as cli_module
 from engine.letters.renderer import docx_text
 from engine.service.liaison import Liaison, Outcome
-from engine.service.shipped import copy_school
+from engine.service.shipped import copy_school, trust_the_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "cases/liaison.sqlite3"
@@ -74,8 +74,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_school_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's LIAISON_SCHOOL must not point a test at their real school."""
-    monkeypatch.delenv("LIAISON_SCHOOL", raising=False)
+    """A developer's LIAISON_SCHOOL must not point a test at their real school, nor their
+    LIAISON_TOKEN or sudo speak for a test's member of staff."""
+    for name in ("LIAISON_SCHOOL", "LIAISON_TOKEN", "SUDO_USER"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -83,6 +85,7 @@ def school(tmp_path: Path) -> Path:
     """A fresh school directory copied from the shipped defaults (no people yet)."""
     root = tmp_path / "school"
     copy_school(root)
+    trust_the_cli(root)  # the tests' identity: one person plays every member of staff
     return root
 
 

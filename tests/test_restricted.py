@@ -14,7 +14,7 @@ from conftest import Run, move_clock
 
 from engine.cli.main import main as cli_main
 from engine.service.liaison import Liaison
-from engine.service.shipped import copy_school
+from engine.service.shipped import copy_school, trust_the_cli
 
 DISCLOSURE = ["--set", "summary=I tutor Ethan's cousin at weekends",
               "--set", "on_school_business=no", "--set", "contact=C2001"]
@@ -32,6 +32,7 @@ def shared_school(tmp_path_factory: pytest.TempPathFactory) -> Path:
     or try changes that are refused (and that change nothing, as test_conduct proves)."""
     root = tmp_path_factory.mktemp("restricted") / "school"
     copy_school(root)
+    trust_the_cli(root)  # the tests' identity: one person plays every member of staff
     engine = Liaison.at(root)
     engine.import_students(root / "samples" / "students.csv")
     engine.import_contacts(root / "samples" / "contacts.csv")

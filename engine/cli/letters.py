@@ -21,6 +21,7 @@ from engine.cli.options import (
     app,
     assignments,
     liaison,
+    me,
     out,
     root,
 )
@@ -45,19 +46,20 @@ def letters_list(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @letters_app.command("preview")
-def letters_preview(template: TemplateArg, student: StudentOpt, actor: AsOpt,
+def letters_preview(template: TemplateArg, student: StudentOpt, actor: AsOpt = None,
                     values: SetOpt = None, school: SchoolOpt = None) -> None:
     """Write one letter of TEMPLATE for a student to a temporary file and print its path;
     nothing is recorded."""
     from engine.service import batch
 
     with liaison(school) as engine:
-        emit(batch.preview(engine, template, student, actor, assignments(values)), False)
+        emit(batch.preview(engine, template, student, me(engine, actor),
+                           assignments(values)), False)
 
 
 @letters_app.command("batch")
 def letters_batch(
-        template: TemplateArg, actor: AsOpt,
+        template: TemplateArg, actor: AsOpt = None,
         students: Annotated[Path | None, typer.Option(
             "--students", metavar="FILE.csv", show_default=False,
             help="A CSV list of students: an 'id' column, and any columns the letter reads "
@@ -79,7 +81,8 @@ def letters_batch(
     from engine.service import batch
 
     with liaison(school) as engine, _progress(show=not as_json) as progress:
-        summary = batch.send(engine, template, actor, batch.Selection(students, year, form),
+        summary = batch.send(engine, template, me(engine, actor),
+                             batch.Selection(students, year, form),
                              assignments(values), name, pdf, progress)
     emit(summary, as_json)
 
@@ -89,7 +92,7 @@ def letters_reprint(
         document: Annotated[str, typer.Argument(metavar="DOCUMENT", show_default=False,
                                                 help="The document's path or file name "
                                                 "(see 'liaison documents').")],
-        actor: AsOpt,
+        actor: AsOpt = None,
         to: Annotated[Path | None, typer.Option("--out", metavar="FILE.docx",
                                                 show_default=False,
                                                 help="Where to write it (default: beside "
@@ -99,7 +102,7 @@ def letters_reprint(
     with it (whatever has changed since, an address re-imported); nothing is recorded."""
     with liaison(school) as engine:
         target = to or Path.cwd() / f"reprint-{Path(document).name}"
-        emit(engine.reprint(document, actor, target), as_json)
+        emit(engine.reprint(document, me(engine, actor), target), as_json)
 
 
 @contextmanager

@@ -59,8 +59,10 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 SchoolOpt = Annotated[Path | None, typer.Option(
     "--school", envvar="LIAISON_SCHOOL", metavar="DIR", show_default=False,
     help="The school directory (default: here, or $LIAISON_SCHOOL).")]
-AsOpt = Annotated[str, typer.Option("--as", metavar="STAFF_ID",
-                                    help="Your staff id (see 'liaison staff').")]
+AsOpt = Annotated[str | None, typer.Option(
+    "--as", metavar="STAFF_ID", show_default=False,
+    help="Your staff id (see 'liaison staff'); checked as school.yaml's "
+         "security.cli_identity says (needed only where it is trust).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", metavar="FIELD=VALUE", show_default=False,
     help="A field's value (repeat --set for each field, and a field for each item of a "
@@ -86,6 +88,13 @@ def liaison(school: Path | None) -> Iterator[Liaison]:
         yield engine
     finally:
         engine.close()
+
+
+def me(engine: Liaison, given: str | None) -> str:
+    """Who is typing: the staff id the command acts as (engine/service/identity.py)."""
+    from engine.service.identity import cli_caller
+
+    return cli_caller(engine, given)
 
 
 def root(school: Path | None) -> Path:

@@ -53,12 +53,25 @@ def init(target: Path) -> Message:
 
 
 def reset_demo(target: Path) -> None:
-    """A fresh demo school at ``target``: copied anew, or its cases/ emptied."""
+    """A fresh demo school at ``target``: copied anew, or its cases/ emptied. One person
+    plays every member of staff in the demo, so its CLI believes ``--as``."""
     if (target / SCHOOL_FILE).is_file():
         shutil.rmtree(target / "cases", ignore_errors=True)
         files.private_folder(target / "cases")
     else:
         copy_school(target)
+    trust_the_cli(target)
+
+
+def trust_the_cli(target: Path) -> None:
+    """school.yaml's ``security.cli_identity`` set to ``trust`` (the demo; tests)."""
+    path = target / SCHOOL_FILE
+    text = path.read_text(encoding="utf-8")
+    if "  cli_identity: os_user\n" in text:
+        path.write_text(text.replace("  cli_identity: os_user\n", "  cli_identity: trust\n"),
+                        encoding="utf-8")
+    elif "\nsecurity:" not in text:
+        path.write_text(text + "\nsecurity:\n  cli_identity: trust\n", encoding="utf-8")
 
 
 # The demo walk: a parent's conduct from an incident to a site ban and back (HSP-2..6).

@@ -173,6 +173,7 @@ logins = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("locked_until", String),
     Column("updated_at", String, nullable=False),
+    Column("token_hash", String, unique=True),  # the CLI's personal token (added by 0009)
 )
 
 # Every sign-in tried on the web page, kept (who, when, how it went; never the password).
@@ -242,13 +243,21 @@ def _logins(conn: Connection) -> None:
     sign_ins.create(conn, checkfirst=True)
 
 
+def _cli_tokens(conn: Connection) -> None:
+    # The SHA-256 of each member of staff's CLI token (security.cli_identity: token).
+    if "token_hash" not in {c["name"] for c in inspect(conn).get_columns("logins")}:
+        conn.exec_driver_sql("ALTER TABLE logins ADD COLUMN token_hash VARCHAR")
+        conn.exec_driver_sql("CREATE UNIQUE INDEX IF NOT EXISTS ix_logins_token "
+                             "ON logins (token_hash)")
+
+
 # Schema migrations: small named steps, applied once each, in order.
 MIGRATIONS = (("0001_initial", _initial), ("0002_open_deadline_index", _due_index),
               ("0003_case_holder_index", _holder_index),
               ("0004_event_seq_index", _event_seq_index),
               ("0005_document_context", _document_context),
               ("0006_seals", _seals), ("0007_student_looked_after", _looked_after),
-              ("0008_logins", _logins))
+              ("0008_logins", _logins), ("0009_cli_tokens", _cli_tokens))
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
