@@ -16,6 +16,7 @@ else that escapes is a bug and keeps its traceback.
     ├── ConflictError          someone else changed the case first
     │   └── StoreBusy          another command holds the store's lock (doctor without --wait)
     ├── LetterError            a letter could not be rendered safely
+    ├── NoSpace                the disk is full or read-only: nothing was recorded
     └── ToolMissing            an outside program (LibreOffice) is not installed
 """
 
@@ -78,6 +79,11 @@ class LetterError(LiaisonError):
 
 class Tampered(LiaisonError):
     """The audit trail, a case row or a document no longer matches what was recorded."""
+
+
+class NoSpace(LiaisonError):
+    """The disk holding the case store is full (or read-only, or over quota): what was
+    being recorded was not, and its partial files were removed at once."""
 
 
 class ToolMissing(LiaisonError):

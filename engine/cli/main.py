@@ -10,6 +10,7 @@ The commands live in one module per group and register on the app of
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import typer
@@ -39,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"error: {visible(problem)}\n")
         return 1
     except LiaisonError as exc:
+        sys.stderr.write(f"error: {visible(str(exc))}\n")
+        return 1
+    except OSError as exc:  # a full or read-only disk is no bug: say it in one line
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG):
+            raise
         sys.stderr.write(f"error: {visible(str(exc))}\n")
         return 1
     except typer.Abort:

@@ -54,8 +54,10 @@ def deliver(root: Path, store: Store, deliveries: Sequence[Delivery]) -> list[li
             store.commit([d.move for d in deliveries if d.move is not None],
                          [row for d, rows in zip(deliveries, made, strict=True)
                           if d.move is None for row in rows], root=root)
-        except BaseException:
-            files.remove(root, written)
+        except BaseException as exc:
+            files.remove(root, written)  # at once: a half-written letter is never left
+            if files.disk_full(exc):
+                raise files.no_space(root) from exc
             raise
     return made
 

@@ -310,6 +310,10 @@ def seal_if_due(conn: Connection, day: str, at: str) -> None:
         seal(conn, day, at)
 
 
+# What SQLite says when it cannot write: a full disk, a read-only one.
+_FULL = ("database or disk is full", "attempt to write a readonly database")
+
+
 def _all_present(root: Path, paths: list[str]) -> None:
     missing = [p for p in paths if not (root / p).is_file()]
     if missing:
@@ -536,6 +540,7 @@ class Store:
         self.engine: Engine = create_engine(f"sqlite:///{path}", future=True)
         event.listen(self.engine, "connect", self._on_connect(busy_timeout_ms))
         event.listen(self.engine, "begin", self._on_begin)
+        event.listen(self.engine, "handle_error", self._on_error)
         self._migrate()
 
     @staticmethod
@@ -550,6 +555,17 @@ class Store:
             cur.close()
         return connect
 
+    def _on_error(self, context: Any) -> BaseException | None:
+        """A full or read-only disk is NoSpace, whatever SQLite called it ("database or
+        disk is full", "disk I/O error" opening its WAL, "unable to open database file")."""
+        if type(context.original_exception).__name__ != "OperationalError":
+            return None  # a broken constraint is no full disk
+        said = str(context.original_exception)
+        if any(words in said for words in _FULL) or (
+                "locked" not in said and files.no_room(self.path.parent)):
+            return files.no_space(self.path.parent.parent)
+        return None
+
     @staticmethod
     def _on_begin(conn: Connection) -> None:
         kind = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
@@ -557,7 +573,8 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
-        """One write transaction, begun IMMEDIATE; commits on success, rolls back on error."""
+        """One write transaction, begun IMMEDIATE; commits on success, rolls back on error.
+        NoSpace when the disk is full or read-only (SQLite has rolled it back)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(write=True)
             with conn.begin():

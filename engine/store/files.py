@@ -9,6 +9,7 @@ removed and no row ever names them.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -20,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import NoSpace
+
 CASES = "cases"
 DOCUMENTS = "cases/documents"
 PREVIEWS = "cases/previews"
@@ -30,6 +33,28 @@ _SYNC_THREADS = 16
 # Liaison may read, list or change any of it (issue 15).
 OWNER_ONLY_UMASK = 0o077
 FILE_MODE, FOLDER_MODE = 0o600, 0o700
+
+
+# What a disk says when nothing more can be written to it.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
+def disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
+
+
+def no_room(folder: Path, least: int = 64 * 1024) -> bool:
+    """The disk holding ``folder`` is read-only, or has less than ``least`` bytes free."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return bool(st.f_flag & os.ST_RDONLY) or st.f_bavail * st.f_frsize < least
+
+
+def no_space(root: Path, what: str = "nothing was recorded") -> NoSpace:
+    return NoSpace(f"no space left on {root / CASES} (the disk is full or read-only): "
+                   f"{what}")
 
 
 def owner_only() -> None:
