@@ -33,6 +33,11 @@ __all__ = ["app", "entry", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (1 for a LiaisonError, 2 for usage)."""
+    args = sys.argv[1:] if argv is None else argv
+    undecodable = _not_utf8(args)
+    if undecodable:
+        sys.stderr.write(f"error: {undecodable}\n")
+        return 1
     try:
         app(args=argv, prog_name="liaison", standalone_mode=False)
     except DefinitionError as exc:
@@ -59,6 +64,21 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"error: {visible(line)}\n")
         return int(getattr(exc, "exit_code", 2))
     return 0
+
+
+def _not_utf8(args: list[str]) -> str | None:
+    """What to say of the first argument that is not valid UTF-8 (the shell hands such
+    bytes over as surrogates; SQLite could not store them)."""
+    for i, arg in enumerate(args):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = visible(arg.encode("utf-8", "surrogateescape").decode("ascii",
+                                                                         "backslashreplace"))
+            option = args[i - 1] if i and args[i - 1].startswith("--") else None
+            named = f"{option} " if option else f"argument {i + 1} "
+            return f"{named}'{shown}' is not valid UTF-8: type it again (ids are plain text)"
+    return None
 
 
 def entry() -> None:
