@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,8 @@ class Liaison(Records):
         for attempt in range(NUMBER_RETRIES):
             # The number is taken in the commit itself (no gaps); when two members of staff
             # open cases at once, the loser renders again under the next number.
-            number = self.store.next_case_id(workflow.prefix, occurred.year)
+            number = (random_case_id(workflow.prefix, occurred.year) if workflow.restricted
+                      else self.store.next_case_id(workflow.prefix, occurred.year))
             case = dataclasses.replace(draft, state=target, id=number)
             try:
                 return self._deliver(workflow, Plan(case, workflow.opening, target, values,
@@ -468,6 +470,15 @@ def _to_the_parent(p: Plan, letter: Letter, reads: set[str]) -> None:
             raise FieldError(f"field '{spec.name}': it speaks of {who}, to whom "
                              f"{letter.template} is written: write to the parent as 'you' "
                              "(e.g. 'You have agreed ...')")
+
+
+# A restricted workflow's cases are numbered at random (EXT-2026-K7Q2MX), so a number seen
+# tells nobody how many disclosures exist; letters and digits that look alike are left out.
+_DRAWN = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def random_case_id(prefix: str, year: int) -> str:
+    return f"{prefix}-{year}-{''.join(secrets.choice(_DRAWN) for _ in range(6))}"
 
 
 def context_json(template: Path, context: Mapping[str, Any]) -> str:

@@ -683,6 +683,8 @@ class Store:
                     _all_present(root, [d.path for m in moves for d in m.change.documents]
                                  + [d.path for d in letters])
         except IntegrityError as exc:
+            if not rows and any(m.new and m.case.restricted for m in moves):
+                raise ConflictError("that case number was drawn already: draw again") from exc
             if not rows:
                 raise
             raise ConflictError("someone else is sending the same batch of letters: let "
@@ -696,7 +698,8 @@ class Store:
     def _move(self, conn: Connection, move: CaseMove) -> None:
         case, change = move.case, move.change
         if move.new:
-            self._take_number(conn, case.id)
+            if not case.restricted:  # a restricted case's number is drawn at random
+                self._take_number(conn, case.id)
             conn.execute(insert(cases).values(
                 id=case.id, workflow=case.workflow, state=move.state,
                 student_id=case.student_id, contact_id=case.contact_id, holder=move.holder,
