@@ -90,3 +90,31 @@ def test_a_field_date_outside_sensible_years_or_with_an_offset_is_refused(
     said = one_line(school_cli(*args))
     assert "'0001-01-01' is outside the years 2000 to 2100" in said
     assert snapshot(liaison) == before
+
+
+def test_a_required_text_of_only_spaces_or_signs_is_refused(
+        school_cli: Cli, liaison: Liaison) -> None:
+    before = snapshot(liaison)
+    for blank in ("   ", "\u00a0\u3000", "..."):
+        args = [a.replace("incident_summary=Shouted at reception staff",
+                          f"incident_summary={blank}") for a in _open("--student", "S1004")]
+        assert one_line(school_cli(*args)) == (
+            "open conduct_escalation: field 'incident_summary' has no letter or digit in "
+            "it; it is required: say what it asks")
+    assert snapshot(liaison) == before
+
+
+def test_an_id_with_an_invisible_character_is_refused_at_its_line(
+        school_cli: Cli, liaison: Liaison, tmp_path: Path) -> None:
+    """A zero-width space made a second student printing exactly as S1001."""
+    before = snapshot(liaison)
+    students = tmp_path / "students.csv"
+    students.write_text("id,first_name,last_name,year,form,house\n"
+                        "S1001\u200b,Ethan,Hughes,9,9P,Kestrel\nS 1002,Zu,Nowak,8,8R,Heron\n",
+                        encoding="utf-8")
+    run = school_cli("import", "students", students)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert f"{students}:2: column 'id': 'S1001\\u200b' is not an id: ids are letters, " \
+        "digits and signs (printable ASCII) without spaces or invisible characters" in run.err
+    assert f"{students}:3: column 'id': 'S 1002' is not an id" in run.err
+    assert snapshot(liaison) == before

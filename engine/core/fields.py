@@ -56,6 +56,10 @@ def parse_fields(specs: Iterable[Field], given: Mapping[str, list[str]], people:
                                  f"give --set {spec.name}=...")
             continue
         out[spec.name] = _value(spec, values, people, what)
+        if not spec.optional and spec.type == "text" and not any(
+                c.isalnum() for c in out[spec.name]):
+            raise FieldError(f"{what}: field '{spec.name}' has no letter or digit in it; it "
+                             "is required: say what it asks")
     return out
 
 
