@@ -70,11 +70,12 @@ def _not_utf8(args: list[str]) -> str | None:
     """What to say of the first argument that is not valid UTF-8 (the shell hands such
     bytes over as surrogates; SQLite could not store them)."""
     for i, arg in enumerate(args):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = visible(arg.encode("utf-8", "surrogateescape").decode("ascii",
-                                                                         "backslashreplace"))
+        if any("\udc80" <= c <= "\udcff" for c in arg):  # bytes the shell could not decode
+            try:
+                raw = arg.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # a lone surrogate besides: show the text as it is
+                raw = arg.encode("ascii", "backslashreplace")
+            shown = visible(raw.decode("ascii", "backslashreplace"))
             option = args[i - 1] if i and args[i - 1].startswith("--") else None
             named = f"{option} " if option else f"argument {i + 1} "
             return f"{named}'{shown}' is not valid UTF-8: type it again (ids are plain text)"
