@@ -14,7 +14,9 @@ else that escapes is a bug and keeps its traceback.
     │   └── SignInRefused      a web sign-in: wrong password or code, or a locked account
     ├── TransitionNotAllowed   the event cannot fire from the case's state (or a guard refuses it)
     ├── ConflictError          someone else changed the case first
+    │   └── StoreBusy          another command holds the store's lock (doctor without --wait)
     ├── LetterError            a letter could not be rendered safely
+    ├── NoSpace                the disk is full or read-only: nothing was recorded
     ├── ToolMissing            an outside program (LibreOffice) is not installed
     └── StoreUnreachable       the case store cannot be reached, or is at another schema
 """
@@ -67,12 +69,22 @@ class ConflictError(LiaisonError):
     """The case changed under us (another writer advanced it first)."""
 
 
+class StoreBusy(ConflictError):
+    """Another command holds the store's lock: a writer with letters in flight, when
+    ``doctor`` (which must run alone) was asked not to wait."""
+
+
 class LetterError(LiaisonError):
     """A letter template could not be rendered, or rendered to an unsafe document."""
 
 
 class Tampered(LiaisonError):
     """The audit trail, a case row or a document no longer matches what was recorded."""
+
+
+class NoSpace(LiaisonError):
+    """The disk holding the case store is full (or read-only, or over quota): what was
+    being recorded was not, and its partial files were removed at once."""
 
 
 class ToolMissing(LiaisonError):

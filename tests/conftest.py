@@ -27,7 +27,7 @@ import pytest
 from engine.cli import main as cli_module
 from engine.letters.renderer import docx_text
 from engine.service.liaison import Liaison, Outcome
-from engine.service.shipped import copy_school
+from engine.service.shipped import copy_school, trust_the_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "cases/liaison.sqlite3"
@@ -100,10 +100,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _no_school_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A developer's LIAISON_SCHOOL must not point a test at their real school, nor their
-    LIAISON_DATABASE_URL at their real store, nor a test keep compiled letters in their
-    home (engine/service/compiled.py)."""
-    monkeypatch.delenv("LIAISON_SCHOOL", raising=False)
-    monkeypatch.delenv("LIAISON_DATABASE_URL", raising=False)
+    LIAISON_DATABASE_URL at their real store, nor their LIAISON_TOKEN or sudo speak for a
+    test's member of staff, nor a test keep compiled letters in their home
+    (engine/service/compiled.py)."""
+    for name in ("LIAISON_SCHOOL", "LIAISON_DATABASE_URL", "LIAISON_TOKEN", "SUDO_USER"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LIAISON_CACHE", str(tmp_path / "compiled-letters"))
     if POSTGRESQL:
         monkeypatch.setenv("LIAISON_DATABASE_URL", POSTGRESQL)
@@ -114,6 +115,7 @@ def school(tmp_path: Path) -> Path:
     """A fresh school directory copied from the shipped defaults (no people yet)."""
     root = tmp_path / "school"
     copy_school(root)  # with a school_id of its own: a tenant of its own on PostgreSQL
+    trust_the_cli(root)  # the tests' identity: one person plays every member of staff
     return root
 
 

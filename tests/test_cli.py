@@ -59,8 +59,8 @@ def _one_error_line(run: Run, code: int = 1) -> str:
      "with_staff=..."),
     (["advance", "{case}", "request_meeting", "--as", "OF01", *MEETING, "--at", "yesterday"],
      "error: --at 'yesterday': expected an ISO date or date and time"),
-    (["advance", "{case}", "request_meeting", "--as", "OF01", *MEETING, "--at", "2999-01-01"],
-     "error: --at 2999-01-01T00:00 is in the future"),
+    (["advance", "{case}", "request_meeting", "--as", "OF01", *MEETING, "--at", "2099-01-01"],
+     "error: --at 2099-01-01T00:00 is in the future"),
     (["advance", "{case}", "request_meeting", "--as", "OF01", "--set", "meeting_at"],
      "error: --set 'meeting_at': expected key=value"),
     (["advance", "{case}", "request_meeting", "--as", "OF01", *MEETING, "--set", "colour=red"],
@@ -92,7 +92,7 @@ def test_errors_are_one_line_exit_1_and_change_nothing(
 @pytest.mark.parametrize("args,message", [
     (["frobnicate"], "error: No such command 'frobnicate'."),
     (["staff", "--frobnicate"], "error: No such option: --frobnicate"),
-    (["show", "{case}"], "error: Missing option '--as'."),
+    (["show", "--as", "OF01"], "error: Missing argument 'CASE'."),
     (["advance", "{case}"], "error: Missing argument 'EVENT'."),
     (["open", "conduct_escalation", "--as", "HY09"], "error: Missing option '--student'."),
     (["import", "pupils", "x.csv"], "error: No such command 'pupils'."),
@@ -277,7 +277,7 @@ def test_init_makes_a_school_that_check_passes(cli: Cli, tmp_path: Path) -> None
         assert (target / part).exists()
     checked = cli("check", "--school", target)
     assert checked.code == 0, checked.err
-    assert checked.out.startswith("ok: ")
+    assert checked.out.splitlines()[-1].startswith("ok: ")  # after the identity warning
     line = _one_error_line(cli("init", target))
     assert line == f"error: {target}: already exists and is not empty"
 

@@ -112,8 +112,8 @@ def test_a_misspelt_group_is_one_error_suggesting_it(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert "events.call_back.roles: unknown role 'pastoral_tem': did you mean " \
            "'pastoral_team'?" in problem
-    assert "its groups: all_staff, leaders, pastoral_team, query_staff, safeguarding, " \
-           "senders)" in problem
+    assert "its groups: all_staff, leaders, pastoral_team, query_staff, records, " \
+           "safeguarding, senders)" in problem
 
 
 def test_an_event_without_roles_and_no_default_is_refused(tmp_path: Path) -> None:

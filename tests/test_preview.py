@@ -47,7 +47,11 @@ def test_nsw_6_preview_writes_one_letter_to_a_temporary_path_and_records_nothing
     cleanup.append(path)
     assert run.out.splitlines()[0] == ("preview of the letter to Mrs Zoë O'Brien and Mr Seán "
                                        "O'Brien (1 of 1); nothing was recorded:")
-    assert path.name == "praise_letter-S1004.docx" and school not in path.parents
+    # Under the school's own owner-only folder, never the system's temporary one (issue 15)
+    assert path.name == "praise_letter-S1004.docx"
+    assert path.parent.parent == school / "cases" / "previews"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
     text = docx_text(path.read_bytes())
     assert text.startswith(f"{long_date(dt.date.today())}\n\nMrs Zoë O'Brien and Mr Seán "
                            "O'Brien\nRose Cottage\n3 Mill Lane\nMillbrook\nMB4 8AX\n\nOur "
@@ -57,7 +61,8 @@ def test_nsw_6_preview_writes_one_letter_to_a_temporary_path_and_records_nothing
             "achievements during the Autumn term 2026.\nLiam read forty books for the library "
             "challenge.\n") in text
     assert "\nYours sincerely,\n\n\nMiss Hannah Lowe\nTeacher of English\n" in text
-    assert (liaison.store.dump(), case_files(school)) == before
+    after = {p: h for p, h in case_files(school).items() if not p.startswith("cases/previews")}
+    assert (liaison.store.dump(), after) == before
 
 
 def test_pwp_3_6_preview_says_how_many_letters_the_student_would_get(

@@ -34,7 +34,8 @@ DAYS = (dt.date(2026, 9, 1), dt.date(2027, 7, 31))
 
 # Text people type: letters, accents, emoji, XML's special characters, new lines...
 typed = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"],
-                              include_characters="&<>\"'\n"), min_size=1, max_size=40)
+                              include_characters="&<>\"'\n"), min_size=1, max_size=40
+                ).filter(lambda t: any(c.isalnum() for c in t))  # a required text says something
 # ... and anything at all, control characters and bidirectional overrides included.
 anything = st.text(max_size=20)
 

@@ -6,21 +6,23 @@ anyone else each answers exactly as if the case did not exist.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run, move_clock
+from conftest import Run, move_clock, open_conduct
 
 from engine.cli.main import main as cli_main
 from engine.service.liaison import Liaison
-from engine.service.shipped import copy_school
+from engine.service.shipped import copy_school, trust_the_cli
 
 DISCLOSURE = ["--set", "summary=I tutor Ethan's cousin at weekends",
               "--set", "on_school_business=no", "--set", "contact=C2001"]
 SEE = ["HT01", "AH01", "FT01"]  # headteacher, assistant headteacher, the discloser
 HIDDEN = ["VP02", "OF01", "ST01"]  # a deputy head, the office, another discloser
-CASE = "EXT-2026-0001"
+CASE = "EXT-2026-0001"  # set by shared_school: the numbers are drawn at random
+SECOND = "EXT-2026-0002"
 MISSING = "EXT-2026-0099"
 
 
@@ -32,16 +34,23 @@ def shared_school(tmp_path_factory: pytest.TempPathFactory) -> Path:
     or try changes that are refused (and that change nothing, as test_conduct proves)."""
     root = tmp_path_factory.mktemp("restricted") / "school"
     copy_school(root)
+    trust_the_cli(root)  # the tests' identity: one person plays every member of staff
     engine = Liaison.at(root)
     engine.import_students(root / "samples" / "students.csv")
     engine.import_contacts(root / "samples" / "contacts.csv")
     engine.close()
+    global CASE, SECOND  # drawn at random (issue 15): known once each is opened
+    first = ["open", "external_contact", "--student", "S1001", "--as", "FT01", *DISCLOSURE]
+    second = ["open", "external_contact", "--student", "S1002", "--as", "ST01",
+              "--set", "summary=Neighbours", "--set", "on_school_business=no"]
+    at = ["--at", "2026-11-16T10:00", "--school", str(root)]
+    assert cli_main([*first, *at]) == 0
+    CASE = _disclosures(root)[0]
+    assert cli_main(["advance", CASE, "decide", "--as", "HT01", "--set", "discussion=Fine",
+                     "--set", "decision=goes_ahead", *at]) == 0
+    assert cli_main([*second, *at]) == 0
+    SECOND = next(c for c in _disclosures(root) if c != CASE)
     steps = [
-        ["open", "external_contact", "--student", "S1001", "--as", "FT01", *DISCLOSURE],
-        ["advance", CASE, "decide", "--as", "HT01", "--set", "discussion=Fine",
-         "--set", "decision=goes_ahead"],
-        ["open", "external_contact", "--student", "S1002", "--as", "ST01",
-         "--set", "summary=Neighbours", "--set", "on_school_business=no"],
         ["open", "conduct_escalation", "--student", "S1001", "--as", "HY09",
          "--set", "contact=C2001", "--set", "incident_date=2026-11-13",
          "--set", "severity=concern", "--set", "incident_summary=Shouted"],
@@ -49,8 +58,16 @@ def shared_school(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "--set", "meeting_at=2026-11-19T15:30", "--set", "with_staff=HY09"],
     ]
     for step in steps:  # on Monday 16 November 2026 (the CLI's clock is the real one)
-        assert cli_main([*step, "--at", "2026-11-16T10:00", "--school", str(root)]) == 0
+        assert cli_main([*step, *at]) == 0
     return root
+
+
+def _disclosures(root: Path) -> list[str]:
+    engine = Liaison.at(root)
+    try:
+        return [c.id for c in engine.store.cases(workflow="external_contact")]
+    finally:
+        engine.close()
 
 
 @pytest.fixture
@@ -106,7 +123,7 @@ def test_cla_3_listings_leave_it_out(disclosed: Callable[..., Run], who: str) ->
         assert "CON-2026-0001" in [c["case"] for c in cases]
     assert [c["case"] for c in disclosed("cases", "--as", who, "--workflow", "external_contact",
                                          "--json").json()] == (
-        ["EXT-2026-0002"] if who == "ST01" else [])
+        [SECOND] if who == "ST01" else [])
     for args in (["--student", "S1001"], []):
         docs = disclosed("documents", "--as", who, *args, "--json").json()
         assert docs and not [d for d in docs if d["case"] == CASE]
@@ -122,9 +139,8 @@ def test_cla_3_a_discloser_sees_their_own_disclosure_and_no_one_elses(
                                          "external_contact", "--json").json()] == [CASE]
     assert [c["case"] for c in disclosed("cases", "--as", "ST01", "--workflow",
                                          "external_contact", "--json").json()] == [
-        "EXT-2026-0002"]
-    assert disclosed("show", "EXT-2026-0002", "--as", "FT01").err == \
-        "error: no case 'EXT-2026-0002'\n"
+        SECOND]
+    assert disclosed("show", SECOND, "--as", "FT01").err == f"error: no case '{SECOND}'\n"
 
 
 @pytest.mark.parametrize(("who", "counted", "deadlines"), [
@@ -151,10 +167,10 @@ def test_cla_3_the_due_list_leaves_it_out(disclosed: Callable[..., Run], who: st
             assert (who, args) == ("ST01", ["--all"]) and "may not list every case" in items.err
             continue
         assert not [i for i in items.json() if i["workflow"] == "external_contact"
-                    and not (who == "ST01" and i["case"] == "EXT-2026-0002")]
+                    and not (who == "ST01" and i["case"] == SECOND)]
     seen = disclosed("due", "--as", "HT01", "--on", on, "--json").json()
     assert {i["case"] for i in seen if i["workflow"] == "external_contact"} == {
-        "EXT-2026-0002"}
+        SECOND}
 
 
 def test_cla_3_a_hidden_case_gives_no_coordination_warning(liaison: Liaison) -> None:
@@ -166,3 +182,17 @@ def test_cla_3_a_hidden_case_gives_no_coordination_warning(liaison: Liaison) -> 
         "contact": ["C2001"], "reason": ["curriculum"], "purpose": ["Options"],
         "visitor": ["HY09"]})
     assert outcome.warnings == []
+
+
+def test_a_restricted_case_number_tells_nobody_how_many_exist(liaison: Liaison) -> None:
+    """Issue 15: the office opening a disclosure got EXT-2026-0003, so knew two more were
+    on file. A restricted workflow's numbers are drawn at random, once each; other
+    workflows keep their count, with no gap."""
+    made = [liaison.open("external_contact", "S1001", "FT01", {
+        "summary": ["x"], "on_school_business": ["no"], "contact": ["C2001"]}).case
+        for _ in range(12)]
+    assert len(set(made)) == 12
+    assert all(re.fullmatch(r"EXT-2026-[2-9A-HJ-NP-Z]{6}", case) for case in made), made
+    assert not any(case.endswith(("-0001", "-0002", "-0003")) for case in made)
+    assert liaison.store.next_case_id("EXT", 2026) == "EXT-2026-0001"  # no counter moves
+    assert open_conduct(liaison).case == "CON-2026-0001"

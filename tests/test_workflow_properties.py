@@ -36,7 +36,8 @@ FAMILIES = [("S1001", ["C2001", "C2002"]), ("S1003", ["C2004", "C2005"]),
 LATER = dt.datetime(2026, 12, 18, 17, 0)  # the clock: every drawn time is before it
 DAYS = (dt.date(2026, 11, 1), dt.date(2026, 12, 18))
 typed = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"],
-                              include_characters="&<>'\n"), min_size=1, max_size=30)
+                              include_characters="&<>'\n"), min_size=1, max_size=30
+                ).filter(lambda t: any(c.isalnum() for c in t))  # a required text says something
 
 
 def _value(field: Field, student: str, contacts: list[str], staff: list[str]) -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from engine.cli.emit import emit
-from engine.cli.options import AsOpt, JsonOpt, SchoolOpt, app, liaison
+from engine.cli.options import AsOpt, JsonOpt, SchoolOpt, app, liaison, me
 from engine.service.views import Message
 
 
@@ -27,20 +27,20 @@ def deliver(once: Annotated[bool, typer.Option(
 
 
 @app.command()
-def outbox(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+def outbox(actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """The letters queued, sent, failed and withheld, of the cases you may see."""
     from engine.service.outbox import listing_for
 
     with liaison(school) as engine:
-        emit(listing_for(engine, actor), as_json)
+        emit(listing_for(engine, me(engine, actor)), as_json)
 
 
 @app.command()
-def post(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+def post(actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Make the print pack of the letters queued for post: one PDF in postcode order
     behind a cover sheet; each letter recorded as posted (deemed received on the second
     working day)."""
     from engine.service.post import print_pack
 
     with liaison(school) as engine:
-        emit(print_pack(engine, actor), as_json)
+        emit(print_pack(engine, me(engine, actor)), as_json)

@@ -20,6 +20,7 @@ from engine.cli.options import (
     app,
     assignments,
     liaison,
+    me,
     out,
     root,
 )
@@ -45,7 +46,7 @@ def letters_list(school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
 
 @letters_app.command("preview")
 def letters_preview(
-        template: TemplateArg, actor: AsOpt,
+        template: TemplateArg, actor: AsOpt = None,
         student: Annotated[str | None, typer.Option(
             "--student", metavar="STUDENT_ID", show_default=False,
             help="The student's id (from the MIS); a workflow's letter without it is made "
@@ -63,6 +64,7 @@ def letters_preview(
     batch letter goes to a temporary folder; a workflow's letter (--workflow), made as its
     event would make it, to cases/previews/, readable by you only."""
     with liaison(school) as engine:
+        actor = me(engine, actor)
         if workflow is not None:
             from engine.service import preview
 
@@ -79,7 +81,7 @@ def letters_preview(
 
 @letters_app.command("batch")
 def letters_batch(
-        template: TemplateArg, actor: AsOpt,
+        template: TemplateArg, actor: AsOpt = None,
         students: Annotated[Path | None, typer.Option(
             "--students", metavar="FILE.csv", show_default=False,
             help="A CSV list of students: an 'id' column, and any columns the letter reads "
@@ -101,7 +103,8 @@ def letters_batch(
     from engine.service import batch
 
     with liaison(school) as engine, _progress(show=not as_json) as progress:
-        summary = batch.send(engine, template, actor, batch.Selection(students, year, form),
+        summary = batch.send(engine, template, me(engine, actor),
+                             batch.Selection(students, year, form),
                              assignments(values), name, pdf, progress)
     emit(summary, as_json)
 
@@ -111,7 +114,7 @@ def letters_reprint(
         document: Annotated[str, typer.Argument(metavar="DOCUMENT", show_default=False,
                                                 help="The document's path or file name "
                                                 "(see 'liaison documents').")],
-        actor: AsOpt,
+        actor: AsOpt = None,
         to: Annotated[Path | None, typer.Option("--out", metavar="FILE.docx",
                                                 show_default=False,
                                                 help="Where to write it (default: beside "
@@ -121,7 +124,7 @@ def letters_reprint(
     with it (whatever has changed since, an address re-imported); nothing is recorded."""
     with liaison(school) as engine:
         target = to or Path.cwd() / f"reprint-{Path(document).name}"
-        emit(engine.reprint(document, actor, target), as_json)
+        emit(engine.reprint(document, me(engine, actor), target), as_json)
 
 
 @contextmanager

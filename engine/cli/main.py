@@ -10,6 +10,7 @@ The commands live in one module per group and register on the app of
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import typer
@@ -35,6 +36,11 @@ __all__ = ["app", "entry", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (1 for a LiaisonError, 2 for usage)."""
+    args = sys.argv[1:] if argv is None else argv
+    undecodable = _not_utf8(args)
+    if undecodable:
+        sys.stderr.write(f"error: {undecodable}\n")
+        return 1
     try:
         app(args=argv, prog_name="liaison", standalone_mode=False)
     except DefinitionError as exc:
@@ -42,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"error: {visible(problem)}\n")
         return 1
     except LiaisonError as exc:
+        sys.stderr.write(f"error: {visible(str(exc))}\n")
+        return 1
+    except OSError as exc:  # a full or read-only disk is no bug: say it in one line
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG):
+            raise
         sys.stderr.write(f"error: {visible(str(exc))}\n")
         return 1
     except typer.Abort:
@@ -56,6 +67,22 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"error: {visible(line)}\n")
         return int(getattr(exc, "exit_code", 2))
     return 0
+
+
+def _not_utf8(args: list[str]) -> str | None:
+    """What to say of the first argument that is not valid UTF-8 (the shell hands such
+    bytes over as surrogates; SQLite could not store them)."""
+    for i, arg in enumerate(args):
+        if any("\udc80" <= c <= "\udcff" for c in arg):  # bytes the shell could not decode
+            try:
+                raw = arg.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # a lone surrogate besides: show the text as it is
+                raw = arg.encode("ascii", "backslashreplace")
+            shown = visible(raw.decode("ascii", "backslashreplace"))
+            option = args[i - 1] if i and args[i - 1].startswith("--") else None
+            named = f"{option} " if option else f"argument {i + 1} "
+            return f"{named}'{shown}' is not valid UTF-8: type it again (ids are plain text)"
+    return None
 
 
 def entry() -> None:

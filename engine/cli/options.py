@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -50,6 +50,8 @@ def _plain_arguments() -> None:
             lambda self, ctx: None if self.is_flag else shown(self, ctx))
 
 
+_D = TypeVar("_D", dt.date, dt.datetime)
+
 _plain_arguments()
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Liaison: cases and letters for a school's home-school policies.")
@@ -60,8 +62,10 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 SchoolOpt = Annotated[Path | None, typer.Option(
     "--school", envvar="LIAISON_SCHOOL", metavar="DIR", show_default=False,
     help="The school directory (default: here, or $LIAISON_SCHOOL).")]
-AsOpt = Annotated[str, typer.Option("--as", metavar="STAFF_ID",
-                                    help="Your staff id (see 'liaison staff').")]
+AsOpt = Annotated[str | None, typer.Option(
+    "--as", metavar="STAFF_ID", show_default=False,
+    help="Your staff id (see 'liaison staff'); checked as school.yaml's "
+         "security.cli_identity says (needed only where it is trust).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", metavar="FIELD=VALUE", show_default=False,
     help="A field's value (repeat --set for each field, and a field for each item of a "
@@ -103,6 +107,13 @@ def records(school: Path | None) -> Iterator[Records]:
         engine.close()
 
 
+def me(engine: Records, given: str | None) -> str:
+    """Who is typing: the staff id the command acts as (engine/service/identity.py)."""
+    from engine.service.identity import cli_caller
+
+    return cli_caller(engine, given)
+
+
 def root(school: Path | None) -> Path:
     """The school directory the command works on."""
     from engine.service.sources import find_root
@@ -110,30 +121,41 @@ def root(school: Path | None) -> Path:
     return find_root(school)
 
 
+def _sensible(parsed: _D, value: str, option: str) -> _D:
+    """Within the years 2000-2100, and without a time zone offset (core/fields.py)."""
+    from engine.core.fields import sensible
+
+    sensible(parsed, value, option)
+    return parsed
+
+
 def when(at: str | None) -> dt.datetime | None:
     if at is None:
         return None
     try:
-        return dt.datetime.fromisoformat(at).replace(tzinfo=None)
+        parsed = dt.datetime.fromisoformat(at)
     except ValueError:
         raise InputError(f"--at '{at}': expected an ISO date or date and time "
                          "(2026-11-24T10:30)") from None
+    return _sensible(parsed, at, "--at")
 
 
 def day(value: str, option: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        parsed = dt.date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} '{value}': expected a date (2026-11-24)") from None
+    return _sensible(parsed, value, option)
 
 
 def moment(value: str, option: str) -> dt.datetime:
     """A date (its start) or a date and time, as given to --on or add-days."""
     try:
-        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+        parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} '{value}': expected a date (2026-11-24) or a date and "
                          "time (2026-11-24T10:30)") from None
+    return _sensible(parsed, value, option)
 
 
 def assignments(values: list[str] | None) -> dict[str, list[str]]:

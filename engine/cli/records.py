@@ -16,6 +16,7 @@ from engine.cli.options import (
     app,
     day,
     liaison,
+    me,
     moment,
     records,
     when,
@@ -26,7 +27,7 @@ Filter = Annotated[str | None, typer.Option(show_default=False)]
 
 
 @app.command()
-def due(actor: AsOpt,
+def due(actor: AsOpt = None,
         on: Annotated[str | None, typer.Option(
             "--on", metavar="WHEN", show_default=False,
             help="As at this date (its start) or date and time; default now.")] = None,
@@ -39,11 +40,12 @@ def due(actor: AsOpt,
 
     with records(school) as engine:
         now = moment(on, "--on") if on else engine.clock()
-        emit(due_list(engine, actor, now, everyone), as_json)
+        emit(due_list(engine, me(engine, actor), now, everyone), as_json)
 
 
 @app.command()
-def mark(case: Annotated[str, typer.Argument(metavar="CASE", show_default=False)], actor: AsOpt,
+def mark(case: Annotated[str, typer.Argument(metavar="CASE", show_default=False)],
+         actor: AsOpt = None,
          child_protection: Annotated[bool, typer.Option(
              "--child-protection", help="Mark the case a child-protection matter: no letter "
              "about it goes to a parent (PWP-4.3).")] = False,
@@ -54,29 +56,29 @@ def mark(case: Annotated[str, typer.Argument(metavar="CASE", show_default=False)
     if not child_protection:
         raise InputError("say what to mark: --child-protection")
     with liaison(school) as engine:
-        emit(engine.mark_child_protection(case, actor, reason, when(at)), as_json)
+        emit(engine.mark_child_protection(case, me(engine, actor), reason, when(at)), as_json)
 
 
 @app.command()
-def documents(actor: AsOpt, student: Filter = None, case: Filter = None,
+def documents(actor: AsOpt = None, student: Filter = None, case: Filter = None,
               school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """The documents written, of the cases you may see, optionally of one student or case."""
     with records(school) as engine:
-        emit(engine.documents(actor, student, case), as_json)
+        emit(engine.documents(me(engine, actor), student, case), as_json)
 
 
 @app.command("student")
 def student_record(student: Annotated[str, typer.Argument(metavar="STUDENT_ID",
                                                           show_default=False)],
-                   actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+                   actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """A student: contacts, and where each workflow stands for them (the Home–School
     Agreement's signature among them)."""
     with records(school) as engine:
-        emit(engine.student_record(student, actor), as_json)
+        emit(engine.student_record(student, me(engine, actor)), as_json)
 
 
 @app.command()
-def report(actor: AsOpt,
+def report(actor: AsOpt = None,
            start: Annotated[str | None, typer.Option(
                "--from", metavar="DATE", show_default=False,
                help="First day (default: 1 September of this school year).")] = None,
@@ -93,7 +95,7 @@ def report(actor: AsOpt,
         today = engine.clock().date()
         first = day(start, "--from") if start else indicators.school_year_start(today)
         last = day(end, "--to") if end else today
-        emit(indicators.report(engine, actor, first, last), as_json)
+        emit(indicators.report(engine, me(engine, actor), first, last), as_json)
 
 
 audit_app = typer.Typer(no_args_is_help=True, help="Check the audit trail: every event's "
@@ -102,7 +104,7 @@ app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
-def audit_verify(actor: AsOpt, case: Annotated[str | None, typer.Option(
+def audit_verify(actor: AsOpt = None, case: Annotated[str | None, typer.Option(
                      "--case", metavar="CASE", show_default=False,
                      help="Only this case's trail and documents.")] = None,
                  processes: Annotated[int, typer.Option(
@@ -112,12 +114,12 @@ def audit_verify(actor: AsOpt, case: Annotated[str | None, typer.Option(
     """Recompute every case's hash chain, check its documents' files and the newest seal;
     exit 1 naming the first link that does not hold."""
     with records(school) as engine:
-        emit(engine.audit_verify(actor, case, processes), as_json)
+        emit(engine.audit_verify(me(engine, actor), case, processes), as_json)
 
 
 @audit_app.command("seal")
-def audit_seal(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+def audit_seal(actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Seal every event recorded so far and print the seal's hash to keep elsewhere (the
     engine also seals at each day's first change)."""
     with records(school) as engine:
-        emit(engine.audit_seal(actor), as_json)
+        emit(engine.audit_seal(me(engine, actor)), as_json)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from engine.cli.emit import emit
-from engine.cli.options import AsOpt, AtOpt, JsonOpt, SchoolOpt, app, assignments, liaison, when
+from engine.cli.options import AsOpt, AtOpt, JsonOpt, SchoolOpt, app, assignments, liaison, me, when
 from engine.errors import InputError
 
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", show_default=False)]
@@ -23,17 +23,17 @@ app.add_typer(retention_app, name="retention")
 
 
 @retention_app.command("due")
-def retention_due(actor: AsOpt, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+def retention_due(actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """The cases past the end of their retention period, for review (and closed cases
     that cannot be dated: no date of birth known)."""
     from engine.service import retention
 
     with liaison(school) as engine:
-        emit(retention.due(engine, actor, engine.clock().date()), as_json)
+        emit(retention.due(engine, me(engine, actor), engine.clock().date()), as_json)
 
 
 @retention_app.command("dispose")
-def retention_dispose(case: CaseArg, actor: AsOpt, reason: ReasonOpt,
+def retention_dispose(case: CaseArg, reason: ReasonOpt, actor: AsOpt = None,
                       reviewed: Annotated[bool, typer.Option(
                           "--child-protection-reviewed",
                           help="A case marked child protection has had its own review.")]
@@ -44,32 +44,32 @@ def retention_dispose(case: CaseArg, actor: AsOpt, reason: ReasonOpt,
     from engine.service import retention
 
     with liaison(school) as engine:
-        emit(retention.dispose(engine, case, actor, reason, engine.clock().date(), reviewed),
-             as_json)
+        emit(retention.dispose(engine, case, me(engine, actor), reason,
+                               engine.clock().date(), reviewed), as_json)
 
 
 @app.command()
-def hold(case: CaseArg, actor: AsOpt, reason: ReasonOpt, at: AtOpt = None,
+def hold(case: CaseArg, reason: ReasonOpt, actor: AsOpt = None, at: AtOpt = None,
          school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Put a legal hold on CASE (senior leaders): it is not disposed of until released."""
     from engine.service import amend
 
     with liaison(school) as engine:
-        emit(amend.hold(engine, case, actor, reason, when(at)), as_json)
+        emit(amend.hold(engine, case, me(engine, actor), reason, when(at)), as_json)
 
 
 @app.command()
-def release(case: CaseArg, actor: AsOpt, reason: ReasonOpt, at: AtOpt = None,
+def release(case: CaseArg, reason: ReasonOpt, actor: AsOpt = None, at: AtOpt = None,
             school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Release the legal hold on CASE (senior leaders), saying why."""
     from engine.service import amend
 
     with liaison(school) as engine:
-        emit(amend.release(engine, case, actor, reason, when(at)), as_json)
+        emit(amend.release(engine, case, me(engine, actor), reason, when(at)), as_json)
 
 
 @app.command()
-def unmark(case: CaseArg, actor: AsOpt, reason: ReasonOpt,
+def unmark(case: CaseArg, reason: ReasonOpt, actor: AsOpt = None,
            child_protection: Annotated[bool, typer.Option(
                "--child-protection", help="Take off a child-protection mark made by "
                "mistake (PWP-4.3).")] = False,
@@ -80,20 +80,21 @@ def unmark(case: CaseArg, actor: AsOpt, reason: ReasonOpt,
     if not child_protection:
         raise InputError("say what to unmark: --child-protection")
     with liaison(school) as engine:
-        emit(amend.unmark_child_protection(engine, case, actor, reason, when(at)), as_json)
+        emit(amend.unmark_child_protection(engine, case, me(engine, actor), reason, when(at)),
+             as_json)
 
 
 @app.command()
 def correct(case: CaseArg,
             value: Annotated[str, typer.Argument(metavar="FIELD=VALUE", show_default=False)],
-            actor: AsOpt, reason: ReasonOpt, at: AtOpt = None, school: SchoolOpt = None,
+            reason: ReasonOpt, actor: AsOpt = None, at: AtOpt = None, school: SchoolOpt = None,
             as_json: JsonOpt = False) -> None:
     """Correct a field of CASE: recorded as an event (from what, to what, why), never an
     edit in place."""
     from engine.service import amend
 
     with liaison(school) as engine:
-        emit(amend.correct(engine, case, actor, assignments([value]), reason, when(at)),
+        emit(amend.correct(engine, case, me(engine, actor), assignments([value]), reason, when(at)),
              as_json)
 
 
@@ -104,7 +105,7 @@ app.add_typer(export_app, name="export")
 
 @export_app.command("subject")
 def export_subject(out: Annotated[Path, typer.Argument(metavar="OUT.zip", show_default=False)],
-                   actor: AsOpt,
+                   actor: AsOpt = None,
                    student: Annotated[str | None, typer.Option(
                        "--student", metavar="STUDENT_ID", show_default=False,
                        help="Everything held about this student.")] = None,
@@ -118,4 +119,4 @@ def export_subject(out: Annotated[Path, typer.Argument(metavar="OUT.zip", show_d
     from engine.service.export import export_subject as export
 
     with liaison(school) as engine:
-        emit(export(engine, actor, out, student, contact), as_json)
+        emit(export(engine, me(engine, actor), out, student, contact), as_json)

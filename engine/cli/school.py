@@ -83,8 +83,10 @@ def diagram(workflow: WorkflowArg, school: SchoolOpt = None) -> None:
 
 
 @app.command()
-def doctor(school: SchoolOpt = None) -> None:
+def doctor(school: SchoolOpt = None, wait: Annotated[bool, typer.Option(
+        "--wait", help="Wait for commands writing letters to finish (without it, doctor "
+        "stops at once when one is).")] = False) -> None:
     """Remove document files no record names (left by a crash before a commit)."""
     with liaison(school) as engine:
-        emit(engine.doctor(), as_json=False)
+        emit(engine.doctor(wait), as_json=False)
 

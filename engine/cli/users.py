@@ -12,7 +12,7 @@ from engine.cli.options import JsonOpt, SchoolOpt, app, liaison, out, root
 from engine.errors import InputError
 
 users_app = typer.Typer(no_args_is_help=True, help="Who may sign in to the web page: "
-                        "passwords, second factors, locks.")
+                        "passwords, second factors, locks; and CLI tokens.")
 app.add_typer(users_app, name="users")
 StaffArg = Annotated[str, typer.Argument(metavar="STAFF_ID", show_default=False,
                                          help="The member of staff (see 'liaison staff').")]
@@ -44,6 +44,16 @@ def second_factor(staff: StaffArg, school: SchoolOpt = None, as_json: JsonOpt = 
 
     with liaison(school) as engine:
         emit(Users(engine).enrol_second_factor(staff), as_json)
+
+
+@users_app.command("token")
+def token(staff: StaffArg, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Make STAFF_ID's personal token for the CLI (school.yaml security.cli_identity:
+    token), replacing any before; they give it in LIAISON_TOKEN."""
+    from engine.service.users import Users
+
+    with liaison(school) as engine:
+        emit(Users(engine).make_token(staff), as_json)
 
 
 @users_app.command("list")

@@ -56,6 +56,10 @@ def parse_fields(specs: Iterable[Field], given: Mapping[str, list[str]], people:
                                  f"give --set {spec.name}=...")
             continue
         out[spec.name] = _value(spec, values, people, what)
+        if not spec.optional and spec.type == "text" and not any(
+                c.isalnum() for c in out[spec.name]):
+            raise FieldError(f"{what}: field '{spec.name}' has no letter or digit in it; it "
+                             "is required: say what it asks")
     return out
 
 
@@ -80,11 +84,28 @@ def _text(spec: Field, value: str, people: People, where: str) -> str:
     return value
 
 
+# The years a date given to Liaison may fall in: a school's records, not history (a date
+# such as 0001-01-01 overflowed the calendar's arithmetic; 1900 numbered a case CON-1900).
+YEARS = (2000, 2100)
+
+
+def sensible(moment: dt.date, value: str, where: str) -> None:
+    """FieldError unless ``moment`` falls in YEARS and (a datetime) has no offset: the
+    school's times are its own local times, and an offset was silently dropped."""
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise FieldError(f"{where}: '{value}' is outside the years {YEARS[0]} to {YEARS[1]}")
+    if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
+        raise FieldError(f"{where}: '{value}' has a time zone offset: give the school's "
+                         "local time, without one (2026-11-24T10:30)")
+
+
 def _date(spec: Field, value: str, people: People, where: str) -> str:
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise FieldError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None
+    sensible(day, value, where)
+    return day.isoformat()
 
 
 def _datetime(spec: Field, value: str, people: People, where: str) -> str:
@@ -92,7 +113,8 @@ def _datetime(spec: Field, value: str, people: People, where: str) -> str:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise FieldError(f"{where}: '{value}' is not a date and time (YYYY-MM-DDTHH:MM)") from None
-    return moment.replace(tzinfo=None).isoformat(timespec="minutes")
+    sensible(moment, value, where)
+    return moment.isoformat(timespec="minutes")
 
 
 def _choice(spec: Field, value: str, people: People, where: str) -> str:

@@ -15,12 +15,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from engine.core.text import refusal, unprintable
 from engine.errors import ImportRowError
+
+_PLAIN_ID = re.compile(r"[!-~]+")
 
 STUDENT_COLUMNS = ("id", "first_name", "last_name", "year", "form", "house")
 CONTACT_COLUMNS = (
@@ -163,9 +166,20 @@ def read_student_list(data: bytes, where: str,
     _raise_if(problems)
     return out
 
+def _id(row: _Row, column: str = "id") -> str:
+    """An id from the MIS: printable ASCII without spaces, so no two ids print alike (a
+    zero-width space made a second student that printed exactly as S1001)."""
+    value = row.text(column)
+    if value and row.ok(column) and not _PLAIN_ID.fullmatch(value):
+        shown = value.encode("ascii", "backslashreplace").decode("ascii")
+        row.problem(column, f"'{shown}' is not an id: ids are letters, digits and signs "
+                    "(printable ASCII) without spaces or invisible characters")
+    return value
+
+
 def _student(row: _Row) -> Student:
     return Student(
-        id=row.text("id"),
+        id=_id(row),
         first_name=row.text("first_name", required=True),
         last_name=row.text("last_name", required=True),
         year=_year(row),
@@ -195,7 +209,7 @@ def _birth_date(row: _Row) -> str | None:
 def _contact(row: _Row, known_students: frozenset[str]) -> Contact:
     # Arguments are evaluated in column order, so problems come out in column order.
     return Contact(
-        id=row.text("id"),
+        id=_id(row),
         student_id=_student_id(row, known_students),
         title=row.text("title"),
         first_name=_contact_first_name(row),

@@ -83,6 +83,7 @@ class Staff:
     title: str
     roles: frozenset[str]
     line_manager: str | None = None
+    login: str | None = None  # their operating-system account (security.cli_identity: os_user)
 
     def holds(self, roles: frozenset[str] | set[str]) -> bool:
         return bool(self.roles & roles)
@@ -122,6 +123,7 @@ class School:
     school_id: str = ""
     database_url: str | None = None
     delivery: Delivery | None = None  # ``delivery:``; without it letters are not queued
+    cli_identity: str = "os_user"  # how the CLI knows who is typing (CLI_IDENTITIES)
 
     def group(self, name: str) -> frozenset[str]:
         """The roles of a named group (``leaders``, ``safeguarding``, ``senders``, or one of
@@ -194,24 +196,30 @@ def _profile(r: Reader, raw: object) -> Profile:
 
 def _staff(r: Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
     out: dict[str, Staff] = {}
+    logins: dict[str, str] = {}
     items = raw if isinstance(raw, list) else []
     if not isinstance(raw, list):
         r.problem(raw, "staff", "expected a list of staff")
     for i, item in enumerate(items):
         where = f"staff[{i}]"
-        spec = r.mapping(item, where, ("id", "name", "title", "roles", "line_manager"),
-                         ("id", "name", "roles"))
+        spec = r.mapping(item, where, ("id", "name", "title", "roles", "line_manager",
+                                       "login"), ("id", "name", "roles"))
         member = Staff(
             id=r.text(spec.get("id"), f"{where}.id"),
             name=r.text(spec.get("name"), f"{where}.name"),
             title=r.text(spec.get("title"), f"{where}.title"),
             roles=frozenset(r.texts(spec.get("roles"), f"{where}.roles")),
             line_manager=r.text(spec.get("line_manager"), f"{where}.line_manager") or None,
+            login=r.text(spec.get("login"), f"{where}.login") or None,
         )
         for role in sorted(member.roles - roles):
             r.problem(spec.get("roles"), f"{where}.roles", f"unknown role '{role}'")
         if member.id in out:
             r.problem(spec.get("id"), f"{where}.id", f"duplicate staff id '{member.id}'")
+        if member.login and member.login in logins:
+            r.problem(spec.get("login"), f"{where}.login", f"the account '{member.login}' is "
+                      f"already {logins[member.login]}'s: one account, one member of staff")
+        logins.setdefault(member.login or "", member.id)
         out[member.id] = member
     for i, member in enumerate(out.values()):
         if member.line_manager and member.line_manager not in out:
@@ -227,12 +235,14 @@ def parse_profile(text: str, root: Path) -> School:
     raw = loads(text, str(path))
     r = Reader(path)
     top = r.mapping(raw, "", ("school", "calendar", "staff", "roles", "groups",
-                                   "clauses", "school_id", "database", "delivery"),
+                                   "clauses", "school_id", "database", "delivery",
+                                   "security"),
                     ("school", "calendar", "staff"))
     roles = frozenset(r.texts(top.get("roles"), "roles") or DEFAULT_ROLES)
     groups = _groups(r, top.get("groups"), roles)
     clauses = _clauses(r, top.get("clauses"))
     delivery = parse_delivery(r, top.get("delivery"))
+    cli_identity = _cli_identity(r, top.get("security"))
     profile = _profile(r, top.get("school"))
     school_id, database = _school_id(r, top.get("school_id")), _database(r, top.get("database"))
     staff = _staff(r, top.get("staff"), roles)
@@ -253,7 +263,25 @@ def parse_profile(text: str, root: Path) -> School:
                                "nobody holds the role 'headteacher'"])
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
                   groups=groups, clauses=clauses, school_id=school_id, database_url=database,
-                  delivery=delivery)
+                  delivery=delivery, cli_identity=cli_identity)
+
+
+# How the CLI knows who is typing (security.cli_identity): ``os_user``, the operating-system
+# account running it is a member of staff's ``login:`` (the default: safe on a shared
+# server); ``token``, a personal token from 'liaison users token' in LIAISON_TOKEN;
+# ``trust``, whoever runs the CLI is whom ``--as`` says (a one-person install, the demo).
+CLI_IDENTITIES = ("os_user", "token", "trust")
+
+
+def _cli_identity(r: Reader, value: Any) -> str:
+    if value is None:
+        return "os_user"
+    spec = r.mapping(value, "security", ("cli_identity",), ())
+    chosen = r.text(spec.get("cli_identity"), "security.cli_identity") or "os_user"
+    if chosen not in CLI_IDENTITIES:
+        r.problem(spec.get("cli_identity"), "security.cli_identity",
+                  f"expected one of {', '.join(CLI_IDENTITIES)}, not '{chosen}'")
+    return chosen
 
 
 def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:

@@ -33,7 +33,6 @@ import hashlib
 import json
 import re
 import secrets
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,12 +180,12 @@ def send(engine: Liaison, template: str, actor_id: str, selection: Selection,
 
 def preview(engine: Liaison, template: str, student_id: str, actor_id: str,
             given: Mapping[str, list[str]]) -> Preview:
-    """One letter of the batch, to the student's first addressee, in a temporary folder;
+    """One letter of the batch, to the student's first addressee, under the school's
+    cases/previews/ (owner-only; removed by a preview an hour later, or by doctor);
     nothing is recorded."""
     path = batch_template(engine.school, template)
     data, recipient, count = preview_letter(engine, template, student_id, actor_id, given)
-    out = Path(tempfile.mkdtemp(prefix="liaison-preview-")) / f"{path.stem}-{student_id}.docx"
-    out.write_bytes(data)
+    out = files.write_preview(engine.school.root, f"{path.stem}-{student_id}", data)
     return Preview(out, recipient, count)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ from engine.service.deliver import Delivery, Outgoing, deliver
 from engine.service.records import Clock, Records, student_of, system_clock
 from engine.service.sources import open_school, open_store, read_contacts, read_students
 from engine.service.views import Action, Listing, Made, Message, Outcome, listing
-from engine.store import files
+from engine.store import files, lock
 from engine.store.database import Reads
 
 NUMBER_RETRIES = 5
@@ -159,7 +160,8 @@ class Liaison(Records):
         for attempt in range(NUMBER_RETRIES):
             # The number is taken in the commit itself (no gaps); when two members of staff
             # open cases at once, the loser renders again under the next number.
-            number = self.store.next_case_id(workflow.prefix, occurred.year)
+            number = (random_case_id(workflow.prefix, occurred.year) if workflow.restricted
+                      else self.store.next_case_id(workflow.prefix, occurred.year))
             case = dataclasses.replace(draft, state=target, id=number)
             try:
                 return self._deliver(workflow, Plan(case, workflow.opening, target, values,
@@ -459,11 +461,25 @@ class Liaison(Records):
 
     # ------------------------------------------------------------------ doctor
 
-    def doctor(self) -> Message:
-        """Remove document files that no row names (left by a crash before a commit)."""
-        removed = files.sweep(self.school.root, self.store.document_paths())
-        return Message((f"removed {len(removed)} orphaned file(s)",
-                        *(f"  {path}" for path in removed)), {"removed": removed})
+    def doctor(self, wait: bool = False) -> Message:
+        """Remove document files that no row names (left by a crash before a commit),
+        every letter preview, and make the case store owner-only again.
+
+        It runs alone (the store's lock, exclusively): a writer's letters in flight are
+        never taken for orphans. StoreBusy when a writer holds the lock, unless ``wait``."""
+        root = self.school.root
+        with lock.alone(self.store.path, wait):
+            removed = files.sweep(root, self.store.document_paths())
+            previews = files.clean_previews(root)
+            tightened = files.tighten(root)
+        lines = [f"removed {len(removed)} orphaned file(s)", *(f"  {p}" for p in removed)]
+        if previews:
+            lines.append(f"removed {len(previews)} letter preview(s) from {files.PREVIEWS}")
+        if tightened:
+            lines.append(f"made {len(tightened)} file(s) and folder(s) under cases/ "
+                         "readable by this account only")
+        return Message(tuple(lines), {"removed": removed, "previews": previews,
+                                      "made_owner_only": tightened})
 
 
 def queued(school: School, send: tuple[str, ...], recipient: Any, contacts: Mapping[str, Contact],
@@ -492,6 +508,15 @@ def _to_the_parent(p: Plan, letter: Letter, reads: set[str]) -> None:
             raise FieldError(f"field '{spec.name}': it speaks of {who}, to whom "
                              f"{letter.template} is written: write to the parent as 'you' "
                              "(e.g. 'You have agreed ...')")
+
+
+# A restricted workflow's cases are numbered at random (EXT-2026-K7Q2MX), so a number seen
+# tells nobody how many disclosures exist; letters and digits that look alike are left out.
+_DRAWN = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def random_case_id(prefix: str, year: int) -> str:
+    return f"{prefix}-{year}-{''.join(secrets.choice(_DRAWN) for _ in range(6))}"
 
 
 def context_json(template: Path, context: Mapping[str, Any]) -> str:

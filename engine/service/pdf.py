@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from engine.errors import LetterError, ToolMissing
+from engine.store import files
 
 _PDF_TIMEOUT = 600  # seconds for one LibreOffice run, and 2 s more a letter
 # Letters per LibreOffice run: a whole batch, but a command line well under the system's limit.
@@ -31,9 +32,12 @@ def pdf_tool() -> str:
     return soffice
 
 
-def to_pdf(docx_paths: list[Path], outdir: Path | None = None) -> list[Path]:
+def to_pdf(docx_paths: list[Path], outdir: Path | None = None,
+           scratch: Path | None = None) -> list[Path]:
     """Convert the letters to PDFs, in ``outdir`` or else each next to its .docx; return
-    their paths. One LibreOffice run converts up to _PDF_RUN letters (a whole batch)."""
+    their paths. One LibreOffice run converts up to _PDF_RUN letters (a whole batch),
+    working in ``scratch`` (the school's own cases/work/, so a parent's letter never
+    passes through the system's temporary folder; that folder when none is given)."""
     soffice = pdf_tool()
     if not docx_paths:
         return []
@@ -44,7 +48,9 @@ def to_pdf(docx_paths: list[Path], outdir: Path | None = None) -> list[Path]:
         outdir.mkdir(parents=True, exist_ok=True)
     for start in range(0, len(docx_paths), _PDF_RUN):
         some = docx_paths[start:start + _PDF_RUN]
-        with tempfile.TemporaryDirectory(prefix="liaison-pdf-") as work:
+        if scratch is not None:
+            files.private_folder(scratch)
+        with tempfile.TemporaryDirectory(prefix="liaison-pdf-", dir=scratch) as work:
             made = _soffice(soffice, some, Path(work))
             for pdf, target in zip(made, targets[start:start + _PDF_RUN], strict=True):
                 shutil.move(pdf, target)  # a rename when on the same disk
@@ -77,7 +83,7 @@ def print_copies(root: Path, documents: list[str], again: str = "") -> list[str]
     """A PDF next to each letter written (paths under the school), for printing, from one
     LibreOffice run; the letters stay recorded if it fails."""
     try:
-        made = to_pdf([root / d for d in documents])
+        made = to_pdf([root / d for d in documents], scratch=root / files.WORK)
     except LetterError as exc:
         raise LetterError(f"the letters were written and recorded, but no PDF was made: "
                           f"{exc}{again}") from exc

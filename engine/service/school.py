@@ -43,12 +43,42 @@ def check(root: Path) -> Message:
     warnings = [f"warning: {w.path}: review_by {w.review_by} has passed: review this policy "
                 "(CLA-4)" for w in school.workflows.values()
                 if w.review_by and w.review_by < dt.date.today()]
+    warnings += exposure_warnings(root) + identity_warnings(school)
     templates = len(list(school.letters_dir.glob("*.docx")))
     summary = (f"ok: {len(school.workflows)} workflows, {len(school.staff)} staff, "
                f"{templates} letter templates")
     return Message((*warnings, summary), {"workflows": len(school.workflows),
                                           "staff": len(school.staff), "templates": templates,
                                           "warnings": warnings})
+
+
+def identity_warnings(school: School) -> list[str]:
+    """How the CLI knows who is typing, where that leaves restricted cases open."""
+    restricted = sorted(w.name for w in school.workflows.values() if w.restricted)
+    if school.cli_identity == "trust" and restricted:
+        return [f"warning: school.yaml security.cli_identity is trust: anyone who can run "
+                f"liaison may say --as the headteacher and read {', '.join(restricted)} "
+                "cases; use os_user or token on a shared machine"]
+    if school.cli_identity == "os_user" and not any(s.login for s in school.staff.values()):
+        return ["warning: school.yaml security.cli_identity is os_user but no member of staff "
+                "has a login: (their operating-system account): nobody can use the CLI's "
+                "case commands until one does"]
+    return []
+
+
+def exposure_warnings(root: Path, shown: int = 3) -> list[str]:
+    """The case store open to other accounts on this machine: its database holds every
+    disclosure's text, its documents parents' names and addresses (issue 15)."""
+    from engine.store import files
+
+    exposed = files.exposed(root)
+    lines = [f"warning: {rel} can be read or changed by other accounts on this machine "
+             f"(mode {mode:04o}): run 'liaison doctor' to make cases/ this account's only"
+             for rel, mode in exposed[:shown]]
+    if len(exposed) > shown:
+        lines.append(f"warning: and {len(exposed) - shown} more file(s) and folder(s) under "
+                     "cases/ like them")
+    return lines
 
 
 def must_say_problems(school: School) -> list[str]:

@@ -17,6 +17,7 @@ from engine.core.school import SCHOOL_FILE
 from engine.errors import InputError
 from engine.service.liaison import Liaison
 from engine.service.views import Followed, Message, Row, listing
+from engine.store import files
 
 PARTS = ("school.yaml", "workflows", "letters", "samples")
 
@@ -42,7 +43,7 @@ def copy_school(target: Path) -> None:
             shutil.copytree(path, target / part, ignore=shutil.ignore_patterns("__*"))
         else:
             shutil.copy2(path, target / part)
-    (target / "cases").mkdir(exist_ok=True)
+    files.private_folder(target / "cases")  # owner-only: disclosures, parents' addresses
     _name_school(target)
 
 
@@ -67,13 +68,26 @@ def init(target: Path) -> Message:
 
 
 def reset_demo(target: Path) -> None:
-    """A fresh demo school at ``target``: copied anew, or its cases/ emptied."""
+    """A fresh demo school at ``target``: copied anew, or its cases/ emptied. One person
+    plays every member of staff in the demo, so its CLI believes ``--as``."""
     if (target / SCHOOL_FILE).is_file():
         shutil.rmtree(target / "cases", ignore_errors=True)
-        (target / "cases").mkdir()
+        files.private_folder(target / "cases")
         _name_school(target)  # in a shared database, a new tenant: the old one's cases stay
     else:
         copy_school(target)
+    trust_the_cli(target)
+
+
+def trust_the_cli(target: Path) -> None:
+    """school.yaml's ``security.cli_identity`` set to ``trust`` (the demo; tests)."""
+    path = target / SCHOOL_FILE
+    text = path.read_text(encoding="utf-8")
+    if "  cli_identity: os_user\n" in text:
+        path.write_text(text.replace("  cli_identity: os_user\n", "  cli_identity: trust\n"),
+                        encoding="utf-8")
+    elif "\nsecurity:" not in text:
+        path.write_text(text + "\nsecurity:\n  cli_identity: trust\n", encoding="utf-8")
 
 
 # The demo walk: a parent's conduct from an incident to a site ban and back (HSP-2..6).

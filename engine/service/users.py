@@ -69,6 +69,18 @@ class Users:
                          failures=0, locked_until=None)
         return Message((f"password set for {who.id} ({who.name})",), {"staff": who.id})
 
+    def make_token(self, staff_id: str) -> Message:
+        """A new personal CLI token for this member of staff (replacing any before), shown
+        once: the store keeps only its SHA-256 (security.cli_identity: token)."""
+        from engine.service.identity import new_token, token_hash
+
+        who = self.engine.school.member(staff_id)
+        token = new_token()
+        self.logins.save(who.id, self._stamp(), token_hash=token_hash(token))
+        return Message((f"token made for {who.id} ({who.name}), replacing any before; they "
+                        "give it in LIAISON_TOKEN (it is not shown again):", token),
+                       {"staff": who.id, "token": token})
+
     def enrol_second_factor(self, staff_id: str) -> Message:
         """A new TOTP secret for this member of staff (replacing any before)."""
         who = self.engine.school.member(staff_id)

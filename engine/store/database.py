@@ -59,6 +59,7 @@ from engine.core.rows import (
     Visibility,
 )
 from engine.errors import ConflictError, NotFound, StoreUnreachable
+from engine.store import files
 from engine.store import migrations as schema
 
 __all__ = ["CaseMove", "CaseRow", "Change", "DeadlineRow", "DocumentRow", "EventRow",
@@ -212,6 +213,7 @@ logins = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("locked_until", String),
     Column("updated_at", String, nullable=False),
+    Column("token_hash", String, unique=True),  # the CLI's personal token (0016_cli_tokens)
 )
 
 # Every sign-in tried on the web page, kept (who, when, how it went; never the password).
@@ -408,6 +410,17 @@ def seal_if_due(conn: Connection, day: str, at: str) -> None:
         if last_day is not None and last_day >= day:
             return
     seal(conn, day, at)
+
+
+# What SQLite says when it cannot write: a full disk, a read-only one.
+_FULL = ("database or disk is full", "attempt to write a readonly database")
+
+
+def _all_present(root: Path, paths: list[str]) -> None:
+    missing = [p for p in paths if not (root / p).is_file()]
+    if missing:
+        raise ConflictError(f"{missing[0]} was removed before it could be recorded (by "
+                            "another program?): nothing was recorded; run the command again")
 
 
 def _now() -> str:
@@ -803,10 +816,13 @@ class Store:
                                                 max_overflow=pool_size)
         else:
             self.path = Path(self.url.database or "")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            files.owner_only()  # the database, its WAL and every document: 0600, folders 0700
+            files.private_folder(self.path.parent)
+            files.create_private(self.path)
             self.engine = create_engine(self.url)
             event.listen(self.engine, "connect", self._on_connect(busy_timeout_ms))
             event.listen(self.engine, "begin", self._on_begin)
+            event.listen(self.engine, "handle_error", self._on_error)
         if migrate:
             self._migrate()
 
@@ -821,6 +837,17 @@ class Store:
             cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             cur.close()
         return connect
+
+    def _on_error(self, context: Any) -> BaseException | None:
+        """A full or read-only disk is NoSpace, whatever SQLite called it ("database or
+        disk is full", "disk I/O error" opening its WAL, "unable to open database file")."""
+        if type(context.original_exception).__name__ != "OperationalError":
+            return None  # a broken constraint is no full disk
+        said = str(context.original_exception)
+        if any(words in said for words in _FULL) or (
+                "locked" not in said and files.no_room(self.path.parent)):
+            return files.no_space(self.path.parent.parent)
+        return None
 
     @staticmethod
     def _on_begin(conn: Connection) -> None:
@@ -851,7 +878,7 @@ class Store:
     def writing(self) -> Iterator[Connection]:
         """One write transaction (BEGIN IMMEDIATE on SQLite; on PostgreSQL READ COMMITTED,
         with a case's versioned UPDATE refusing a lost update); commits on success, rolls
-        back on error."""
+        back on error. NoSpace when the disk is full or read-only (SQLite rolled it back)."""
         with self._reached() as conn:
             conn = conn.execution_options(write=True, school_id=self.school_id)
             with conn.begin():
@@ -971,14 +998,16 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def commit(self, moves: Iterable[CaseMove] = (), letters: Iterable[DocumentRow] = ()) -> None:
+    def commit(self, moves: Iterable[CaseMove] = (), letters: Iterable[DocumentRow] = (),
+               root: Path | None = None) -> None:
         """Record, in one transaction, cases opened or moved on (each with its event,
         documents and deadlines) and documents made outside a case (batch letters).
 
         ConflictError if a case moved since it was read, if a new case's number was
-        taken first (open again for the next), or if another run recorded one of the
-        letters' batch keys first; then nothing is recorded."""
-        letters = list(letters)
+        taken first (open again for the next), if another run recorded one of the
+        letters' batch keys first, or (given the school's ``root``) if a file a row names
+        is not there when the transaction is about to commit; then nothing is recorded."""
+        moves, letters = list(moves), list(letters)
         rows = [{"created_at": d.created_at or _now(), "case_id": None, **_doc_values(d)}
                 for d in letters]
         try:
@@ -990,7 +1019,12 @@ class Store:
                 if rows:  # one statement for the lot: a batch records hundreds at a time
                     conn.execute(insert(documents), rows)
                     self._queue_letters(conn, [d for d in letters if d.sends])
+                if root is not None:  # inside the transaction: a row never names a missing file
+                    _all_present(root, [d.path for m in moves for d in m.change.documents]
+                                 + [d.path for d in letters])
         except IntegrityError as exc:
+            if not rows and any(m.new and m.case.restricted for m in moves):
+                raise ConflictError("that case number was drawn already: draw again") from exc
             if not rows:
                 raise
             raise ConflictError("someone else is sending the same batch of letters: let "
@@ -1013,7 +1047,8 @@ class Store:
     def _move(self, conn: Connection, move: CaseMove) -> None:
         case, change = move.case, move.change
         if move.new:
-            self._take_number(conn, case.id)
+            if not case.restricted:  # a restricted case's number is drawn at random
+                self._take_number(conn, case.id)
             conn.execute(insert(cases).values(
                 id=case.id, workflow=case.workflow, state=move.state,
                 student_id=case.student_id, contact_id=case.contact_id, holder=move.holder,

@@ -9,19 +9,133 @@ removed and no row ever names them.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import secrets
+import stat
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import NoSpace
+
+CASES = "cases"
 DOCUMENTS = "cases/documents"
 PREVIEWS = "cases/previews"  # letters tried out (liaison letters preview): never recorded
+WORK = "cases/work"  # LibreOffice's folder while it makes PDFs (removed after each run)
+PREVIEW_HOURS = 1  # a preview is removed by the next preview made an hour or more later
 _SYNC_THREADS = 16
 _INLINE = 4  # files synced without a thread pool (an advance's letters)
+# The case store holds disclosures and parents' addresses: nobody but the account that runs
+# Liaison may read, list or change any of it (issue 15).
+OWNER_ONLY_UMASK = 0o077
+FILE_MODE, FOLDER_MODE = 0o600, 0o700
+
+
+# What a disk says when nothing more can be written to it.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
+def disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
+
+
+def no_room(folder: Path, least: int = 64 * 1024) -> bool:
+    """The disk holding ``folder`` is read-only, or has less than ``least`` bytes free."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return bool(st.f_flag & os.ST_RDONLY) or st.f_bavail * st.f_frsize < least
+
+
+def no_space(root: Path, what: str = "nothing was recorded") -> NoSpace:
+    return NoSpace(f"no space left on {root / CASES} (the disk is full or read-only): "
+                   f"{what}")
+
+
+def owner_only() -> None:
+    """Every file and folder this process makes from now on is its owner's alone.
+
+    The umask is the process's: it covers what SQLite makes beside the database (its WAL
+    and shared-memory files) and what LibreOffice writes for a PDF, which no mode given
+    here reaches. Set where the store is opened; the modes below say it again."""
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def private_folder(path: Path) -> None:
+    """``path`` and any missing parents made owner-only (0700)."""
+    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+
+
+def create_private(path: Path) -> None:
+    """An empty file at ``path`` made 0600, unless one is there (the database, before
+    SQLite opens it, so its WAL and shared-memory files take the same mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
+
+
+def exposed(root: Path) -> list[tuple[str, int]]:
+    """Files and folders under cases/ that other accounts may read, list or change: (path
+    relative to ``root``, mode)."""
+    base = root / CASES
+    paths = [base, *sorted(base.rglob("*"))] if base.is_dir() else []
+    out = []
+    for path in paths:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if mode & 0o077 and not path.is_symlink():
+            out.append((path.relative_to(root).as_posix(), mode))
+    return out
+
+
+def tighten(root: Path) -> list[str]:
+    """Make every file and folder under cases/ owner-only; return those changed."""
+    changed = []
+    for rel, mode in exposed(root):
+        os.chmod(root / rel, mode & 0o700)
+        changed.append(rel)
+    return changed
+
+
+def write_preview(root: Path, name: str, data: bytes) -> Path:
+    """A letter previewed (nothing recorded) under cases/previews/, owner-only, never in
+    the system's temporary folder; previews older than PREVIEW_HOURS go first."""
+    folder = root / PREVIEWS
+    private_folder(folder)
+    clean_previews(root, older_than_hours=PREVIEW_HOURS)
+    own = folder / secrets.token_hex(4)
+    own.mkdir(mode=FOLDER_MODE)
+    path = own / f"{safe(name)}.docx"
+    _write_new(path, data)
+    return path
+
+
+def clean_previews(root: Path, older_than_hours: float = 0) -> list[str]:
+    """Remove previews made at least ``older_than_hours`` ago (all of them by default)."""
+    folder = root / PREVIEWS
+    cutoff = time.time() - older_than_hours * 3600
+    removed = []
+    for own in sorted(folder.iterdir()) if folder.is_dir() else []:
+        parts = sorted(own.iterdir()) if own.is_dir() else [own]
+        if all(p.lstat().st_mtime <= cutoff for p in parts):
+            for part in parts:
+                part.unlink()
+                removed.append(part.relative_to(root).as_posix())
+            if own.is_dir():
+                own.rmdir()
+    return removed
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)  # never over a record
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 @dataclass(frozen=True)
@@ -41,8 +155,7 @@ def write_unsynced(root: Path, rel: str, data: bytes) -> Written:
     waiting for the disk: a batch writes many files, then makes them durable together with
     ``sync`` before any row names them (an fsync straight after each write costs ~4 ms
     here; ``sync`` ~0.25 ms a file)."""
-    with open(os.path.join(root, rel), "xb") as handle:  # a new name: never over a record
-        handle.write(data)
+    _write_new(Path(root, rel), data)
     return Written(rel, hashlib.sha256(data).hexdigest(), len(data))
 
 

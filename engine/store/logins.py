@@ -26,6 +26,12 @@ class Logins:
             row = r.conn.execute(select(*own(logins)).where(logins.c.staff_id == staff_id)).first()
         return dict(row._mapping) if row else None
 
+    def by_token(self, token_hash: str) -> str | None:
+        """The staff id whose CLI token has this hash."""
+        with self.store.reads() as r:
+            return r.conn.scalar(select(logins.c.staff_id)
+                                 .where(logins.c.token_hash == token_hash))
+
     def all(self) -> dict[str, dict[str, Any]]:
         with self.store.reads() as r:
             rows = r.conn.execute(select(*own(logins))).all()
