@@ -54,6 +54,7 @@ def _verify(cli: Callable[..., Run], school: Path, *args: str) -> Run:
     return cli("audit", "verify", "--as", "HT01", "--school", school, *args)
 
 
+@pytest.mark.sqlite_only  # reads or changes the SQLite file itself
 def test_an_untouched_store_verifies_and_a_later_day_s_first_change_seals_it(
         liaison: Liaison, school: Path, cli: Callable[..., Run]) -> None:
     _walked(liaison)
@@ -168,6 +169,7 @@ def test_verify_and_seal_are_for_leaders_and_one_case_must_be_visible(
     "DELETE FROM events WHERE case_id = '{b}'",
     "UPDATE cases SET state = 'closed' WHERE id = '{c}'",
 ])
+@pytest.mark.sqlite_only  # reads or changes the SQLite file itself
 def test_the_chains_checked_in_two_processes_say_what_one_says(
         liaison: Liaison, school: Path, tamper: str | None) -> None:
     """With --processes 2, from 50,000 events verify splits the chains across two

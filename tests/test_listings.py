@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import OPENING, Run
 from test_scale import _steps
 
@@ -89,6 +90,7 @@ def test_json_streams_the_text_the_whole_list_printed(liaison: Liaison,
     assert [c["case"] for c in page] == ["CON-2026-0002", "CON-2026-0003"]
 
 
+@pytest.mark.sqlite_only  # reads or changes the SQLite file itself
 def test_a_bad_page_is_one_line_and_an_unseen_case_is_not_found(liaison: Liaison,
                                                                  school_cli: Cli) -> None:
     _cases(liaison)
@@ -113,6 +115,7 @@ def _more_cases(school: Path, n: int) -> None:
     db.close()
 
 
+@pytest.mark.sqlite_only  # reads or changes the SQLite file itself
 def test_a_page_reads_the_same_rows_however_many_cases_follow(liaison: Liaison,
                                                                school: Path) -> None:
     _cases(liaison)

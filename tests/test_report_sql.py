@@ -17,6 +17,8 @@ from conftest import NOW
 from engine.service.liaison import Liaison
 from engine.service.report import build, report
 
+pytestmark = pytest.mark.sqlite_only  # reads the SQLite file itself
+
 STAFF = ("HT01", "FT01", "OF01", "HY09", "ST01")
 NATURES = ("complaint_about_meeting", "concern", "challenge", "positive", "routine")
 

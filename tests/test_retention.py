@@ -113,6 +113,7 @@ def test_retention_due_lists_cases_past_their_period_for_leaders(liaison: Liaiso
         retention.due(liaison, "FT01", dt.date(2032, 12, 7))
 
 
+@pytest.mark.sqlite_only  # reads or changes the SQLite file itself
 def test_a_held_or_child_protection_case_is_listed_with_what_stops_it(liaison: Liaison) -> None:
     held, marked = case_in(liaison, "closed"), case_in(liaison, "closed")
     amend.hold(liaison, held, "HT01", HOLD)
@@ -191,6 +192,7 @@ def test_pwp_5_6_dispose_deletes_the_documents_and_fields_and_the_tombstone_veri
     ("DELETE FROM disposals",
      "the seal of {day} covered 2 cases and 1 are left: a case sealed then has been deleted"),
 ])
+@pytest.mark.sqlite_only  # reads or changes the SQLite file itself
 def test_a_tombstone_edited_or_deleted_is_found(liaison: Liaison, school: Path,
                                                 school_cli: Callable[..., Run], tamper: str,
                                                 found: str) -> None:

@@ -19,6 +19,8 @@ from sqlalchemy import event
 from engine.service.liaison import Liaison
 from engine.store.database import Reads
 
+pytestmark = pytest.mark.sqlite_only  # reads the SQLite file itself
+
 CALL = {"parent": ["C2006"], "method": ["telephone"], "initiated_by": ["school"],
         "nature": ["positive"], "summary": ["Liam helped at the open evening"]}
 

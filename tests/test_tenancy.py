@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from conftest import POSTGRESQL, Run, open_conduct, walk
 
 from engine.service.liaison import Liaison
-from engine.service.shipped import copy_school
+from engine.service.shipped import copy_school, trust_the_cli
 from engine.store.migrations import tenancy
 
 pytestmark = pytest.mark.postgresql
@@ -88,6 +88,7 @@ def test_the_application_role_owns_nothing_and_cannot_bypass_row_level_security(
 def _school(tmp_path: Path, name: str) -> Liaison:
     root = tmp_path / name
     copy_school(root)  # each with a school_id of its own
+    trust_the_cli(root)  # the tests' identity: one person plays every member of staff
     engine = Liaison.at(root)
     engine.import_students(root / "samples" / "students.csv")
     engine.import_contacts(root / "samples" / "contacts.csv")

@@ -46,7 +46,7 @@ def deliver(root: Path, store: Store, deliveries: Sequence[Delivery]) -> list[li
     written: list[str] = []
     folders: list[str] = []  # made for these letters (a new case's): their names synced too
     # Shared with other writers, never with `doctor`: it cannot take these files for orphans.
-    with lock.writing(store.path):
+    with lock.writing(root / files.CASES / "liaison.sqlite3"):  # beside the documents
         try:
             made = [[_write(root, out, written, folders) for out in d.outgoing]
                     for d in deliveries]

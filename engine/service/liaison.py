@@ -468,7 +468,7 @@ class Liaison(Records):
         It runs alone (the store's lock, exclusively): a writer's letters in flight are
         never taken for orphans. StoreBusy when a writer holds the lock, unless ``wait``."""
         root = self.school.root
-        with lock.alone(self.store.path, wait):
+        with lock.alone(self.school.database, wait):  # beside the documents, on either store
             removed = files.sweep(root, self.store.document_paths())
             previews = files.clean_previews(root)
             tightened = files.tighten(root)

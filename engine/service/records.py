@@ -21,7 +21,7 @@ from engine.core.people import Contact, Student
 from engine.core.rows import CaseRow, Visibility
 from engine.core.school import School, Staff
 from engine.errors import InputError, NotFound, PermissionDenied, Tampered
-from engine.service.sources import open_school
+from engine.service.sources import open_school, open_store
 from engine.service.views import (
     CaseRead,
     CaseSummary,
@@ -61,7 +61,7 @@ class Records:
     @classmethod
     def at(cls, root: Path, clock: Clock = system_clock) -> Records:
         school = open_school(root)
-        return cls(school, Store(school.database), clock)
+        return cls(school, open_store(school), clock)
 
     def close(self) -> None:
         self.store.close()

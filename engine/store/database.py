@@ -323,11 +323,6 @@ disposals = Table(
     Column("hash", String, nullable=False),
 )
 
-migrations = Table(
-    "migrations", metadata,
-    Column("name", String, primary_key=True),
-    Column("applied_at", String, nullable=False),
-)
 
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
