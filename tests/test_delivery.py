@@ -32,6 +32,9 @@ from test_outbox import configure, set_contact
 
 from engine.service.liaison import Liaison
 
+# Delivery on PostgreSQL is not yet tested: its fixtures leave connections open there.
+pytestmark = pytest.mark.sqlite_only
+
 Cli = Callable[..., Run]
 needs_soffice = pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")),
                                    reason="LibreOffice is not installed")

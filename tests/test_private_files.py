@@ -22,6 +22,8 @@ from conftest import Clock, Run, open_conduct, walk
 
 from engine.service.liaison import Liaison
 
+pytestmark = pytest.mark.sqlite_only  # the modes of the SQLite file and its folder
+
 Cli = Callable[..., Run]
 PRAISE = ["--set", "term=the Autumn term 2026",
           "--set", "achievement=Liam read forty books for the library challenge."]

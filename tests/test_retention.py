@@ -147,6 +147,7 @@ def _sql(school: Path, statement: str, *args: object) -> None:
         db.execute(statement, args)
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file itself
 def test_pwp_5_6_dispose_deletes_the_documents_and_fields_and_the_tombstone_verifies(
         liaison: Liaison, school: Path, school_cli: Callable[..., Run]) -> None:
     engine, case = _kept_one_year(liaison)
@@ -271,6 +272,7 @@ def test_a_wrong_child_protection_mark_is_unmarked_by_an_audited_event(
                                                       "with_staff": ["HY09"]})
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file itself
 def test_a_field_is_corrected_by_an_event_saying_from_what_to_what_and_why(
         liaison: Liaison, school: Path, school_cli: Callable[..., Run]) -> None:
     case = case_in(liaison, "incident_reported")

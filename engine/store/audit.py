@@ -249,10 +249,11 @@ def _tuples(conn: Connection, query: Any) -> Iterator[tuple[Any, ...]]:
     cursor (in its transaction): a row object per event was a fifth of verify's time."""
     compiled = query.compile(dialect=conn.dialect)
     params = compiled.params
-    order = compiled.positiontup or []
+    # SQLite's driver takes the values by position, psycopg (PostgreSQL) by name.
+    args = [params[k] for k in compiled.positiontup] if compiled.positiontup else params
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(str(compiled), [params[k] for k in order])
+        cursor.execute(str(compiled), args)
         while batch := cursor.fetchmany(5000):
             yield from batch
     finally:
@@ -294,7 +295,7 @@ def _tombstones(conn: Connection, live: set[str]) -> Broken | int:
     data they held); none of its events or case row may remain. The count, else the
     first that does not hold."""
     prev, count = "", 0
-    for row in conn.execute(select(disposals).order_by(disposals.c.id)):
+    for row in conn.execute(select(*own(disposals)).order_by(disposals.c.id)):
         values = row._mapping
         if row.prev_hash != prev or tombstone_hash(values) != row.hash:
             return Broken(row.case_id, f"{row.case_id}: the tombstone of the disposed case "
