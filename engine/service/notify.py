@@ -21,6 +21,7 @@ from engine.core import sending
 from engine.core.sending import NotifySettings
 from engine.errors import InputError
 from engine.service.liaison import Liaison
+from engine.service.outbox import ordinal, retry_or_fail
 from engine.store.outbox import Outbox
 
 BATCH = 100
@@ -100,10 +101,11 @@ def _send(engine: Liaison, notify: Notify, row: Mapping[str, Any], pdf: bytes,
         if 400 <= status < 500 and status != 429:
             done.failed += 1
             return {"id": row["id"], "status": "failed", "error": why,
-                    "detail": f"failed: {why} ({_nth(attempt)} attempt)"}
-        return _again(engine, row, attempt, why, done)
+                    "detail": f"failed: {why} ({ordinal(attempt)} attempt)"}
+        return retry_or_fail(engine, row, attempt, why, done)
     except OSError as exc:
-        return _again(engine, row, attempt, f"GOV.UK Notify could not be reached ({exc})", done)
+        return retry_or_fail(engine, row, attempt,
+                             f"GOV.UK Notify could not be reached ({exc})", done)
     done.posted += 1
     return _posted(engine, row["id"], provider, "")
 
@@ -116,18 +118,6 @@ def _posted(engine: Liaison, row_id: int, provider: str, note: str) -> dict[str,
             "provider_id": provider, "received_on": received.isoformat(),
             "detail": f"sent to GOV.UK Notify ({provider}){note}: posted first class "
             f"{posting:%-d %B %Y}, deemed received {received:%A %-d %B %Y}"}
-
-
-def _again(engine: Liaison, row: Mapping[str, Any], attempt: int, why: str,
-           done: Any) -> dict[str, Any]:
-    if attempt >= sending.MAX_ATTEMPTS:
-        done.failed += 1
-        return {"id": row["id"], "status": "failed", "error": why,
-                "detail": f"failed: {why} ({_nth(attempt)} attempt, the last)"}
-    done.retrying += 1
-    later = sending.retry_at(engine.clock(), attempt).isoformat(timespec="seconds")
-    return {"id": row["id"], "status": "queued", "error": why, "next_at": later,
-            "detail": f"not sent: {why} ({_nth(attempt)} attempt); again at {later}"}
 
 
 def _reconcile(engine: Liaison, box: Outbox, notify: Notify) -> None:
@@ -162,10 +152,6 @@ def _message(exc: Exception) -> str:
         return "; ".join(str(m.get("message", m)) if isinstance(m, dict) else str(m)
                          for m in said)
     return str(said)
-
-
-def _nth(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def _now(engine: Liaison) -> str:

@@ -225,7 +225,7 @@ def _hand_over(engine: Liaison, journal: Journal, mailer: Mailer, row: Mapping[s
     except smtplib.SMTPResponseException as exc:
         return _refused(engine, row, attempt, int(exc.smtp_code), _said(exc.smtp_error), done)
     except (smtplib.SMTPException, OSError) as exc:
-        return _again(engine, row, attempt, f"the mail server could not be reached ({exc})",
+        return retry_or_fail(engine, row, attempt, f"the mail server could not be reached ({exc})",
                       done)
     journal.note("done", row["id"], mid)
     done.sent += 1
@@ -240,21 +240,21 @@ def _refused(engine: Liaison, row: Mapping[str, Any], attempt: int, code: int, s
         done.failed += 1
         why = f"refused by the mail server: {code} {said}".strip()
         return {"id": row["id"], "status": "failed", "error": why,
-                "detail": f"failed: {said or code} ({_nth(attempt)} attempt)"}
-    return _again(engine, row, attempt, f"the mail server said {code} {said}".strip(), done)
+                "detail": f"failed: {said or code} ({ordinal(attempt)} attempt)"}
+    return retry_or_fail(engine, row, attempt, f"the mail server said {code} {said}".strip(), done)
 
 
-def _again(engine: Liaison, row: Mapping[str, Any], attempt: int, why: str,
+def retry_or_fail(engine: Liaison, row: Mapping[str, Any], attempt: int, why: str,
            done: Sent) -> dict[str, Any]:
     """Try again later (exponential back-off), or give up after MAX_ATTEMPTS."""
     if attempt >= sending.MAX_ATTEMPTS:
         done.failed += 1
         return {"id": row["id"], "status": "failed", "error": why,
-                "detail": f"failed: {why} ({_nth(attempt)} attempt, the last)"}
+                "detail": f"failed: {why} ({ordinal(attempt)} attempt, the last)"}
     done.retrying += 1
     later = sending.retry_at(engine.clock(), attempt).isoformat(timespec="seconds")
     return {"id": row["id"], "status": "queued", "error": why, "next_at": later,
-            "detail": f"not sent: {why} ({_nth(attempt)} attempt); again at {later}"}
+            "detail": f"not sent: {why} ({ordinal(attempt)} attempt); again at {later}"}
 
 
 def _checks(engine: Liaison, rows: Sequence[Mapping[str, Any]],
@@ -369,7 +369,7 @@ def _said(text: bytes | str) -> str:
     return (text.decode("utf-8", "replace") if isinstance(text, bytes) else text).strip()
 
 
-def _nth(n: int) -> str:
+def ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
