@@ -20,6 +20,9 @@ from conftest import DATABASE, Clock, Run, case_files, open_conduct
 
 from engine.service.liaison import Liaison
 
+# The SQLite file and the letters on one small disk (on PostgreSQL the store is elsewhere).
+pytestmark = pytest.mark.sqlite_only
+
 Cli = Callable[..., Run]
 FULL = "error: no space left on "
 FILLER = "cases/filler"
