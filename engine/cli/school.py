@@ -84,7 +84,8 @@ def diagram(workflow: WorkflowArg, school: SchoolOpt = None) -> None:
 
 @app.command()
 def doctor(school: SchoolOpt = None) -> None:
-    """Remove document files no record names (left by a crash before a commit)."""
+    """Remove document files no record names (left by a crash before a commit); say where
+    the store is, that it answered, and its schema revision."""
     with liaison(school) as engine:
         emit(engine.doctor(), as_json=False)
 

@@ -432,10 +432,14 @@ class Liaison(Records):
     # ------------------------------------------------------------------ doctor
 
     def doctor(self) -> Message:
-        """Remove document files that no row names (left by a crash before a commit)."""
+        """Remove document files that no row names (left by a crash before a commit), and
+        say where the store is and its schema revision (reached: it answered)."""
         removed = files.sweep(self.school.root, self.store.document_paths())
+        at, _ = self.store.revision()
         return Message((f"removed {len(removed)} orphaned file(s)",
-                        *(f"  {path}" for path in removed)), {"removed": removed})
+                        *(f"  {path}" for path in removed),
+                        f"store: {self.store.where} reached, at revision {at}"),
+                       {"removed": removed, "store": self.store.where, "revision": at})
 
 
 def _to_the_parent(p: Plan, letter: Letter, reads: set[str]) -> None:
