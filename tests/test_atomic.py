@@ -35,6 +35,7 @@ from sqlalchemy.exc import DatabaseError
 
 from engine.errors import LetterError
 from engine.service.liaison import Liaison
+from engine.store import migrations as schema
 
 CRASHED = 3
 
@@ -116,6 +117,19 @@ def test_doctor_keeps_every_file_a_row_names(liaison: Liaison, cli: Callable[...
     run = cli("doctor", "--school", liaison.school.root)
     assert run.code == 0 and "removed 0 orphaned file(s)" in run.out
     assert case_files(liaison.school.root) == before
+    assert run.out.splitlines()[-1] == (f"store: {liaison.store.where} reached, at revision "
+                                        f"{schema.HEAD}")
+
+
+def test_doctor_names_a_store_it_cannot_reach(school: Path, cli: Callable[..., Run],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIAISON_DATABASE_URL",
+                       "postgresql+psycopg://liaison_app@127.0.0.1:9/nowhere")
+    run = cli("doctor", "--school", school)
+    assert run.code == 1 and run.out == ""
+    assert run.err.startswith("error: the case store at postgresql+psycopg://liaison_app@"
+                              "127.0.0.1:9/nowhere cannot be reached: ")
+    assert len(run.err.splitlines()) == 1
 
 
 def _two_letters(liaison: Liaison) -> Liaison:

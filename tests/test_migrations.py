@@ -134,3 +134,40 @@ def test_a_store_behind_gets_only_the_revisions_it_lacks(liaison: Liaison, schoo
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "ix_deadlines_open" in indexes
     assert _version(path) == schema.HEAD
+
+
+def test_db_backup_and_restore_round_trip_and_refuse_what_is_not_a_store(
+        liaison: Liaison, school: Path, cli, tmp_path: Path) -> None:
+    from conftest import CONDUCT_FIELDS, open_conduct
+
+    case = open_conduct(liaison).case
+    copy = tmp_path / "backup.sqlite3"
+    made = cli("db", "backup", copy, "--school", school)
+    assert made.code == 0, made.err
+    assert f"backed up {liaison.store.path} to {copy}" in made.out
+    again = cli("db", "backup", copy, "--school", school)
+    assert (again.code, again.err) == (1, f"error: {copy}: already exists (a backup never "
+                                          "overwrites a file)\n")
+    liaison.advance(case, "request_meeting", "OF01", CONDUCT_FIELDS["request_meeting"])
+    assert liaison.store.case(case).version == 2
+
+    done = cli("db", "restore", copy, "--school", school)
+    assert done.code == 0, done.err
+    assert liaison.store.case(case).version == 1  # as it was when backed up
+
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not a database at all" * 100)
+    refused = cli("db", "restore", junk, "--school", school)
+    assert refused.code == 1 and refused.err.startswith(f"error: {junk}: not a backup of a "
+                                                        "Liaison store")
+    assert len(refused.err.splitlines()) == 1
+    assert liaison.store.case(case).version == 1  # nothing changed
+
+
+def test_db_restore_of_a_backup_from_the_release_before_upgrades_it(liaison: Liaison,
+                                                                    school: Path, cli) -> None:
+    done = cli("db", "restore", RELEASE, "--school", school)
+    assert done.code == 0, done.err
+    assert f"(revision 0008_logins, now {schema.HEAD})" in done.out
+    assert liaison.store.case("CON-2026-0001").version == 12
+    assert _version(liaison.store.path) == schema.HEAD

@@ -109,8 +109,8 @@ def test_doctor_keeps_the_pdf_of_a_recorded_letter(
     orphan = pdf.with_name("S1022-C9999-00000000.pdf")  # a PDF whose letter is not recorded
     orphan.write_bytes(pdf.read_bytes())
     run = school_cli("doctor")
-    assert run.out.splitlines() == ["removed 1 orphaned file(s)",
-                                    f"  {orphan.relative_to(school).as_posix()}"]
+    assert run.out.splitlines()[:2] == ["removed 1 orphaned file(s)",
+                                        f"  {orphan.relative_to(school).as_posix()}"]
     assert pdf.is_file() and not orphan.exists()
 
 

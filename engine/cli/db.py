@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,3 +33,25 @@ def upgrade(school: SchoolOpt = None, as_json: JsonOpt = False,
     from engine.service import operations
 
     emit(operations.upgrade(root(school), grant), as_json)
+
+
+FileArg = Annotated[Path, typer.Argument(metavar="FILE", show_default=False,
+                                         help="The backup file.")]
+
+
+@db_app.command("backup")
+def backup(file: FileArg, school: SchoolOpt = None) -> None:
+    """Copy the SQLite store to FILE while others keep working (never overwrites FILE;
+    the letters under cases/documents/ are copied separately)."""
+    from engine.service import operations
+
+    emit(operations.backup(root(school), file), as_json=False)
+
+
+@db_app.command("restore")
+def restore(file: FileArg, school: SchoolOpt = None) -> None:
+    """Replace the SQLite store with the backup in FILE, then upgrade it to the newest
+    revision."""
+    from engine.service import operations
+
+    emit(operations.restore(root(school), file), as_json=False)

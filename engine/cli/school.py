@@ -86,7 +86,9 @@ def diagram(workflow: WorkflowArg, school: SchoolOpt = None) -> None:
 def doctor(school: SchoolOpt = None, wait: Annotated[bool, typer.Option(
         "--wait", help="Wait for commands writing letters to finish (without it, doctor "
         "stops at once when one is).")] = False) -> None:
-    """Remove document files no record names (left by a crash before a commit)."""
+    """Remove document files no record names (left by a crash before a commit) and letter
+    previews, make cases/ owner-only again; say where the store is, that it answered, and
+    its schema revision."""
     with liaison(school) as engine:
         emit(engine.doctor(wait), as_json=False)
 

@@ -478,8 +478,11 @@ class Liaison(Records):
         if tightened:
             lines.append(f"made {len(tightened)} file(s) and folder(s) under cases/ "
                          "readable by this account only")
+        at, _ = self.store.revision()
+        lines.append(f"store: {self.store.where} reached, at revision {at}")
         return Message(tuple(lines), {"removed": removed, "previews": previews,
-                                      "made_owner_only": tightened})
+                                      "made_owner_only": tightened,
+                                      "store": self.store.where, "revision": at})
 
 
 def queued(school: School, send: tuple[str, ...], recipient: Any, contacts: Mapping[str, Contact],

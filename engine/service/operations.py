@@ -1,10 +1,11 @@
-"""What a school's (or a trust's) IT runs on the store itself: ``liaison db status`` and
-``liaison db upgrade``."""
+"""What a school's (or a trust's) IT runs on the store itself: ``liaison db status``,
+``upgrade``, ``backup`` and ``restore``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from engine.errors import InputError
 from engine.service.sources import load_profile, open_store
 from engine.service.views import Message
 from engine.store import migrations as schema
@@ -46,3 +47,32 @@ def upgrade(root: Path, grant: str | None = None) -> Message:
             f" to {after}")
     return Message((f"store: {store.where}", line),
                    {"store": store.where, "from": before, "to": after})
+
+
+def backup(root: Path, target: Path) -> Message:
+    """``liaison db backup FILE``: a consistent copy of the school's SQLite store."""
+    if target.exists():
+        raise InputError(f"{target}: already exists (a backup never overwrites a file)")
+    if not target.parent.is_dir():
+        raise InputError(f"{target.parent}: no such folder")
+    store = open_store(load_profile(root))
+    try:
+        store.backup(target)
+    finally:
+        store.close()
+    return Message((f"backed up {store.where} to {target} (the letters stay under "
+                    "cases/documents/: copy that folder with it)",),
+                   {"store": store.where, "backup": str(target)})
+
+
+def restore(root: Path, source: Path) -> Message:
+    """``liaison db restore FILE``: the school's SQLite store replaced by a backup."""
+    if not source.is_file():
+        raise InputError(f"{source}: no such file")
+    store = open_store(load_profile(root))
+    try:
+        at, head = store.restore(source)
+    finally:
+        store.close()
+    return Message((f"restored {store.where} from {source} (revision {at}, now {head})",),
+                   {"store": store.where, "backup": str(source), "revision": head})

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import heapq
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -58,7 +59,7 @@ from engine.core.rows import (
     EventRow,
     Visibility,
 )
-from engine.errors import ConflictError, NotFound, StoreUnreachable
+from engine.errors import ConflictError, InputError, NotFound, StoreUnreachable
 from engine.store import files
 from engine.store import migrations as schema
 
@@ -1230,6 +1231,48 @@ class Store:
         with self.reads() as r:
             return [f"{table.name}: {tuple(row)!r}" for table in metadata.sorted_tables
                     for row in r.conn.execute(select(*own(table)).order_by(*own(table)))]
+
+    def backup(self, target: Path) -> None:
+        """A copy of the SQLite store, consistent while others write (SQLite's online
+        backup API), written whole to ``target`` or not at all."""
+        if self.path is None:
+            raise InputError("liaison db backup copies a SQLite store; back up a "
+                             "PostgreSQL database with pg_dump as its owner")
+        partial = target.with_name(target.name + ".partial")
+        raw = self.engine.raw_connection()
+        try:
+            with sqlite3.connect(partial) as copy:
+                raw.driver_connection.backup(copy)  # type: ignore[union-attr]
+            copy.close()
+            partial.replace(target)
+        finally:
+            raw.close()
+            partial.unlink(missing_ok=True)
+
+    def restore(self, source: Path) -> tuple[str | None, str]:
+        """Replace the SQLite store's rows with a backup's (SQLite's backup API, in one
+        step), then bring it to the newest revision: (the backup's revision, the newest)."""
+        if self.path is None:
+            raise InputError("liaison db restore replaces a SQLite store; restore a "
+                             "PostgreSQL database with pg_restore as its owner")
+        try:
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as backup:
+                names = {r[0] for r in backup.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if not names & {"alembic_version", "migrations"} or "cases" not in names:
+                    raise InputError(f"{source}: not a backup of a Liaison store")
+                raw = self.engine.raw_connection()
+                try:
+                    backup.backup(raw.driver_connection)  # type: ignore[arg-type]
+                finally:
+                    raw.close()
+            backup.close()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{source}: not a backup of a Liaison store ({exc})") from None
+        self.engine.dispose()  # connections opened before the restore saw the old schema
+        at = self.revision()[0]
+        self._migrate()
+        return at, schema.HEAD
 
     def execute(self, sql: str) -> None:
         """Run raw SQL in a write transaction (for benchmarks and maintenance)."""

@@ -48,16 +48,19 @@ def lead_keys(conn: Connection, table: str) -> None:
         return
     found = inspect(conn)
     pk = found.get_pk_constraint(table)
-    if pk["name"]:
-        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {pk['name']}")
-    conn.exec_driver_sql(f"ALTER TABLE {table} ADD PRIMARY KEY "
-                         f"(school_id, {', '.join(pk['constrained_columns'])})")
+    if pk["constrained_columns"][:1] != ["school_id"]:  # what leads already stays
+        if pk["name"]:
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {pk['name']}")
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD PRIMARY KEY "
+                             f"(school_id, {', '.join(pk['constrained_columns'])})")
     for unique in found.get_unique_constraints(table):
+        if unique["column_names"][:1] == ["school_id"]:
+            continue
         conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {unique['name']}")
         conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {unique['name']} UNIQUE "
                              f"(school_id, {', '.join(unique['column_names'])})")
     for index in found.get_indexes(table):
-        if index.get("duplicates_constraint"):
+        if index.get("duplicates_constraint") or index["column_names"][:1] == ["school_id"]:
             continue
         where = index.get("dialect_options", {}).get("postgresql_where")
         conn.exec_driver_sql(f"DROP INDEX {index['name']}")
