@@ -168,11 +168,9 @@ def write_private(root: Path, rel: str, data: bytes) -> Path:
     """Write ``data`` at ``rel`` under ``root`` readable by its owner only (a preview may
     name a real family), in a folder only its owner may enter, never over a file."""
     path = root / rel
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    private_folder(path.parent)
+    os.chmod(path.parent, FOLDER_MODE)  # one made before, by another umask
+    _write_new(path, data)
     return path
 
 
