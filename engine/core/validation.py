@@ -13,7 +13,7 @@ and what each template reads, the caller tells it (``Letters``): nothing here re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from dataclasses import replace as changed  # (not Path.replace: no file is touched)
 from pathlib import Path
@@ -335,13 +335,10 @@ def _reached(w: Workflow) -> set[str]:
     seen = {t.state for t in w.opening.targets if t.state}
     frontier = list(seen)
     while frontier:
-        state = frontier.pop()
-        for event in w.events.values():
-            if _wild(w, event) or state in _expand(w, event):
-                for t in event.targets:
-                    if t.state and t.state not in seen:
-                        seen.add(t.state)
-                        frontier.append(t.state)
+        for state in _next_states(w, frontier.pop()):
+            if state not in seen:
+                seen.add(state)
+                frontier.append(state)
     return seen
 
 
@@ -352,13 +349,18 @@ def _closes(w: Workflow, start: str) -> bool:
         state = frontier.pop()
         if state in w.states and w.states[state].terminal:
             return True
-        for event in w.events.values():
-            if _wild(w, event) or state in _expand(w, event):
-                for t in event.targets:
-                    if t.state and t.state not in seen:
-                        seen.add(t.state)
-                        frontier.append(t.state)
+        for following in _next_states(w, state):
+            if following not in seen:
+                seen.add(following)
+                frontier.append(following)
     return False
+
+
+def _next_states(w: Workflow, state: str) -> Iterator[str]:
+    """The states an event fired in ``state`` may lead to."""
+    for event in w.events.values():
+        if _wild(w, event) or state in _expand(w, event):
+            yield from (t.state for t in event.targets if t.state)
 
 
 def _stuck(c: _Check, stuck: list[str], seen: set[str]) -> set[str]:
