@@ -128,18 +128,20 @@ class SecondFactorNeeded(Exception):
     """A restricted case (CLA-3) asked for by someone signed in without a second factor."""
 
 
-def _gate(case_id: str | None) -> None:
+def _gate(case_id: str | None) -> bool:
     """Restricted cases (CLA-3) are read on the web page only after a second factor, as
     CPOMS and MyConcern ask for elevated access. Only someone who may see the case learns
-    that it needs one: for anyone else it is 'not found', as before."""
+    that it needs one: for anyone else it is 'not found', as before. Whether it is
+    restricted."""
     if case_id is None:
-        return
+        return False
     case = _engine().case(case_id, _me())  # NotFound for an unknown or invisible case
     if case.restricted and not session.get("second_factor"):
         raise SecondFactorNeeded(
             "Restricted cases are shown only to staff who signed in with a code from "
             "their authenticator app. Ask whoever looks after Liaison to set one up for "
             "you (liaison users second-factor), then sign out and in again.")
+    return case.restricted
 
 
 def _here() -> str:
@@ -333,9 +335,8 @@ def _case_routes(app: Flask) -> None:
 
 def _case_page(case_id: str) -> Any:
     engine = _engine()
-    _gate(case_id)
+    restricted = _gate(case_id)
     view = engine.view(case_id, _me())
-    restricted = engine.case(case_id, _me()).restricted
     return render_template(
         "case.html", case=view, title=f"{view.case} {view.title}",
         actions=engine.actions(case_id, _me()),
