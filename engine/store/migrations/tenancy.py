@@ -22,6 +22,13 @@ MATCH = "school_id = current_setting('app.school_id', true)"
 SHARED = frozenset({"alembic_version"})
 
 
+def leading(conn: Connection) -> str:
+    """What an index of school rows starts with: ``school_id, `` on PostgreSQL (so the
+    schema distributes by school), nothing on SQLite (one file, one school: leading with
+    it would stop SQLite ordering by the columns after it)."""
+    return "school_id, " if conn.dialect.name == "postgresql" else ""
+
+
 def protect(conn: Connection, table: str) -> None:
     """Row-level security on a table of school rows (PostgreSQL only)."""
     if conn.dialect.name != "postgresql":

@@ -7,11 +7,13 @@ Led by school_id on PostgreSQL, where one database holds many schools."""
 
 from alembic import op
 
+from engine.store.migrations import tenancy
+
 revision = "0011_cases_opened_index"
 down_revision = "0010_case_views"
 
 
 def upgrade() -> None:
-    lead = "school_id, " if op.get_bind().dialect.name == "postgresql" else ""
+    lead = tenancy.leading(op.get_bind())
     op.execute(f"CREATE INDEX IF NOT EXISTS ix_cases_opened ON cases ({lead}opened_at, id, "
                "workflow, restricted, opened_by, state, student_id, holder)")

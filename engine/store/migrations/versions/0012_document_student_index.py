@@ -3,11 +3,13 @@ and time, an advance reads those few rows however many letters the family has ha
 
 from alembic import op
 
+from engine.store.migrations import tenancy
+
 revision = "0012_document_student_index"
 down_revision = "0011_cases_opened_index"
 
 
 def upgrade() -> None:
-    lead = "school_id, " if op.get_bind().dialect.name == "postgresql" else ""
+    lead = tenancy.leading(op.get_bind())
     op.execute("CREATE INDEX IF NOT EXISTS ix_documents_student_created "
                f"ON documents ({lead}student_id, created_at)")

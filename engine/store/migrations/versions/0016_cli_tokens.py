@@ -4,6 +4,8 @@ token), unique within the school; the token itself is never stored."""
 import sqlalchemy as sa
 from alembic import op
 
+from engine.store.migrations import tenancy
+
 revision = "0016_cli_tokens"
 down_revision = "0015_retention"
 
@@ -13,6 +15,6 @@ def upgrade() -> None:
     if "token_hash" in {c["name"] for c in sa.inspect(conn).get_columns("logins")}:
         return
     conn.exec_driver_sql("ALTER TABLE logins ADD COLUMN token_hash VARCHAR")
-    lead = "school_id, " if conn.dialect.name == "postgresql" else ""
+    lead = tenancy.leading(conn)
     conn.exec_driver_sql(f"CREATE UNIQUE INDEX IF NOT EXISTS ix_logins_token "
                          f"ON logins ({lead}token_hash)")

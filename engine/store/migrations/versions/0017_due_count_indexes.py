@@ -5,12 +5,14 @@ so a change writes no more indexes than before (bench/README.md, "The web page")
 
 from alembic import op
 
+from engine.store.migrations import tenancy
+
 revision = "0017_due_count_indexes"
 down_revision = "0016_cli_tokens"
 
 
 def upgrade() -> None:
-    lead = "school_id, " if op.get_bind().dialect.name == "postgresql" else ""
+    lead = tenancy.leading(op.get_bind())
     op.execute("DROP INDEX IF EXISTS ix_cases_holder")
     op.execute(f"CREATE INDEX ix_cases_holder ON cases ({lead}holder, id, restricted, "
                "workflow, opened_by)")
