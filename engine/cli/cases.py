@@ -111,8 +111,22 @@ def readers(case: CaseArg, actor: AsOpt = None, school: SchoolOpt = None,
 
 
 @app.command()
-def history(case: CaseArg, actor: AsOpt = None, school: SchoolOpt = None,
-            as_json: JsonOpt = False) -> None:
-    """The audit trail of CASE: who did what, when."""
+def history(case: CaseArg, actor: AsOpt = None,
+            limit: Annotated[int | None, typer.Option(
+                "--limit", metavar="N", show_default=False,
+                help=f"Show N events (default {PAGE}; with --json, every one).")] = None,
+            after: Annotated[int | None, typer.Option(
+                "--after", metavar="SEQ", show_default=False,
+                help="Start after this event (the last # a page showed).")] = None,
+            school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """The audit trail of CASE: who did what, when, a page of events at a time, each with
+    its letters' way out."""
     with records(school) as engine:
-        emit(engine.history(case, me(engine, actor)), as_json)
+        who = me(engine, actor)
+        if as_json:
+            if limit is not None and limit < 1:
+                raise InputError(f"--limit {limit}: show at least 1 event")
+            stream_json(engine.iter_history(case, who, after, limit))
+        else:
+            emit(engine.history_page(case, who, after, PAGE if limit is None else limit),
+                 False)

@@ -54,7 +54,7 @@ def print_json(value: Any) -> None:
 
 
 def stream_json(items: Iterable[Any]) -> None:
-    """A JSON list of ``items`` (each with ``as_json()``, a flat dict), printed as they
+    """A JSON list of ``items`` (each with ``as_json()``, a dict), printed as they
     come a thousand at a time: the same text as ``print_json`` of the whole list, without
     the list in memory. The first item is asked for before anything is printed, so a
     refusal prints no half a document."""
@@ -78,7 +78,7 @@ def _write_json(text: str) -> None:
 
 
 def _row_json(row: dict[str, Any]) -> str:
-    """One flat dict as ``json.dumps(indent=2)`` prints it inside a list."""
+    """One dict as ``json.dumps(indent=2)`` prints it inside a list."""
     if not row:
         return "  {}"
     return "  {\n" + ",\n".join([f"    {_key(k)}: {_encode(v) if type(v) is str else _other(v)}"
@@ -86,7 +86,12 @@ def _row_json(row: dict[str, Any]) -> str:
 
 
 def _other(value: Any) -> str:
-    return "null" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+    if value is None:
+        return "null"
+    if isinstance(value, dict | list):  # nested (an event's fields): as indent=2 lays it
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str).replace(
+            "\n", "\n    ")
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 # The C string encoder: json.dumps with indent= goes through the pure-Python one.
@@ -159,7 +164,7 @@ def _listing(view: Listing) -> None:  # type: ignore[type-arg]
 @show.register
 def _page(view: Page) -> None:  # type: ignore[type-arg]
     if not view.items:
-        say(f"no {view.title.lower()} to show")
+        say(f"no {view.title[:1].lower()}{view.title[1:]} to show")  # "no history of CASE"
         return
     table(view.title, view.columns, view.rows())
     if view.more:

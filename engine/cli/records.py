@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from engine.cli.emit import emit
+from engine.cli.cases import PAGE
+from engine.cli.emit import emit, stream_json
 from engine.cli.options import (
     AsOpt,
     AtOpt,
@@ -61,10 +62,24 @@ def mark(case: Annotated[str, typer.Argument(metavar="CASE", show_default=False)
 
 @app.command()
 def documents(actor: AsOpt = None, student: Filter = None, case: Filter = None,
+              limit: Annotated[int | None, typer.Option(
+                  "--limit", metavar="N", show_default=False,
+                  help=f"Show N documents (default {PAGE}; with --json, every one).")] = None,
+              after: Annotated[str | None, typer.Option(
+                  "--after", metavar="PATH", show_default=False,
+                  help="Start after this document (the last path a page showed).")] = None,
               school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
-    """The documents written, of the cases you may see, optionally of one student or case."""
+    """The documents written, of the cases you may see, oldest first, a page at a time,
+    optionally of one student or case."""
     with records(school) as engine:
-        emit(engine.documents(me(engine, actor), student, case), as_json)
+        who = me(engine, actor)
+        if as_json:
+            if limit is not None and limit < 1:
+                raise InputError(f"--limit {limit}: show at least 1 document")
+            stream_json(engine.iter_documents(who, student, case, after, limit))
+        else:
+            emit(engine.documents_page(who, student, case, after,
+                                       PAGE if limit is None else limit), False)
 
 
 @app.command("student")

@@ -319,7 +319,10 @@ def render_part(part: Part, context: Mapping[str, Any]) -> tuple[bytes, etree._E
     output is not well-formed.
     """
     assert part.template is not None, "compile the part first"
-    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", part.template.render(context))
+    # The newlines _prepare put before each paragraph, out again: two plain replaces do
+    # what re.sub(r"\n<w:p([ >])", r"<w:p\1") did, without compiling a pattern in a
+    # process's first letter (issue 14).
+    xml = part.template.render(context).replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
     # docxtpl's escapes for literal braces in the output, then its handling of \n and \t
     # in values (line breaks and tabs), both as render_xml_part does them.
     xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")

@@ -318,10 +318,14 @@ _FORMAT: list[str] = []  # worked out once: what a compiled form depends on
 
 def _format() -> str:
     """Python (marshal's format), Jinja, docxtpl and this package's own source: a change
-    to any of them makes every compiled form stale."""
+    to any of them makes every compiled form stale. The source is told by each file's
+    size and modification time, as Python's own bytecode cache tells a changed module
+    (reading and hashing the three files was a fifth of a process's first letter)."""
     if not _FORMAT:
         here = Path(__file__).parent
-        source = hashlib.sha256(b"".join((here / m).read_bytes() for m in _MODULES))
+        seen = [(m, os.stat(here / m)) for m in _MODULES]
+        source = hashlib.sha256(";".join(f"{m}:{st.st_size}:{st.st_mtime_ns}"
+                                         for m, st in seen).encode())
         _FORMAT.append(f"liaison-letters/1 python {sys.version_info[:3]} jinja2 "
                        f"{jinja2.__version__} docxtpl {docxtpl.__version__} "
                        f"engine {source.hexdigest()[:16]}")

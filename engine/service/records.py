@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
+import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -42,6 +44,8 @@ if TYPE_CHECKING:  # imported where used: a listing need not load them
 
 Clock = Callable[[], dt.datetime]
 CASE_COLUMNS = ("case", "workflow", "state", "student", "holder", "opened")
+DOCUMENT_COLUMNS = ("case", "student", "template", "recipient", "written", "path")
+HISTORY_COLUMNS = ("#", "event", "from", "to", "by", "when", "recorded")
 
 
 def system_clock() -> dt.datetime:
@@ -211,14 +215,57 @@ class Records:
 
     def documents(self, actor_id: str, student: str | None = None,
                   case: str | None = None) -> Listing[DocumentEntry]:
-        """The documents listing: those of cases this member of staff may see (CLA-3)."""
+        """The documents listing, whole: those of cases this member of staff may see
+        (CLA-3) and the batch letters."""
+        return listing("Documents", DOCUMENT_COLUMNS,
+                       list(self.iter_documents(actor_id, student, case)))
+
+    def iter_documents(self, actor_id: str, student: str | None = None,
+                       case: str | None = None, after: str | None = None,
+                       limit: int | None = None) -> Iterator[DocumentEntry]:
+        """The documents this member of staff may see, oldest first, as the store reads
+        them (``--json`` streams these): after the document at the path ``after``, at most
+        ``limit``. Refusals come before the first document."""
+        who = self.school.member(actor_id)
         if case is not None:
             self.case(case, actor_id)
-        seen = {c.id for c in self.visible_cases(actor_id, student=student)}
-        rows = [DocumentEntry.of(d) for d in self.store.documents(case_id=case, student_id=student)
-                if d["case_id"] is None or d["case_id"] in seen]
-        return listing("Documents", ("case", "student", "template", "recipient", "written",
-                                     "path"), rows)
+        seen = self.visibility(who)
+        with self.store.reads() as r:
+            start = self._document_at(r, seen, after)
+            for row in r.document_lines(seen, case, student, start, limit):
+                yield DocumentEntry.of(row)
+
+    def documents_page(self, actor_id: str, student: str | None = None,
+                       case: str | None = None, after: str | None = None,
+                       limit: int = 50) -> Page[DocumentEntry]:
+        """One page of the documents this member of staff may see, oldest first, after the
+        document at the path ``after``; with how many more there are after it."""
+        if limit < 1:
+            raise InputError(f"--limit {limit}: show at least 1 document")
+        who = self.school.member(actor_id)
+        if case is not None:
+            self.case(case, actor_id)
+        seen = self.visibility(who)
+        with self.store.reads() as r:
+            start = self._document_at(r, seen, after)
+            rows = list(r.document_lines(seen, case, student, start, limit))
+            more = r.count_documents(seen, case, student, rows[-1]["id"]) \
+                if len(rows) == limit else 0
+        return Page("Documents", DOCUMENT_COLUMNS, tuple(DocumentEntry.of(d) for d in rows),
+                    more=more, last=rows[-1]["path"] if rows else None)
+
+    @staticmethod
+    def _document_at(r: Reads, seen: Visibility, path: str | None) -> int | None:
+        """Where the document at ``path`` sits in the listing; one not there, or of a case
+        not seen, is 'not found'."""
+        if path is None:
+            return None
+        number = r.document_number(path)
+        listed = next(r.document_lines(seen, after=number - 1, limit=1), None) \
+            if number is not None else None
+        if listed is None or listed["id"] != number:
+            raise NotFound(f"--after: no document '{path}' (see 'liaison documents')")
+        return number
 
     def student_record(self, student_id: str, actor_id: str) -> StudentRecord:
         """A student, their contacts, and where each workflow stands for them: the latest
@@ -242,25 +289,82 @@ class Records:
                     for name, c in sorted(latest.items())])
 
     def history(self, case_id: str, actor_id: str, *, noted: bool = True
-                ) -> Listing[HistoryEntry]:
-        """The audit trail of a case: who did what, when it happened, when it was entered,
-        with each letter's way out. Reading a restricted case's trail is itself written
-        down (``noted``; a page that shows the trail with the case notes one reading)."""
+                ) -> Listing[HistoryEntry | LetterStep]:
+        """The audit trail of a case, whole: who did what, when it happened, when it was
+        entered, with each letter's way out. Reading a restricted case's trail is itself
+        written down (``noted``; a page that shows the trail with the case notes one
+        reading)."""
+        return listing(f"History of {case_id}", HISTORY_COLUMNS,
+                       list(self.iter_history(case_id, actor_id, noted=noted)))
+
+    def iter_history(self, case_id: str, actor_id: str, after: int | None = None,
+                     limit: int | None = None, *, noted: bool = True
+                     ) -> Iterator[HistoryEntry | LetterStep]:
+        """The trail as it is read (``--json`` streams it): the events numbered after
+        ``after``, at most ``limit`` of them, each followed by its letters' steps."""
         case = self.case(case_id, actor_id)
         if noted:
             self._noted(case, actor_id, "its history")
-        events = self.store.events(case.id)
+        steps = self._letter_steps(case.id)
+        with self.store.reads() as r:
+            for entry in self._trail(r, case.id, after, steps):
+                if limit is not None and isinstance(entry, HistoryEntry) and entry.seq > (
+                        after or 0) + limit:
+                    return
+                yield entry
+
+    def history_page(self, case_id: str, actor_id: str, after: int | None = None,
+                     limit: int = 50) -> Page[HistoryEntry | LetterStep]:
+        """``limit`` events of a case's trail after the one numbered ``after``, each with
+        its letters' steps; with how many more lines follow."""
+        if limit < 1:
+            raise InputError(f"--limit {limit}: show at least 1 event")
+        case = self.case(case_id, actor_id)
+        self._noted(case, actor_id, "its history")
+        steps = self._letter_steps(case.id)
+        shown: list[HistoryEntry | LetterStep] = []
+        more = 0
+        with self.store.reads() as r:
+            events = 0
+            for entry in self._trail(r, case.id, after, steps):
+                if isinstance(entry, HistoryEntry):
+                    events += 1
+                    if events > limit:  # the next page's first line, and all after it:
+                        # its events, and the steps not yet shown (none before it is)
+                        more = 1 + r.count_events_after(case.id, entry.seq) + sum(
+                            1 for st in steps if st.at >= entry.occurred_at)
+                        break
+                shown.append(entry)
+        last = [e.seq for e in shown if isinstance(e, HistoryEntry)]
+        return Page(f"History of {case_id}", HISTORY_COLUMNS, tuple(shown), more=more,
+                    last=str(last[-1]) if last else None)
+
+    def _letter_steps(self, case_id: str) -> list[LetterStep]:
+        """Each of the case's letters' steps on its way out, by when it happened."""
         from engine.store.outbox import Outbox
 
         steps = [LetterStep(h["at"], h["status"], h["detail"], h["template"],
                             h["recipient_name"], h["channel"])
                  for h in Outbox(self.store).history(case_id)]
-        entries: list[Any] = [HistoryEntry.of(e) for e in events]
-        # Interleaved by when each happened: a letter's way out after the event that made it.
-        entries = sorted(entries + steps, key=lambda x: x.at if isinstance(x, LetterStep)
-                         else x.occurred_at)
-        return listing(f"History of {case_id}", ("#", "event", "from", "to", "by", "when",
-                                                 "recorded"), entries)
+        return sorted(steps, key=lambda s: s.at)
+
+    @staticmethod
+    def _trail(r: Reads, case_id: str, after: int | None, steps: list[LetterStep]
+               ) -> Iterator[HistoryEntry | LetterStep]:
+        """The events after ``after`` interleaved with the letters' ``steps`` by when each
+        happened (a letter's way out after the event that made it); steps before the
+        first event shown belong to an earlier page."""
+        if after is not None and (after < 1 or r.count_events_after(case_id, after - 1) == 0):
+            raise NotFound(f"--after: no event {after} in {case_id} (see 'liaison history')")
+        events = (HistoryEntry.of(e) for e in r.events_after(case_id, after or 0))
+        first = next(events, None)
+        if after is not None:
+            steps = [s for s in steps if first is not None and s.at >= first.occurred_at]
+        head = [first] if first is not None else []
+        # Events first where times are equal: merge keeps the earlier iterable's first.
+        yield from heapq.merge(itertools.chain(head, events), steps,
+                               key=lambda x: x.at if isinstance(x, LetterStep)
+                               else x.occurred_at)
 
     def view(self, case_id: str, actor_id: str) -> CaseView:
         """Everything ``show`` prints about a case, read in one transaction."""

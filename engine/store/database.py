@@ -472,6 +472,18 @@ def _visible(seen: Visibility) -> list[Any]:
 _OPEN = literal_column("'open'")
 
 
+def _event(row: Mapping[str, Any]) -> EventRow:
+    return EventRow(**{k: (json.loads(v) if k == "fields" else v) for k, v in row.items()
+                       if k not in ("id", "prev_hash")})
+
+
+# The documents listing: its columns, each document with its case (none for a batch's).
+_DOCUMENT_LINE = (documents.c.id, documents.c.case_id, documents.c.student_id,
+                  documents.c.template, documents.c.recipient_name, documents.c.created_at,
+                  documents.c.path, documents.c.sha256)
+_DOCUMENT_CASES = documents.outerjoin(cases, cases.c.id == documents.c.case_id)
+
+
 def _tally_seen(tally: Table, seen: Visibility) -> list[Any]:
     """Which of a tally's rows ``seen`` may count whole: a workflow not hidden from them
     (of one no longer known, only its cases that were not restricted). The rest of what
@@ -673,9 +685,19 @@ class Reads:
 
     def events(self, case_id: str) -> list[EventRow]:
         query = select(*own(events)).where(events.c.case_id == case_id).order_by(events.c.seq)
-        return [EventRow(**{k: (json.loads(v) if k == "fields" else v)
-                            for k, v in r._mapping.items() if k not in ("id", "prev_hash")})
-                for r in self.conn.execute(query)]
+        return [_event(r._mapping) for r in self.conn.execute(query)]
+
+    def events_after(self, case_id: str, after: int = 0) -> Iterator[EventRow]:
+        """The case's events numbered after ``after``, in order, as they are read (a long
+        trail is never a list in memory)."""
+        query = select(*own(events)).where(events.c.case_id == case_id,
+                                           events.c.seq > after).order_by(events.c.seq)
+        for r in self.conn.execute(query).yield_per(1000):
+            yield _event(r._mapping)
+
+    def count_events_after(self, case_id: str, after: int) -> int:
+        return int(self.conn.scalar(select(func.count()).select_from(events).where(
+            events.c.case_id == case_id, events.c.seq > after)) or 0)
 
     # ------------------------------------------------------------------ documents
 
@@ -687,6 +709,44 @@ class Reads:
         if student_id is not None:
             query = query.where(documents.c.student_id == student_id)
         return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def document_lines(self, seen: Visibility, case_id: str | None = None,
+                       student_id: str | None = None, after: int | None = None,
+                       limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """The listed columns of the documents ``seen`` allows (a batch letter's, of no
+        case, or of a case they may see), oldest first, as they are read: those after the
+        document numbered ``after``, at most ``limit``."""
+        query = select(*_DOCUMENT_LINE).select_from(_DOCUMENT_CASES).where(
+            *self._documents_listed(seen, case_id, student_id, after)).order_by(documents.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        result = self.conn.execute(query).yield_per(1000)
+        names = list(result.keys())
+        for row in result:
+            yield dict(zip(names, row, strict=True))
+
+    def count_documents(self, seen: Visibility, case_id: str | None = None,
+                        student_id: str | None = None, after: int | None = None) -> int:
+        """How many documents ``document_lines`` would give (from ``after`` on)."""
+        query = select(func.count()).select_from(_DOCUMENT_CASES).where(
+            *self._documents_listed(seen, case_id, student_id, after))
+        return int(self.conn.scalar(query) or 0)
+
+    def document_number(self, path: str) -> int | None:
+        """The number a document at this path sits at in the listing, if there is one."""
+        return self.conn.scalar(select(documents.c.id).where(documents.c.path == path))
+
+    @staticmethod
+    def _documents_listed(seen: Visibility, case_id: str | None, student_id: str | None,
+                          after: int | None) -> list[Any]:
+        where: list[Any] = [or_(documents.c.case_id.is_(None), and_(*_visible(seen)))]
+        if case_id is not None:
+            where.append(documents.c.case_id == case_id)
+        if student_id is not None:
+            where.append(documents.c.student_id == student_id)
+        if after is not None:
+            where.append(documents.c.id > after)
+        return where
 
     def letters_sent(self, student_id: str, since: str = "") -> list[dict[str, Any]]:
         """The student's documents made at or after ``since`` (ISO), only the columns the
