@@ -80,8 +80,11 @@ def trust(tmp_path: Path, clock: Clock):
     office = TrustOffice.at(tmp_path, clock=clock)
     secrets = {s: Users(office).enrol_second_factor(s).data["secret"]  # type: ignore[arg-type]
                for s in ("TSL01", "TDPO", "TL01")}
+    sessions: list = []
     yield {"root": tmp_path, "office": office, "a": a, "b": b, "secrets": secrets,
-           "conduct": conduct, "disclosure": disclosure}
+           "conduct": conduct, "disclosure": disclosure, "sessions": sessions}
+    for session in sessions:  # each school it opened has a store of its own
+        session.close()
     office.close()
     a.close()
     b.close()
@@ -98,7 +101,9 @@ def _code(trust: dict, staff: str) -> str:
 
 
 def _signed_in(trust: dict, staff: str):
-    return trust["office"].signed_in(staff, _code(trust, staff))
+    session = trust["office"].signed_in(staff, _code(trust, staff))
+    trust["sessions"].append(session)
+    return session
 
 
 def _reads(engine: Liaison) -> list[tuple[str, str | None, str]]:
@@ -114,7 +119,7 @@ def test_a_trust_role_reads_nothing_without_its_second_factor(trust) -> None:
         office.signed_in("TSL01", "000000" if _code(trust, "TSL01") != "000000" else "111111")
     code = _code(trust, "TSL01")
     office.clock.now -= dt.timedelta(seconds=totp.PERIOD)  # the same step again
-    office.signed_in("TSL01", code).close()
+    trust["sessions"].append(office.signed_in("TSL01", code))
     with pytest.raises(SignInRefused, match="used already"):
         office.signed_in("TSL01", code)  # a code works once
     with pytest.raises(PermissionDenied, match="unknown member of the trust's staff 'HT01'"):
