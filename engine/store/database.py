@@ -1266,11 +1266,14 @@ class Store:
                     for row in r.conn.execute(select(*own(table)).order_by(*own(table)))]
 
     def backup(self, target: Path) -> None:
-        """A copy of the SQLite store, consistent while others write (SQLite's online
-        backup API), written whole to ``target`` or not at all."""
+        """A copy of the store, consistent while others write, written whole to
+        ``target`` or not at all: SQLite's online backup API; on PostgreSQL, pg_dump of
+        this school's rows alone, through row-level security (engine/store/pgdump.py)."""
         if self.path is None:
-            raise InputError("liaison db backup copies a SQLite store; back up a "
-                             "PostgreSQL database with pg_dump as its owner")
+            from engine.store import pgdump
+
+            pgdump.dump(self.url, self.school_id, target)
+            return
         partial = target.with_name(target.name + ".partial")
         raw = self.engine.raw_connection()
         try:
@@ -1283,11 +1286,19 @@ class Store:
             partial.unlink(missing_ok=True)
 
     def restore(self, source: Path) -> tuple[str | None, str]:
-        """Replace the SQLite store's rows with a backup's (SQLite's backup API, in one
-        step), then bring it to the newest revision: (the backup's revision, the newest)."""
+        """Replace the store's rows with a backup's, in one step, then bring it to the
+        newest revision: (the backup's revision, the newest). SQLite's backup API; on
+        PostgreSQL, this school's rows alone, in one transaction (pgdump.load)."""
         if self.path is None:
-            raise InputError("liaison db restore replaces a SQLite store; restore a "
-                             "PostgreSQL database with pg_restore as its owner")
+            from engine.store import pgdump
+
+            sql = pgdump.script(source)
+            with self.writing() as conn:
+                pgdump.load(conn, [t.name for t in metadata.sorted_tables],
+                            [t.name for t in metadata.sorted_tables
+                             if "id" in t.c and isinstance(t.c.id.type, Integer)], sql, source)
+            self.engine.dispose()  # the script's session settings go with its connection
+            return schema.HEAD, schema.HEAD
         try:
             with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as backup:
                 names = {r[0] for r in backup.execute(
