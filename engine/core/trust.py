@@ -132,7 +132,7 @@ def _schools(r: Reader, raw: object, root: Path) -> dict[str, TrustSchool]:
         spec = r.mapping(item, where, ("school_id", "name", "folder"),
                          ("school_id", "name", "folder"))
         school_id = _slug(r, spec.get("school_id"), f"{where}.school_id")
-        folder = (root / r.text(spec.get("folder"), f"{where}.folder")).resolve()
+        folder = root / r.text(spec.get("folder"), f"{where}.folder")
         if school_id in out:
             r.problem(spec.get("school_id"), f"{where}.school_id",
                       f"duplicate school_id '{school_id}'")
