@@ -133,7 +133,7 @@ def test_a_trust_role_reads_nothing_without_its_second_factor(trust) -> None:
 # ---------------------------------------------------------------------- reading a school
 
 
-def test_the_safeguarding_lead_reads_every_case_restricted_ones_too(trust) -> None:
+def test_cla_3_the_trust_safeguarding_lead_reads_restricted_cases_too(trust) -> None:
     a, disclosure = trust["a"], trust["disclosure"]
     lead = _signed_in(trust, "TSL01")
     listed = [c.case for c in lead.cases(a.school.school_id)]
@@ -151,7 +151,7 @@ def test_the_safeguarding_lead_reads_every_case_restricted_ones_too(trust) -> No
     assert readers == [("trust:TSL01", "trust cli")]
 
 
-def test_the_data_protection_officer_never_sees_a_restricted_case(trust) -> None:
+def test_cla_3_sar_5_the_data_protection_officer_never_sees_a_restricted_case(trust) -> None:
     a, disclosure = trust["a"], trust["disclosure"]
     officer = _signed_in(trust, "TDPO")
     assert [c.case for c in officer.cases(a.school.school_id)] == [trust["conduct"]]
