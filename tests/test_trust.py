@@ -372,3 +372,22 @@ def test_a_trust_read_goes_through_row_level_security_as_the_school(trust) -> No
         engine.dispose()
     assert counted == {"": (0, 0), a.school.school_id: (1, 0), b.school.school_id: (0, 0),
                        trust["office"].trust.trust_id: (0, 3)}
+
+
+def test_a_trust_member_known_by_their_token(trust, cli, monkeypatch) -> None:
+    """trust.yaml's security.cli_identity as school.yaml's: with ``token``, who is typing
+    is the member whose token LIAISON_TOKEN holds, and --as must agree."""
+    root = trust["root"]
+    path = root / "trust.yaml"
+    path.write_text(path.read_text("utf-8").replace("cli_identity: trust",
+                                                    "cli_identity: token"), "utf-8")
+    made = cli("trust", "token", "TSL01", "--trust-dir", root, "--json")
+    monkeypatch.setenv("LIAISON_TOKEN", made.json()["token"])
+    school = trust["a"].school.school_id
+    run = cli("trust", "cases", school, "--code", _now_code(trust, "TSL01"), "--json",
+              "--trust-dir", root)
+    assert run.code == 0, run.err
+    other = cli("trust", "cases", school, "--as", "TDPO", "--code", "000000",
+                "--trust-dir", root)
+    assert other.code == 1 and "you are TSL01" in other.err
+    assert [r[0] for r in _reads(trust["a"])] == ["TSL01"]

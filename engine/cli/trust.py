@@ -86,6 +86,19 @@ def second_factor(staff: Annotated[str, typer.Argument(
         emit(Users(opened).enrol_second_factor(staff), as_json)  # type: ignore[arg-type]
 
 
+@trust_app.command("token")
+def token(staff: Annotated[str, typer.Argument(
+              metavar="STAFF_ID", show_default=False,
+              help="A member of the trust's staff (trust.yaml).")],
+          trust: TrustOpt = None, as_json: JsonOpt = False) -> None:
+    """Make a personal CLI token for a member of the trust's staff (trust.yaml
+    security.cli_identity: token), given in LIAISON_TOKEN; shown once."""
+    from engine.service.users import Users
+
+    with office(trust) as opened:
+        emit(Users(opened).make_token(staff), as_json)  # type: ignore[arg-type]
+
+
 Limit = Annotated[int, typer.Option("--limit", metavar="N", help="At most N cases.")]
 After = Annotated[str | None, typer.Option("--after", metavar="CASE", show_default=False,
                                            help="The cases after this one.")]

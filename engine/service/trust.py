@@ -119,12 +119,6 @@ class TrustOffice:
         users.second_factor(member.id, code)
         return TrustSession(self, member, self.trust.role_of(member))
 
-    def signed_in_for_bench(self, actor_id: str) -> TrustSession:
-        """A session as if the code had been given (bench/trust.py alone: a code works
-        once, and a benchmark reads many times)."""
-        member = self.trust.member(actor_id)
-        return TrustSession(self, member, self.trust.role_of(member))
-
 
 def _school_folder(trust: Trust, school: TrustSchool) -> Path:
     """The school's folder, once its school.yaml is known to be the one trust.yaml means."""
