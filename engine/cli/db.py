@@ -39,19 +39,36 @@ FileArg = Annotated[Path, typer.Argument(metavar="FILE", show_default=False,
                                          help="The backup file.")]
 
 
+TrustDirOpt = Annotated[Path | None, typer.Option(
+    "--trust-dir", metavar="DIR", show_default=False,
+    help="Every school of the trust in this folder's trust.yaml (FILE is then a new "
+         "folder).")]
+
+
 @db_app.command("backup")
-def backup(file: FileArg, school: SchoolOpt = None) -> None:
-    """Copy the SQLite store to FILE while others keep working (never overwrites FILE;
-    the letters under cases/documents/ are copied separately)."""
+def backup(file: FileArg, school: SchoolOpt = None, trust: TrustDirOpt = None) -> None:
+    """Copy the school's store to FILE while others keep working: SQLite's backup API, or
+    on PostgreSQL pg_dump of the school's rows alone (as the database's owner). Never
+    overwrites FILE; the letters under cases/documents/ are copied separately."""
     from engine.service import operations
 
+    if trust is not None:
+        from engine.service.trust import find_trust
+
+        emit(operations.backup_trust(find_trust(trust), file), as_json=False)
+        return
     emit(operations.backup(root(school), file), as_json=False)
 
 
 @db_app.command("restore")
-def restore(file: FileArg, school: SchoolOpt = None) -> None:
-    """Replace the SQLite store with the backup in FILE, then upgrade it to the newest
-    revision."""
+def restore(file: FileArg, school: SchoolOpt = None, trust: TrustDirOpt = None) -> None:
+    """Replace the school's rows with the backup in FILE (on PostgreSQL, as the database's
+    owner, in one transaction), then upgrade to the newest revision."""
     from engine.service import operations
 
+    if trust is not None:
+        from engine.service.trust import find_trust
+
+        emit(operations.restore_trust(find_trust(trust), file), as_json=False)
+        return
     emit(operations.restore(root(school), file), as_json=False)

@@ -25,6 +25,7 @@ from engine.cli import (  # noqa: F401  (the order of 'liaison --help')  # noqa:
     records,  # noqa: F401
     retention,
     school,
+    trust,
     users,
 )
 from engine.cli.options import app

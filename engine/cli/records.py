@@ -3,6 +3,7 @@ record and the indicators report. Each calls one use case and prints its view.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -100,12 +101,32 @@ def report(actor: AsOpt = None,
            end: Annotated[str | None, typer.Option(
                "--to", metavar="DATE", show_default=False,
                help="Last day (default: today).")] = None,
+           across: Annotated[bool, typer.Option(
+               "--trust", help="Every school of the trust side by side, and the trust's "
+               "totals (a trust role; with --code, --trust-dir).")] = False,
+           code: Annotated[str | None, typer.Option(
+               "--code", metavar="CODE", show_default=False,
+               help="With --trust: your second factor's code now.")] = None,
+           trust_dir: Annotated[Path | None, typer.Option(
+               "--trust-dir", envvar="LIAISON_TRUST", metavar="DIR", show_default=False,
+               help="With --trust: the folder of trust.yaml.")] = None,
            school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Indicators by month (BEM-7, HSP-9): complaints about meetings, lone visits,
     disrespectful incidents, site bans, deadlines met and missed; every workflow's
-    outcomes."""
+    outcomes. With --trust, each school's totals side by side."""
     from engine.service import report as indicators
 
+    if across:
+        from engine.cli.trust import session
+
+        if code is None:
+            raise InputError("--trust needs --code: the code your authenticator app shows")
+        with session(trust_dir, actor, code) as reader:
+            today = reader.office.clock().date()
+            first = day(start, "--from") if start else indicators.school_year_start(today)
+            last = day(end, "--to") if end else today
+            emit(reader.report(first, last), as_json)
+        return
     with records(school) as engine:
         today = engine.clock().date()
         first = day(start, "--from") if start else indicators.school_year_start(today)

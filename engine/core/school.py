@@ -84,6 +84,9 @@ class Staff:
     roles: frozenset[str]
     line_manager: str | None = None
     login: str | None = None  # their operating-system account (security.cli_identity: os_user)
+    # Only a trust's safeguarding lead reading a school (engine.service.trust) has it:
+    # restricted cases too, whatever roles a workflow names (CLA-3).
+    reads_restricted: bool = False
 
     def holds(self, roles: frozenset[str] | set[str]) -> bool:
         return bool(self.roles & roles)
@@ -173,7 +176,7 @@ def _school_id(r: Reader, raw: object) -> str:
     return value
 
 
-def _database(r: Reader, raw: object) -> str | None:
+def read_database(r: Reader, raw: object) -> str | None:
     value = r.text(raw, "database") or None
     if value is not None and not value.startswith(("postgresql", "sqlite")):
         r.problem(raw, "database", "expected a database URL such as "
@@ -242,9 +245,9 @@ def parse_profile(text: str, root: Path) -> School:
     groups = _groups(r, top.get("groups"), roles)
     clauses = _clauses(r, top.get("clauses"))
     delivery = parse_delivery(r, top.get("delivery"))
-    cli_identity = _cli_identity(r, top.get("security"))
+    cli_identity = read_cli_identity(r, top.get("security"))
     profile = _profile(r, top.get("school"))
-    school_id, database = _school_id(r, top.get("school_id")), _database(r, top.get("database"))
+    school_id, database = _school_id(r, top.get("school_id")), read_database(r, top.get("database"))
     staff = _staff(r, top.get("staff"), roles)
     # Letters call the head by the title the school's own staff list gives them.
     heads = [s.title for s in staff.values() if "headteacher" in s.roles and s.title]
@@ -273,7 +276,7 @@ def parse_profile(text: str, root: Path) -> School:
 CLI_IDENTITIES = ("os_user", "token", "trust")
 
 
-def _cli_identity(r: Reader, value: Any) -> str:
+def read_cli_identity(r: Reader, value: Any) -> str:
     if value is None:
         return "os_user"
     spec = r.mapping(value, "security", ("cli_identity",), ())

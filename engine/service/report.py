@@ -161,20 +161,42 @@ def report(engine: Liaison, actor_id: str, start: dt.date, end: dt.date) -> Repo
     now = engine.clock()
     with engine.store.reads() as r:
         outcomes = r.event_counts(seen, first, after_end)
+        # An indicator with neither a condition on fields nor a record to list is a sum of
+        # outcomes already counted: only the others' events are read one by one.
         candidates = r.events_of(seen, first, after_end,
-                                 {(w, e) for w, i in declared for e in i.events})
+                                 {(w, e) for w, i in declared if _reads_rows(i)
+                                  for e in i.events})
         deadlines = r.deadline_counts(seen, first, end.isoformat(),
                                       now.isoformat(timespec="seconds"))
         counted = _counted(declared, candidates)
         listed = r.cases_by_id(e["case_id"] for w, i in declared if i.record
                                for e in counted[(w, i.name)])
     out = Report(first, end.isoformat(), months(start, end))
-    out.indicators = [_indicator(w, i, counted[(w, i.name)]) for w, i in declared]
+    out.indicators = [_indicator(w, i, counted[(w, i.name)]) if _reads_rows(i)
+                      else _summed(w, i, outcomes) for w, i in declared]
     out.events = [{"workflow": w, "outcome": ev, "month": m, "count": n}
                   for w, ev, m, n in outcomes]
     out.deadlines = _deadline_rows(Counter({(w, m, st): n for w, m, st, n in deadlines}))
     out.records = [_record(i, counted[(w, i.name)], listed) for w, i in declared if i.record]
     return out
+
+
+def _reads_rows(indicator: Indicator) -> bool:
+    """Whether an indicator is counted from its events' rows: a condition on their fields
+    (``when``), or a record listing each (``record``)."""
+    return bool(indicator.when) or bool(indicator.record)
+
+
+def _summed(workflow: str, indicator: Indicator,
+            outcomes: Iterable[tuple[str, str, str, int]]) -> dict[str, Any]:
+    """An indicator as the sum of its events' outcomes by month (counted in SQL)."""
+    by_month: Counter[str] = Counter()
+    for w, event, month, n in outcomes:
+        if w == workflow and event in indicator.events:
+            by_month[month] += n
+    return {"name": indicator.name, "title": indicator.title, "clause": indicator.clause,
+            "workflow": workflow, "by_month": dict(sorted(by_month.items())),
+            "total": sum(by_month.values())}
 
 
 def _counted(declared: list[tuple[str, Indicator]],

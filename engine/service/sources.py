@@ -9,6 +9,7 @@ parses and checks; this reads), reporting every problem at once as
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -70,8 +71,24 @@ def letters_in(folder: Path,
 def load_workflow(path: Path, roles: Collection[str], letters: Letters,
                   clauses: Collection[str] = DEFAULT_CLAUSES,
                   groups: Mapping[str, frozenset[str]] | None = None) -> Workflow:
-    """One workflow file, parsed and validated; DefinitionError lists every problem."""
-    return validation.load(read_text(path), path, roles, letters, clauses, groups)
+    """One workflow file, parsed and validated; DefinitionError lists every problem.
+
+    A file read before, word for word and against the same roles, groups, clauses and
+    letter names, is not parsed again: a trust's schools mostly run the shipped workflows,
+    and its report reads fifty schools in one process (each ~30 ms a workflow)."""
+    text = read_text(path)
+    if letters.fields is not None:  # `liaison check` reads each template: never from memory
+        return validation.load(text, path, roles, letters, clauses, groups)
+    key = (text, path.name, frozenset(roles), frozenset(letters.names), frozenset(clauses),
+           frozenset((groups or {}).items()))
+    known = _parsed.get(key)
+    if known is None:
+        known = _parsed[key] = validation.load(text, path, roles, letters, clauses, groups)
+    return dataclasses.replace(known, path=path)
+
+
+# Workflows parsed in this process (load_workflow): a valid workflow is a frozen value.
+_parsed: dict[tuple[Any, ...], Workflow] = {}
 
 
 def load_profile(root: Path) -> School:

@@ -267,6 +267,23 @@ case_views = Table(
     Column("viewed_at", String, nullable=False),
 )
 
+# Each read of the school's rows by its trust's staff (issue 17): who, in which trust role,
+# which case (none for a listing or the report), what, how and when; written before anything
+# is shown, in the school's own rows, so the school sees every read (revision 0018).
+trust_reads = Table(
+    "trust_reads", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trust_id", String, nullable=False),
+    Column("staff_id", String, nullable=False),
+    Column("staff_name", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("case_id", String, index=True),
+    Column("what", String, nullable=False),
+    Column("door", String, nullable=False),
+    Column("read_at", String, nullable=False),
+)
+
 # Letters on their way (engine/store/outbox.py): one row per (document, channel,
 # recipient), queued in the transaction that records the document. ``key`` makes a second
 # queueing of the same letter a no-op; ``message_id`` is stored before the first attempt,
@@ -831,6 +848,14 @@ class Reads:
         names = list(result.keys())
         return [dict(zip(names, row, strict=True)) for row in result]
 
+    def trust_reads(self, case_id: str | None = None) -> list[dict[str, Any]]:
+        """The reads of this school's rows by its trust's staff, oldest first (of one
+        case, if given)."""
+        query = select(*own(trust_reads)).order_by(trust_reads.c.id)
+        if case_id is not None:
+            query = query.where(trust_reads.c.case_id == case_id)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
     def views_of(self, case_id: str) -> list[dict[str, Any]]:
         """Who has read a restricted case, oldest first."""
         query = select(*own(case_views)).where(case_views.c.case_id == case_id) \
@@ -1113,6 +1138,7 @@ class Store:
     deadlines_between = _one_read(Reads.deadlines_between)
     count = _one_read(Reads.count)
     views_of = _one_read(Reads.views_of)
+    trust_reads = _one_read(Reads.trust_reads)
     case_search = _one_read(Reads.case_search)
     open_deadline_count = _one_read(Reads.open_deadline_count)
 
@@ -1123,6 +1149,13 @@ class Store:
             conn.execute(insert(case_views).values(
                 case_id=case_id, staff_id=staff_id, staff_name=staff_name, what=what,
                 door=door, viewed_at=at))
+
+    def record_trust_read(self, read: Mapping[str, Any]) -> None:
+        """Write down a read of this school's rows by a member of its trust's staff, in
+        the school's own rows (this store's school): trust_id, staff_id, staff_name, role,
+        case_id (or None), what, door, read_at."""
+        with self.writing() as conn:
+            conn.execute(insert(trust_reads).values(**read))
 
     # ------------------------------------------------------------------ people
 
@@ -1346,7 +1379,7 @@ class Store:
             conn.execute(outbox_history.delete().where(outbox_history.c.outbox_id.in_(sent)))
             conn.execute(outbox.delete().where(outbox.c.case_id == case.id))
             conn.execute(pdfs.delete().where(pdfs.c.document_id.in_(made)))
-            for table in (case_views, deadlines, documents, events):
+            for table in (case_views, trust_reads, deadlines, documents, events):
                 conn.execute(table.delete().where(table.c.case_id == case.id))
             conn.execute(cases.delete().where(cases.c.id == case.id))
             conn.execute(insert(disposals).values(**tombstone))
@@ -1395,11 +1428,14 @@ class Store:
                     for row in r.conn.execute(select(*own(table)).order_by(*own(table)))]
 
     def backup(self, target: Path) -> None:
-        """A copy of the SQLite store, consistent while others write (SQLite's online
-        backup API), written whole to ``target`` or not at all."""
+        """A copy of the store, consistent while others write, written whole to
+        ``target`` or not at all: SQLite's online backup API; on PostgreSQL, pg_dump of
+        this school's rows alone, through row-level security (engine/store/pgdump.py)."""
         if self.path is None:
-            raise InputError("liaison db backup copies a SQLite store; back up a "
-                             "PostgreSQL database with pg_dump as its owner")
+            from engine.store import pgdump
+
+            pgdump.dump(self.url, self.school_id, target)
+            return
         partial = target.with_name(target.name + ".partial")
         raw = self.engine.raw_connection()
         try:
@@ -1412,11 +1448,19 @@ class Store:
             partial.unlink(missing_ok=True)
 
     def restore(self, source: Path) -> tuple[str | None, str]:
-        """Replace the SQLite store's rows with a backup's (SQLite's backup API, in one
-        step), then bring it to the newest revision: (the backup's revision, the newest)."""
+        """Replace the store's rows with a backup's, in one step, then bring it to the
+        newest revision: (the backup's revision, the newest). SQLite's backup API; on
+        PostgreSQL, this school's rows alone, in one transaction (pgdump.load)."""
         if self.path is None:
-            raise InputError("liaison db restore replaces a SQLite store; restore a "
-                             "PostgreSQL database with pg_restore as its owner")
+            from engine.store import pgdump
+
+            sql = pgdump.script(source)
+            with self.writing() as conn:
+                pgdump.load(conn, [t.name for t in metadata.sorted_tables],
+                            [t.name for t in metadata.sorted_tables
+                             if "id" in t.c and isinstance(t.c.id.type, Integer)], sql, source)
+            self.engine.dispose()  # the script's session settings go with its connection
+            return schema.HEAD, schema.HEAD
         try:
             with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as backup:
                 names = {r[0] for r in backup.execute(
