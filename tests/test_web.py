@@ -177,6 +177,71 @@ def test_today_is_the_due_list(as_staff: Callable[[str], Any], liaison: Liaison)
     assert "Rest of the week" in page and case in page
 
 
+def _queries(engine: Liaison, n: int) -> list[str]:
+    """n email queries logged by the office, each with deadlines of its own."""
+    return [engine.open("query_routing", "S1001", "OF01", {
+        "contact": ["C2001"], "kind": ["general"], "channel": ["email"],
+        "received_at": [f"2026-11-1{i}T10:00"], "summary": [f"Query {i}"]}).case
+        for i in range(n)]
+
+
+def _rows(page: str) -> list[str]:
+    """The case ids of a page's table rows, in order."""
+    return re.findall(r'<tr class="[a-z_]+">\s*<td>[^<]*</td>\s*<td><a href="/cases/([^"]+)"',
+                      page)
+
+
+def test_today_shows_a_page_of_the_due_list_with_how_many_and_the_next_page(
+        client: Any, as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    """A bounded page, whatever is due: the headings and the header count say how many in
+    all, and Next and Previous walk the rest, in the due list's order."""
+    from engine.service.due import due_list
+
+    _queries(liaison, 3)
+    client.application.config["DUE_PAGE"] = 2
+    office = as_staff("OF01")
+    whole = [d.case for d in due_list(liaison, "OF01", liaison.clock()).items]
+    assert len(whole) > 4
+    first = text(office.get("/"))
+    assert _rows(first) == whole[:2]
+    assert f'aria-label="{len(whole)} due"' in first  # the header, counted with the page
+    assert f"Deadlines 1 to 2 of {len(whole)}" in first and "Previous" not in first
+    assert 'href="/?start=2">Next 2</a>' in first
+    shown, start = _rows(first), 2
+    while True:
+        page = text(office.get(f"/?start={start}"))
+        shown += _rows(page)
+        assert 'aria-label="Pages of the due list"' in page and ">Previous 2</a>" in page
+        if ">Next " not in page:
+            break
+        start += 2
+    assert shown == whole
+    assert "No deadlines this far down the list." in text(office.get("/?start=900"))
+
+
+def test_cases_are_counted_only_as_far_as_a_page_needs(
+        client: Any, as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    """Past COUNT_TO the page says "more than" and still pages on, newest first; within
+    it, the number and the pages are exact."""
+    made = _queries(liaison, 3)
+    office = as_staff("OF01")
+    assert "3 cases, newest first." in text(office.get("/cases"))
+    client.application.config.update(COUNT_TO=1, CASES_PAGE=1)
+    first = text(office.get("/cases"))
+    assert "More than 1 case, newest first." in first
+    assert "Page 1\n" in first and 'href="/cases?page=2' in first and "Page 1 of" not in first
+    assert _listed(first) == [made[2]]  # newest first
+    second = text(office.get("/cases?page=2"))  # counted to 2 now: still more than that
+    assert _listed(second) == [made[1]] and "Page 2\n" in second
+    last = text(office.get("/cases?page=3"))  # counted to 3: exact, and no next page
+    assert _listed(last) == [made[0]] and "3 cases, newest first." in last
+    assert "Page 3 of 3" in last and "page=4" not in last
+
+
+def _listed(page: str) -> list[str]:
+    return re.findall(r'<tr><td><a href="/cases/([^"]+)"', page)
+
+
 def test_all_cases_is_offered_to_the_office_only(as_staff: Callable[[str], Any]) -> None:
     assert "Show all cases" in text(as_staff("OF01").get("/"))
     teacher = as_staff("HY09")

@@ -513,29 +513,6 @@ class Reads:
                 query = query.where(column == value)
         return [_case(r._mapping) for r in self.conn.execute(query)]
 
-    def case_search(self, filters: Mapping[str, str | None], seen: Visibility,
-                    words: Iterable[str], offset: int, limit: int
-                    ) -> tuple[int, list[dict[str, Any]]]:
-        """One page of the cases a member of staff may see, newest first, and how many
-        there are in all: the web page's Cases (only the columns it shows, no JSON read).
-
-        ``filters``: workflow, state, student_id, holder (None: any); ``seen``: who may
-        see what (CLA-3); ``words``: each must be in the case number or the student's
-        name."""
-        where = _visible(seen) + [cases.c[k] == v for k, v in filters.items() if v is not None]
-        for word in words:
-            like = f"%{word.replace('%', '').replace('_', '')}%"
-            where.append(or_(cases.c.id.ilike(like), students.c.first_name.ilike(like),
-                             students.c.last_name.ilike(like)))
-        joined = cases.join(students, students.c.id == cases.c.student_id)
-        counted = joined if words else cases  # the student's name only when searched
-        total = self.conn.scalar(select(func.count()).select_from(counted).where(*where))
-        query = select(cases.c.id, cases.c.workflow, cases.c.state, cases.c.student_id,
-                       cases.c.holder, cases.c.opened_at, students.c.first_name,
-                       students.c.last_name).select_from(joined).where(*where) \
-            .order_by(cases.c.opened_at.desc(), cases.c.id.desc()).offset(offset).limit(limit)
-        return int(total or 0), [dict(r._mapping) for r in self.conn.execute(query)]
-
     def open_deadline_count(self, until: str, holders: Iterable[str] | None,
                             seen: Visibility) -> int:
         """How many open deadlines due by ``until`` (of cases held by ``holders``, if
@@ -951,7 +928,6 @@ class Store:
     deadlines_between = _one_read(Reads.deadlines_between)
     count = _one_read(Reads.count)
     views_of = _one_read(Reads.views_of)
-    case_search = _one_read(Reads.case_search)
     open_deadline_count = _one_read(Reads.open_deadline_count)
 
     def record_view(self, case_id: str, staff_id: str, staff_name: str, what: str,
