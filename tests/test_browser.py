@@ -114,7 +114,8 @@ def test_the_office_logs_an_email_query_and_acknowledges_it(served: str, browser
     _shot(page, "today")
     page.get_by_role("link", name="Open a case").click()
     page.get_by_label("Workflow").select_option("query_routing")
-    page.get_by_label("Student").select_option("S1001")
+    page.get_by_label("Student's name").press_sequentially("hugh")
+    page.get_by_label("Hughes, Ethan").check()  # listed as the name was typed
     page.get_by_role("button", name="Next").click()
     week_ago = (dt.datetime.now() - dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Parent who raised it").select_option(index=1)
@@ -297,8 +298,12 @@ def test_a_query_is_logged_and_acknowledged_with_the_keyboard_alone(served: str,
     page.keyboard.press("Enter")
     page.get_by_label("Workflow").focus()
     page.keyboard.press("ArrowDown")  # the first workflow the office may open
-    page.keyboard.press("Tab")
-    page.keyboard.press("ArrowDown")  # the first student
+    page.keyboard.press("Tab")  # to the student's name
+    page.keyboard.type("Ethan")
+    page.get_by_label("Hughes, Ethan").wait_for()  # the matches, swapped in by htmx
+    page.keyboard.press("Tab")  # Search
+    page.keyboard.press("Tab")  # the first match
+    page.keyboard.press("Space")  # chosen
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # Next
     page.get_by_role("button", name="Open the case").wait_for()
@@ -314,7 +319,8 @@ def test_a_query_is_logged_and_acknowledged_with_the_keyboard_alone(served: str,
     assert "at" in reached  # the last input before the button
 
 
-PAGES = ("/", "/cases", "/open", "/letters", "/letters/options_evening.docx", "/report",
+PAGES = ("/", "/cases", "/open", "/open?q=a&do=search", "/letters",
+         "/letters/options_evening.docx", "/report",
          "/import", "/workflows", "/workflows/conduct_escalation", "/students/S1004",
          "/cases/NO-SUCH-CASE")
 
@@ -367,6 +373,42 @@ def test_the_cases_search_narrows_as_one_types(served: str, browser: Any, school
     page.get_by_text("0 cases, newest first.").wait_for()
     assert loads == []  # the table changed in place
     assert "q=nobody" in page.url  # and the address says what is shown
+
+
+def test_open_a_case_finds_the_student_as_the_name_is_typed(served: str, browser: Any) -> None:
+    """htmx narrows the students in place as each letter is typed; without script the
+    Search button gives the same list (the same page, asked for whole)."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    _sign_in(page, served, "HY09")
+    page.goto(f"{served}/open")
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    page.get_by_label("Workflow").select_option("conduct_escalation")
+    name = page.get_by_label("Student's name")
+    name.press_sequentially("a")
+    page.get_by_role("group", name="Student").wait_for()
+    many = page.get_by_role("radio").count()
+    name.press_sequentially("isha")  # Aisha Rahman alone
+    page.get_by_label("Rahman, Aisha").wait_for()
+    expect(page.get_by_role("radio")).to_have_count(1)
+    assert many > 1 and loads == []  # narrowed in place, no page load
+    _shot(page, "open-a-case-search")
+    page.get_by_label("Rahman, Aisha").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Open the case").wait_for()
+    assert "S1003" in page.inner_text("main")
+
+    plain = browser.new_context(java_script_enabled=False).new_page()
+    _sign_in(plain, served, "HY09")
+    plain.goto(f"{served}/open")
+    plain.get_by_label("Workflow").select_option("conduct_escalation")
+    plain.get_by_label("Student's name").fill("rahman")
+    plain.get_by_role("button", name="Search").click()
+    plain.get_by_label("Rahman, Aisha").check()
+    plain.get_by_role("button", name="Next").click()
+    plain.get_by_role("button", name="Open the case").wait_for()
 
 
 def test_cla_3_a_disclosure_opens_for_the_headteacher_only_with_her_code(

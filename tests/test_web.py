@@ -347,6 +347,35 @@ def test_open_a_case_from_the_page(as_staff: Callable[[str], Any], liaison: Liai
     assert done.status_code == 302 and done.headers["Location"].startswith("/cases/CON-")
 
 
+def test_open_a_case_finds_the_student_by_part_of_a_name(as_staff: Callable[[str], Any],
+                                                          liaison: Liaison) -> None:
+    """The student is found by name, not picked from every student of the school: each
+    word typed narrows the matches (the page htmx swaps in, and Search without script),
+    and the one chosen stays chosen while the name changes."""
+    client = as_staff("HY09")
+    empty = text(client.get("/open"))
+    assert '<label for="q">Student\'s name</label>' in empty
+    assert 'name="student"' not in empty  # no list of every student
+    found = text(client.get("/open?workflow=conduct_escalation&q=brie&do=search"))
+    radios = re.findall(r'<input type="radio" id="(student-\d+)" name="student" '
+                        r'value="([^"]+)"', found)
+    assert [v for _, v in radios] == ["S1004"]
+    assert '<label for="student-1">O&#39;Brien, Liam (year' in found
+    assert '<option value="conduct_escalation" selected>' in found  # kept while searching
+    everyone = {v for _, v in re.findall(r'id="(student-\d+)" name="student" value="([^"]+)"',
+                                         text(client.get("/open?q=e&do=search")))}
+    narrowed = {v for _, v in re.findall(r'id="(student-\d+)" name="student" value="([^"]+)"',
+                                         text(client.get("/open?q=e+li&do=search")))}
+    assert narrowed and narrowed < everyone  # every word must match
+    assert "No student's name has “zzqx” in it." in text(client.get("/open?q=zzqx&do=search"))
+    kept = text(client.get("/open?q=zzqx&student=S1004&do=search"))
+    assert 'value="S1004" checked' in kept
+    missing = text(client.get("/open?q=brie&workflow=conduct_escalation&do=next"))
+    assert "Choose a student first." in missing
+    form = text(client.get("/open?workflow=conduct_escalation&q=brie&student=S1004&do=next"))
+    assert "Open the case" in form and 'name="student" value="S1004"' in form
+
+
 def test_the_student_cases_and_workflows_pages(as_staff: Callable[[str], Any],
                                                liaison: Liaison) -> None:
     case = open_conduct(liaison).case

@@ -88,6 +88,14 @@ class Records:
         return sorted((student_of(r) for r in rows.values()),
                       key=lambda s: (s.last_name, s.first_name, s.id))
 
+    def students_named(self, search: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Students with every word of ``search`` in their name (or id), by name, at most
+        ``limit``: whom a case may be opened for, found as one types (the web page)."""
+        from engine.store.pages import Pages
+
+        words = search.split()
+        return Pages(self.store).students_named(words, limit) if words else []
+
     def contacts(self, student_id: str) -> list[Contact]:
         return [Contact(**c) for c in self.store.contacts_of(student_id)]
 

@@ -426,11 +426,10 @@ def _other_routes(app: Flask) -> None:
         workflows = engine.openable(_me())
         chosen = request.values.get("workflow", "")
         student = request.values.get("student", "").strip()
+        q = request.values.get("q", "").strip()
         workflow = next((w for w in workflows if w.name == chosen), None)
-        if workflow is None or not student:
-            return render_template("open.html", workflows=workflows, chosen=chosen,
-                                   student=student, students=engine.student_choices(),
-                                   title="Open a case")
+        if workflow is None or not student or request.values.get("do") == "search":
+            return _open_choose(workflows, chosen, student, q)
         return _open_form(workflow, student)
 
     @app.route("/import", methods=["GET", "POST"])
@@ -490,6 +489,32 @@ def _other_routes(app: Flask) -> None:
         # style (never inline script).
         return page, 200, {"Content-Security-Policy": CSP.replace(
             "style-src 'self'", "style-src 'self' 'unsafe-inline'")}
+
+
+MATCHES = 20  # students listed for a name typed; more: type more of it
+
+
+def _open_choose(workflows: Any, chosen: str, student: str, q: str) -> Any:
+    """Choose the workflow and the student, found by name: htmx narrows the matches as
+    one types (the page asks for itself and swaps in its list); without script the
+    Search button does the same."""
+    engine = _engine()
+    matches = engine.students_named(q, MATCHES + 1)
+    if student and student not in {m["id"] for m in matches}:
+        try:  # the student chosen stays chosen while the name typed changes
+            s = engine.student(student)
+        except NotFound:
+            student = ""
+        else:
+            matches.insert(0, {"id": s.id, "first_name": s.first_name,
+                               "last_name": s.last_name, "year": s.year, "form": s.form})
+    asked = request.values.get("do") == "next"
+    return render_template("open.html", workflows=workflows, chosen=chosen, student=student,
+                           q=q, matches=matches[:MATCHES], more=len(matches) > MATCHES,
+                           missing=[what for what, given in (("a workflow", chosen),
+                                                             ("a student", student))
+                                    if asked and not given],
+                           title="Open a case")
 
 
 def _open_form(workflow: Any, student_id: str) -> Any:
