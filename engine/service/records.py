@@ -96,6 +96,12 @@ class Records:
         words = search.split()
         return Pages(self.store).students_named(words, limit) if words else []
 
+    def batch_letters(self, batch: str) -> list[dict[str, Any]]:
+        """The letters of a batch letter home, by student (its result page)."""
+        from engine.store.pages import Pages
+
+        return Pages(self.store).batch_letters(batch)
+
     def contacts(self, student_id: str) -> list[Contact]:
         return [Contact(**c) for c in self.store.contacts_of(student_id)]
 

@@ -242,6 +242,22 @@ case_views = Table(
     Column("viewed_at", String, nullable=False),
 )
 
+# Who made each print pack of the post, and who downloaded it (engine/store/packs.py;
+# revision 0018_web_pack_audit).
+pack_audit = Table(
+    "pack_audit", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pack", String, nullable=False, index=True),  # its path, under cases/packs
+    Column("action", String, nullable=False),  # made | downloaded
+    Column("staff_id", String, nullable=False),
+    Column("staff_name", String, nullable=False),
+    Column("door", String, nullable=False),  # cli | web
+    Column("at", String, nullable=False),
+    Column("letters", Integer),  # made: how many letters it holds
+    Column("sha256", String),  # made: the PDF's hash
+)
+
 # Letters on their way (engine/store/outbox.py): one row per (document, channel,
 # recipient), queued in the transaction that records the document. ``key`` makes a second
 # queueing of the same letter a no-op; ``message_id`` is stored before the first attempt,
