@@ -10,6 +10,7 @@ A screenshot of each page is written to tests/screenshots/ (not committed).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import socket
 import subprocess
@@ -432,3 +433,38 @@ def test_cla_3_a_disclosure_opens_for_the_headteacher_only_with_her_code(
     assert "Mrs" in readers.inner_text() or "HT01" in readers.inner_text()
     assert "web page" in readers.inner_text()
     _shot(page, "restricted-case")
+
+
+def test_a_batch_of_letters_home_shows_its_progress_then_the_letters_made(
+        served: str, browser: Any, school: Path) -> None:
+    """The office sends a year group's letters: the batch's page shows a progress bar
+    (named, with its numbers in words) that htmx brings up to date without a page load,
+    then the letters made, each a download; axe finds nothing serious mid-way."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+    from test_web_batch import year_group
+
+    year_group(school, 150)
+    page = browser.new_page()
+    _sign_in(page, served, "OF01")
+    page.get_by_role("link", name="Letters home").click()
+    page.get_by_role("link", name="Praise letter").click()
+    page.get_by_label("A year group").check()
+    page.get_by_label("Year group", exact=True).select_option("12")
+    page.get_by_label("Term").fill("the Autumn term")
+    page.get_by_label("Achievement").fill("A fine term of work")
+    page.get_by_role("button", name="Send the batch").click()
+    bar = page.get_by_role("progressbar", name="Students whose letters are made")
+    bar.wait_for()
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    serious = [v["id"] for v in Axe().run(page).response["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+    _shot(page, "batch-progress")
+    expect(page.get_by_role("heading", name="The letters of the batch (300)")).to_be_visible(
+        timeout=120_000)
+    assert loads == []  # brought up to date in place, by htmx
+    assert "300 letters made for 150 students" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("link", name=re.compile(r"^S9000-C90000-.*\.docx$")).count() == 1
+    _shot(page, "batch-done")

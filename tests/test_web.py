@@ -727,6 +727,7 @@ LIBREOFFICE = pytest.mark.skipif(not (__import__("shutil").which("soffice")
 
 
 @LIBREOFFICE
+@pytest.mark.sqlite_only  # test_outbox.configure leaves a store open (as delivery's tests)
 def test_the_office_makes_and_downloads_the_print_pack_and_each_is_recorded(
         client: Any, as_staff: Callable[[str], Any], liaison: Liaison, school: Path) -> None:
     """The print pack of `liaison post` on the page: senders only, who made it and each
