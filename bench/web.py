@@ -8,14 +8,17 @@ its own process on 127.0.0.1 and signs ``--clients`` clients in. Each client the
 turn and for ``--seconds``, for: Today (the due list), Cases, a case page, a student page,
 and a static file served by the same server (the baseline: what waitress and Flask cost
 with no work of ours). p50 and p95 per page in milliseconds, and each page's p95 against
-the static file's in the same run. Not a test: the figures depend on the machine
-(bench/README.md).
+the static file's in the same run. Then, one client alone, each page ``--cpu-rounds``
+times in turn: the server process's CPU time per request (from /proc, Linux), a figure a
+busy machine changes far less than the wall-clock times. Not a test: the figures depend
+on the machine (bench/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import os
 import re
 import socket
 import statistics
@@ -71,6 +74,22 @@ def client(opener: urllib.request.OpenerDirector, base: str, pages: dict[str, st
             out[name].append((time.perf_counter() - started) * 1000)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's user and system CPU time so far (Linux's /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(opener: urllib.request.OpenerDirector, base: str, path: str,
+                    pid: int, rounds: int) -> float:
+    """The server's CPU milliseconds per request of ``path``, asked ``rounds`` times."""
+    before = cpu_seconds(pid)
+    for _ in range(rounds):
+        with opener.open(base + path) as response:
+            response.read()
+    return (cpu_seconds(pid) - before) * 1000 / rounds
+
+
 def wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
     for _ in range(200):
         if server.poll() is not None:
@@ -87,6 +106,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--cpu-rounds", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         school = Path(tmp) / "school"
@@ -116,6 +136,8 @@ def main() -> None:
                 t.start()
             for t in threads:
                 t.join()
+            cpu = {name: cpu_per_request(openers[0], base, path, server.pid, args.cpu_rounds)
+                   for name, path in pages.items()}
         finally:
             server.terminate()
             server.wait(10)
@@ -124,7 +146,8 @@ def main() -> None:
     print(f"{args.cases:,} cases, {args.clients} clients for {args.seconds:.0f} s")
     for name, got in merged.items():
         print(f"  {name:24} n={len(got):5d}  p50 {statistics.median(got):8.1f} ms  "
-              f"p95 {_p95(got):8.1f} ms  {_p95(got) / base_p95:7.1f}x the static file")
+              f"p95 {_p95(got):8.1f} ms  {_p95(got) / base_p95:7.1f}x the static file  "
+              f"server CPU {cpu[name]:6.1f} ms")
 
 
 def _p95(values: list[float]) -> float:

@@ -10,6 +10,7 @@ A screenshot of each page is written to tests/screenshots/ (not committed).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import socket
 import subprocess
@@ -114,7 +115,8 @@ def test_the_office_logs_an_email_query_and_acknowledges_it(served: str, browser
     _shot(page, "today")
     page.get_by_role("link", name="Open a case").click()
     page.get_by_label("Workflow").select_option("query_routing")
-    page.get_by_label("Student").select_option("S1001")
+    page.get_by_label("Student's name").press_sequentially("hugh")
+    page.get_by_label("Hughes, Ethan").check()  # listed as the name was typed
     page.get_by_role("button", name="Next").click()
     week_ago = (dt.datetime.now() - dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Parent who raised it").select_option(index=1)
@@ -297,8 +299,12 @@ def test_a_query_is_logged_and_acknowledged_with_the_keyboard_alone(served: str,
     page.keyboard.press("Enter")
     page.get_by_label("Workflow").focus()
     page.keyboard.press("ArrowDown")  # the first workflow the office may open
-    page.keyboard.press("Tab")
-    page.keyboard.press("ArrowDown")  # the first student
+    page.keyboard.press("Tab")  # to the student's name
+    page.keyboard.type("Ethan")
+    page.get_by_label("Hughes, Ethan").wait_for()  # the matches, swapped in by htmx
+    page.keyboard.press("Tab")  # Search
+    page.keyboard.press("Tab")  # the first match
+    page.keyboard.press("Space")  # chosen
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # Next
     page.get_by_role("button", name="Open the case").wait_for()
@@ -314,7 +320,8 @@ def test_a_query_is_logged_and_acknowledged_with_the_keyboard_alone(served: str,
     assert "at" in reached  # the last input before the button
 
 
-PAGES = ("/", "/cases", "/open", "/letters", "/letters/options_evening.docx", "/report",
+PAGES = ("/", "/cases", "/open", "/open?q=a&do=search", "/letters",
+         "/letters/options_evening.docx", "/report",
          "/import", "/workflows", "/workflows/conduct_escalation", "/students/S1004",
          "/cases/NO-SUCH-CASE")
 
@@ -369,6 +376,42 @@ def test_the_cases_search_narrows_as_one_types(served: str, browser: Any, school
     assert "q=nobody" in page.url  # and the address says what is shown
 
 
+def test_open_a_case_finds_the_student_as_the_name_is_typed(served: str, browser: Any) -> None:
+    """htmx narrows the students in place as each letter is typed; without script the
+    Search button gives the same list (the same page, asked for whole)."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    _sign_in(page, served, "HY09")
+    page.goto(f"{served}/open")
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    page.get_by_label("Workflow").select_option("conduct_escalation")
+    name = page.get_by_label("Student's name")
+    name.press_sequentially("a")
+    page.get_by_role("group", name="Student").wait_for()
+    many = page.get_by_role("radio").count()
+    name.press_sequentially("isha")  # Aisha Rahman alone
+    page.get_by_label("Rahman, Aisha").wait_for()
+    expect(page.get_by_role("radio")).to_have_count(1)
+    assert many > 1 and loads == []  # narrowed in place, no page load
+    _shot(page, "open-a-case-search")
+    page.get_by_label("Rahman, Aisha").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Open the case").wait_for()
+    assert "S1003" in page.inner_text("main")
+
+    plain = browser.new_context(java_script_enabled=False).new_page()
+    _sign_in(plain, served, "HY09")
+    plain.goto(f"{served}/open")
+    plain.get_by_label("Workflow").select_option("conduct_escalation")
+    plain.get_by_label("Student's name").fill("rahman")
+    plain.get_by_role("button", name="Search").click()
+    plain.get_by_label("Rahman, Aisha").check()
+    plain.get_by_role("button", name="Next").click()
+    plain.get_by_role("button", name="Open the case").wait_for()
+
+
 def test_cla_3_a_disclosure_opens_for_the_headteacher_only_with_her_code(
         served: str, browser: Any, school: Path) -> None:
     engine = Liaison.at(school)
@@ -390,3 +433,38 @@ def test_cla_3_a_disclosure_opens_for_the_headteacher_only_with_her_code(
     assert "Mrs" in readers.inner_text() or "HT01" in readers.inner_text()
     assert "web page" in readers.inner_text()
     _shot(page, "restricted-case")
+
+
+def test_a_batch_of_letters_home_shows_its_progress_then_the_letters_made(
+        served: str, browser: Any, school: Path) -> None:
+    """The office sends a year group's letters: the batch's page shows a progress bar
+    (named, with its numbers in words) that htmx brings up to date without a page load,
+    then the letters made, each a download; axe finds nothing serious mid-way."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+    from test_web_batch import year_group
+
+    year_group(school, 150)
+    page = browser.new_page()
+    _sign_in(page, served, "OF01")
+    page.get_by_role("link", name="Letters home").click()
+    page.get_by_role("link", name="Praise letter").click()
+    page.get_by_label("A year group").check()
+    page.get_by_label("Year group", exact=True).select_option("12")
+    page.get_by_label("Term").fill("the Autumn term")
+    page.get_by_label("Achievement").fill("A fine term of work")
+    page.get_by_role("button", name="Send the batch").click()
+    bar = page.get_by_role("progressbar", name="Students whose letters are made")
+    bar.wait_for()
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    serious = [v["id"] for v in Axe().run(page).response["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+    _shot(page, "batch-progress")
+    expect(page.get_by_role("heading", name="The letters of the batch (300)")).to_be_visible(
+        timeout=120_000)
+    assert loads == []  # brought up to date in place, by htmx
+    assert "300 letters made for 150 students" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("link", name=re.compile(r"^S9000-C90000-.*\.docx$")).count() == 1
+    _shot(page, "batch-done")

@@ -285,3 +285,44 @@ def test_the_count_in_the_web_pages_header_is_the_due_lists_length(
         assert {due_count(engine, w, now) for w in engine.school.staff} != {0}
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("at", ["2026-11-23T09:00", "2026-11-23T09:30", "2026-11-23T10:00",
+                                "2026-11-25T12:00"])
+def test_the_web_pages_due_list_in_pages_is_the_due_list(school: Path, cases: dict[str, str],
+                                                         at: str) -> None:
+    """``due_page`` (Today on the web page: the store orders, pages and counts) gives what
+    ``due_list`` gives, page after page, with the count of each status, for everyone and
+    for every case where allowed: holders, line managers, and the restricted case E only
+    for those who may see it (CLA-3); a deadline at 09:30 overdue from 09:30 exactly."""
+    from engine.service.due import due_list, due_page, may_list_all
+
+    engine = Liaison.at(school, clock=Clock())
+    try:
+        now = dt.datetime.fromisoformat(at)
+        seen = 0
+        for who in engine.school.staff:
+            for everyone in (False, True) if may_list_all(engine, who) else (False,):
+                listed = due_list(engine, who, now, everyone).items
+                # letters not sent are a section of their own on the page
+                whole = tuple(i for i in listed if i.deadline != "letter")
+                for size in (1, 2, 5):
+                    pages, start = [], 0
+                    while True:
+                        page = due_page(engine, who, now, everyone, start, size)
+                        assert page.total == len(listed)
+                        assert page.unsent == tuple(i for i in listed
+                                                    if i.deadline == "letter")
+                        assert dict(page.counts) == {s: sum(i.status == s for i in whole)
+                                                     for s in ("overdue", "due_today",
+                                                               "upcoming")}
+                        pages += page.items
+                        start += size
+                        if not page.more:
+                            break
+                    assert tuple(pages) == whole, (who, everyone, size)
+                seen += len(whole)
+        assert seen
+        assert due_page(engine, "OF01", now, True, 100, 5).items == ()  # past the end
+    finally:
+        engine.close()

@@ -177,6 +177,71 @@ def test_today_is_the_due_list(as_staff: Callable[[str], Any], liaison: Liaison)
     assert "Rest of the week" in page and case in page
 
 
+def _queries(engine: Liaison, n: int) -> list[str]:
+    """n email queries logged by the office, each with deadlines of its own."""
+    return [engine.open("query_routing", "S1001", "OF01", {
+        "contact": ["C2001"], "kind": ["general"], "channel": ["email"],
+        "received_at": [f"2026-11-1{i}T10:00"], "summary": [f"Query {i}"]}).case
+        for i in range(n)]
+
+
+def _rows(page: str) -> list[str]:
+    """The case ids of a page's table rows, in order."""
+    return re.findall(r'<tr class="[a-z_]+">\s*<td>[^<]*</td>\s*<td><a href="/cases/([^"]+)"',
+                      page)
+
+
+def test_today_shows_a_page_of_the_due_list_with_how_many_and_the_next_page(
+        client: Any, as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    """A bounded page, whatever is due: the headings and the header count say how many in
+    all, and Next and Previous walk the rest, in the due list's order."""
+    from engine.service.due import due_list
+
+    _queries(liaison, 3)
+    client.application.config["DUE_PAGE"] = 2
+    office = as_staff("OF01")
+    whole = [d.case for d in due_list(liaison, "OF01", liaison.clock()).items]
+    assert len(whole) > 4
+    first = text(office.get("/"))
+    assert _rows(first) == whole[:2]
+    assert f'aria-label="{len(whole)} due"' in first  # the header, counted with the page
+    assert f"Deadlines 1 to 2 of {len(whole)}" in first and "Previous" not in first
+    assert 'href="/?start=2">Next 2</a>' in first
+    shown, start = _rows(first), 2
+    while True:
+        page = text(office.get(f"/?start={start}"))
+        shown += _rows(page)
+        assert 'aria-label="Pages of the due list"' in page and ">Previous 2</a>" in page
+        if ">Next " not in page:
+            break
+        start += 2
+    assert shown == whole
+    assert "No deadlines this far down the list." in text(office.get("/?start=900"))
+
+
+def test_cases_are_counted_only_as_far_as_a_page_needs(
+        client: Any, as_staff: Callable[[str], Any], liaison: Liaison) -> None:
+    """Past COUNT_TO the page says "more than" and still pages on, newest first; within
+    it, the number and the pages are exact."""
+    made = _queries(liaison, 3)
+    office = as_staff("OF01")
+    assert "3 cases, newest first." in text(office.get("/cases"))
+    client.application.config.update(COUNT_TO=1, CASES_PAGE=1)
+    first = text(office.get("/cases"))
+    assert "More than 1 case, newest first." in first
+    assert "Page 1\n" in first and 'href="/cases?page=2' in first and "Page 1 of" not in first
+    assert _listed(first) == [made[2]]  # newest first
+    second = text(office.get("/cases?page=2"))  # counted to 2 now: still more than that
+    assert _listed(second) == [made[1]] and "Page 2\n" in second
+    last = text(office.get("/cases?page=3"))  # counted to 3: exact, and no next page
+    assert _listed(last) == [made[0]] and "3 cases, newest first." in last
+    assert "Page 3 of 3" in last and "page=4" not in last
+
+
+def _listed(page: str) -> list[str]:
+    return re.findall(r'<tr><td><a href="/cases/([^"]+)"', page)
+
+
 def test_all_cases_is_offered_to_the_office_only(as_staff: Callable[[str], Any]) -> None:
     assert "Show all cases" in text(as_staff("OF01").get("/"))
     teacher = as_staff("HY09")
@@ -280,6 +345,35 @@ def test_open_a_case_from_the_page(as_staff: Callable[[str], Any], liaison: Liai
                                   "incident_summary": "Shouted at reception"},
                 form="/open?workflow=conduct_escalation&student=S1004")
     assert done.status_code == 302 and done.headers["Location"].startswith("/cases/CON-")
+
+
+def test_open_a_case_finds_the_student_by_part_of_a_name(as_staff: Callable[[str], Any],
+                                                          liaison: Liaison) -> None:
+    """The student is found by name, not picked from every student of the school: each
+    word typed narrows the matches (the page htmx swaps in, and Search without script),
+    and the one chosen stays chosen while the name changes."""
+    client = as_staff("HY09")
+    empty = text(client.get("/open"))
+    assert '<label for="q">Student\'s name</label>' in empty
+    assert 'name="student"' not in empty  # no list of every student
+    found = text(client.get("/open?workflow=conduct_escalation&q=brie&do=search"))
+    radios = re.findall(r'<input type="radio" id="(student-\d+)" name="student" '
+                        r'value="([^"]+)"', found)
+    assert [v for _, v in radios] == ["S1004"]
+    assert '<label for="student-1">O&#39;Brien, Liam (year' in found
+    assert '<option value="conduct_escalation" selected>' in found  # kept while searching
+    everyone = {v for _, v in re.findall(r'id="(student-\d+)" name="student" value="([^"]+)"',
+                                         text(client.get("/open?q=e&do=search")))}
+    narrowed = {v for _, v in re.findall(r'id="(student-\d+)" name="student" value="([^"]+)"',
+                                         text(client.get("/open?q=e+li&do=search")))}
+    assert narrowed and narrowed < everyone  # every word must match
+    assert "No student's name has “zzqx” in it." in text(client.get("/open?q=zzqx&do=search"))
+    kept = text(client.get("/open?q=zzqx&student=S1004&do=search"))
+    assert 'value="S1004" checked' in kept
+    missing = text(client.get("/open?q=brie&workflow=conduct_escalation&do=next"))
+    assert "Choose a student first." in missing
+    form = text(client.get("/open?workflow=conduct_escalation&q=brie&student=S1004&do=next"))
+    assert "Open the case" in form and 'name="student" value="S1004"' in form
 
 
 def test_the_student_cases_and_workflows_pages(as_staff: Callable[[str], Any],
@@ -412,6 +506,17 @@ def send_letters(client: Any, template: str, data: dict[str, Any]) -> Any:
                        content_type="multipart/form-data")
 
 
+def sent_batch(client: Any, template: str, data: dict[str, Any]) -> Any:
+    """Send a batch from the page and follow it to its page once its thread is done (the
+    web process's own record of it says when: no clock)."""
+    started = send_letters(client, template, {**data, "do": "send"})
+    assert started.status_code == 303, text(started)
+    where = started.headers["Location"]
+    job = client.application.extensions["batches"][where.rsplit("/", 1)[-1]]
+    assert job.finished.wait(60)
+    return client.get(where)
+
+
 def test_nsw_4_the_office_sends_a_letter_home_to_a_year_once(as_staff: Callable[[str], Any],
                                                             liaison: Liaison) -> None:
     office = as_staff("OF01")
@@ -419,15 +524,17 @@ def test_nsw_4_the_office_sends_a_letter_home_to_a_year_once(as_staff: Callable[
     assert "Options evening" in listed and "conduct" not in listed  # batch letters only
     page = text(office.get("/letters/options_evening.docx"))
     assert 'type="date"' in page and 'type="time"' in page
-    sent = send_letters(office, "options_evening.docx", {**OPTIONS_EVENING, "do": "send"})
+    sent = sent_batch(office, "options_evening.docx", OPTIONS_EVENING)
     assert sent.status_code == 200, text(sent)
     assert "6 letters made for 5 students" in text(sent)
+    assert "The letters of the batch (6)" in text(sent)  # each listed, to download
+    assert text(sent).count('download>S1') == 6
     rows = [d for d in liaison.store.documents() if d["batch_key"]]
     assert len(rows) == 6 and {r["template"] for r in rows} == {"options_evening.docx"}
     mine = next(r for r in rows if r["recipient_id"] == "C2001")
     letter = "\n".join(p.text for p in Document(liaison.school.root / mine["path"]).paragraphs)
     assert "Dear Mrs Hughes" in letter and "Thursday 10 December 2026" in letter
-    again = send_letters(office, "options_evening.docx", {**OPTIONS_EVENING, "do": "send"})
+    again = sent_batch(office, "options_evening.docx", OPTIONS_EVENING)
     assert "0 letters made" in text(again) and "6 made before in this batch" in text(again)
 
 
@@ -447,9 +554,8 @@ def test_a_praise_letter_to_an_uploaded_list_gives_each_student_their_own_words(
         as_staff: Callable[[str], Any], liaison: Liaison) -> None:
     office = as_staff("OF01")
     listed = b"id,achievement\nS1004,helping at the <Year 7> open evening & more\n"
-    sent = send_letters(office, "praise_letter.docx", {
-        "who": "list", "students": (BytesIO(listed), "praise.csv"), "term": "autumn",
-        "do": "send"})
+    sent = sent_batch(office, "praise_letter.docx", {
+        "who": "list", "students": (BytesIO(listed), "praise.csv"), "term": "autumn"})
     assert sent.status_code == 200, text(sent)
     rows = [d for d in liaison.store.documents() if d["batch_key"]]
     assert {r["student_id"] for r in rows} == {"S1004"}
@@ -575,3 +681,83 @@ def test_users_second_factor_prints_its_otpauth_uri(school_cli: Callable[..., An
     rows = {r["staff"]: r for r in school_cli("users", "list", "--json").json()}
     assert rows["HT01"]["second_factor"]
     assert school_cli("users", "second-factor", "ZZ99").code == 1
+
+
+# ---------------------------------------------------------------------- a batch's progress
+
+def test_a_batch_in_progress_shows_a_progress_bar_polled_with_htmx(
+        client: Any, as_staff: Callable[[str], Any]) -> None:
+    """The page of a batch still being made: a labelled <progress>, the words for it, htmx
+    asking again every second, and a plain link to do so without script; another member
+    of staff's batch is not found."""
+    from engine.web.letters_home import Job
+
+    office = as_staff("OF01")
+    client.application.extensions["batches"]["J1"] = Job("J1", "OF01", "praise_letter.docx",
+                                                         done=3, total=10, started=True)
+    page = text(office.get("/letters/batches/J1"))
+    assert '<label for="batch-bar">Students whose letters are made</label>' in page
+    assert '<progress id="batch-bar" max="10" value="3">3 of 10</progress>' in page
+    assert "3 of 10 students done." in page
+    assert 'hx-trigger="every 1s"' in page and '>Check again</a>' in page
+    assert office.get("/letters/batches/NOPE").status_code == 404
+    assert as_staff("HY09").get("/letters/batches/J1").status_code == 404  # not theirs
+
+
+def test_a_batch_that_stopped_says_why_and_what_to_do(client: Any,
+                                                     as_staff: Callable[[str], Any]) -> None:
+    """A batch stopped by a letter that could not be made: its page says why, that the
+    students before it are whole, and to send it again; no progress bar, no polling."""
+    from engine.web.letters_home import Job
+
+    office = as_staff("OF01")
+    job = Job("J2", "OF01", "praise_letter.docx", done=4, total=10, started=True,
+              error="student S1004: the letter could not be made")
+    job.finished.set()
+    client.application.extensions["batches"]["J2"] = job
+    page = text(office.get("/letters/batches/J2"))
+    assert "The batch stopped" in page and "student S1004: the letter could not be made" in page
+    assert "Send the same letter again" in page
+    assert "<progress" not in page and "hx-trigger" not in page
+
+
+LIBREOFFICE = pytest.mark.skipif(not (__import__("shutil").which("soffice")
+                                      or __import__("shutil").which("libreoffice")),
+                                 reason="LibreOffice is not installed")
+
+
+@LIBREOFFICE
+@pytest.mark.sqlite_only  # test_outbox.configure leaves a store open (as delivery's tests)
+def test_the_office_makes_and_downloads_the_print_pack_and_each_is_recorded(
+        client: Any, as_staff: Callable[[str], Any], liaison: Liaison, school: Path) -> None:
+    """The print pack of `liaison post` on the page: senders only, who made it and each
+    download written down (who, door, when); a name not of a pack made is not found."""
+    from test_outbox import configure
+
+    from engine.store.packs import PackAudit
+
+    configure(school, 2525, extra="  send: [post]\n", engine=liaison)
+    office = as_staff("OF01")
+    sent_batch(office, "praise_letter.docx", {"who": "year", "year": "7",
+                                              "term": "autumn", "achievement": "Fine work"})
+    assert ">Make today's print pack</button>" in text(office.get("/letters"))
+    made = post(office, "/letters/print-pack", {}, form="/letters")
+    assert made.status_code == 303
+    listed = text(office.get("/letters"))
+    assert "print pack cases/packs/pack-" in listed  # what liaison post says, flashed
+    name = re.search(r'href="/letters/packs/(pack-[^"]+\.pdf)"', listed).group(1)
+    got = office.get(f"/letters/packs/{name}")
+    data = got.data
+    got.close()
+    assert got.status_code == 200 and data.startswith(b"%PDF")
+    assert got.headers["Content-Type"] == "application/pdf"
+    rows = [(r["action"], r["staff_id"], r["door"]) for r in PackAudit(liaison.store).rows()]
+    assert rows == [("made", "OF01", "web"), ("downloaded", "OF01", "web")]
+    assert ">1</td></tr>" in text(office.get("/letters"))  # downloaded once
+    assert office.get("/letters/packs/..%2Fliaison.sqlite3").status_code == 404
+    assert office.get("/letters/packs/pack-2020-01-01-000000.pdf").status_code == 404
+    tutor = as_staff("FT01")
+    assert tutor.get(f"/letters/packs/{name}").status_code == 403
+    assert "print pack" not in text(tutor.get("/letters"))
+    assert post(tutor, "/letters/print-pack", {}, form="/letters").status_code == 403
+    assert len(PackAudit(liaison.store).rows()) == 2  # refusals record nothing

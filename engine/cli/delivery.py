@@ -39,8 +39,8 @@ def outbox(actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = Fal
 def post(actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
     """Make the print pack of the letters queued for post: one PDF in postcode order
     behind a cover sheet; each letter recorded as posted (deemed received on the second
-    working day)."""
-    from engine.service.post import print_pack
+    working day); who made it is recorded, as the web page's downloads of it are."""
+    from engine.service import packs
 
     with liaison(school) as engine:
-        emit(print_pack(engine, me(engine, actor)), as_json)
+        emit(packs.make(engine, me(engine, actor)), as_json)

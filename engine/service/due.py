@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from engine.core.rows import CaseRow
 from engine.core.school import Staff
 from engine.errors import PermissionDenied
-from engine.service.views import DUE_TODAY, ORDER, OVERDUE, UPCOMING, Due, DueList
+from engine.service.views import DUE_TODAY, ORDER, OVERDUE, UPCOMING, Due, DueList, DuePage
 
 if TYPE_CHECKING:  # the due list reads through Records alone (a listing starts sooner)
     from engine.service.records import Records as Liaison
@@ -57,19 +57,39 @@ def may_list_all(engine: Liaison, actor_id: str) -> bool:
     return bool(engine.school.member(actor_id).roles & engine.school.group("leaders"))
 
 
-def due_list(engine: Liaison, actor_id: str, now: dt.datetime,
-             everyone: bool = False) -> DueList:
-    """What is due for this member of staff as at ``now``, in the order to deal with it."""
+def _whose(engine: Liaison, actor_id: str, everyone: bool) -> tuple[Staff, set[str] | None]:
+    """Who asks, and the holders of the cases they see due (None: every case's)."""
     who = engine.school.member(actor_id)
     if everyone and not may_list_all(engine, actor_id):
         raise PermissionDenied(f"{who.id} ({who.name}) may not list every case's deadlines: "
                                "only office staff and leaders; without --all you see the "
                                "cases you hold or manage")
-    holders = None if everyone else holders_for(who, engine.school.staff)
+    return who, None if everyone else holders_for(who, engine.school.staff)
+
+
+def due_list(engine: Liaison, actor_id: str, now: dt.datetime,
+             everyone: bool = False) -> DueList:
+    """What is due for this member of staff as at ``now``, in the order to deal with it."""
+    who, holders = _whose(engine, actor_id, everyone)
     rows = engine.store.open_deadlines(week_end(now.date()).isoformat(), holders)
     items = [_due(engine, row, now) for row in rows if engine.can_see(_case(engine, row), who)]
     items += _unsent(engine, who, holders)
     return DueList(who.id, tuple(sorted(items, key=_order)))
+
+
+def due_page(engine: Liaison, actor_id: str, now: dt.datetime, everyone: bool = False,
+             start: int = 0, size: int = 50) -> DuePage:
+    """``size`` items of ``due_list`` from the ``start``-th, with how many of each status
+    there are: the store orders, pages and counts (CLA-3 a condition of its query), so a
+    page costs the same whether 20 or 2,000 deadlines are due (the web page's Today)."""
+    from engine.store.pages import Pages
+
+    who, holders = _whose(engine, actor_id, everyone)
+    counts, rows = Pages(engine.store).due_page(
+        week_end(now.date()).isoformat(), now.isoformat(timespec="seconds"), holders,
+        engine.visibility(who), max(0, start), size)
+    return DuePage(who.id, counts, tuple(sorted(_unsent(engine, who, holders), key=_order)),
+                   tuple(_due(engine, row, now) for row in rows), max(0, start))
 
 
 def due_count(engine: Liaison, actor_id: str, now: dt.datetime) -> int:

@@ -92,6 +92,20 @@ class Records:
         return sorted((student_of(r) for r in rows.values()),
                       key=lambda s: (s.last_name, s.first_name, s.id))
 
+    def students_named(self, search: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Students with every word of ``search`` in their name (or id), by name, at most
+        ``limit``: whom a case may be opened for, found as one types (the web page)."""
+        from engine.store.pages import Pages
+
+        words = search.split()
+        return Pages(self.store).students_named(words, limit) if words else []
+
+    def batch_letters(self, batch: str) -> list[dict[str, Any]]:
+        """The letters of a batch letter home, by student (its result page)."""
+        from engine.store.pages import Pages
+
+        return Pages(self.store).batch_letters(batch)
+
     def contacts(self, student_id: str) -> list[Contact]:
         return [Contact(**c) for c in self.store.contacts_of(student_id)]
 
@@ -115,15 +129,19 @@ class Records:
         return workflow.visible_to_opener and case.opened_by == who.id
 
     def case_search(self, actor_id: str, filters: Mapping[str, str | None], search: str,
-                    page: int, size: int) -> tuple[int, list[dict[str, Any]]]:
+                    page: int, size: int, count_to: int = 1000
+                    ) -> tuple[int, list[dict[str, Any]]]:
         """One page of the cases this member of staff may see (CLA-3), newest first, of
         a workflow, state, student or holder, and every word of ``search`` in the case
-        number or the student's name; and how many there are in all."""
+        number or the student's name; and how many there are, counted up to
+        ``count_to`` (``count_to + 1``: more than that)."""
+        from engine.store.pages import Pages
+
         who = self.school.member(actor_id)
         if filters.get("workflow"):
             self.school.workflow(str(filters["workflow"]))  # NotFound for an unknown one
-        return self.store.case_search(filters, self.visibility(who), search.split(),
-                                      (page - 1) * size, size)
+        return Pages(self.store).case_page(filters, self.visibility(who), search.split(),
+                                           (page - 1) * size, size, count_to)
 
     def _visible(self, case: CaseRow, who: Staff) -> CaseRow:
         """The case, if this member of staff may see it; an invisible case is 'not found'."""

@@ -356,6 +356,38 @@ TITLES = {OVERDUE: "Overdue", DUE_TODAY: "Due today", UPCOMING: "Rest of the wee
 
 
 @dataclass(frozen=True)
+class DuePage:
+    """One page of a due list (the web page's Today): how many deadlines of each status
+    there are in all, the letters that did not go, and this page's deadlines in order."""
+
+    actor: str
+    counts: Mapping[str, int]  # deadlines by status, on every page
+    unsent: tuple[Due, ...]  # letters not sent: few, each overdue
+    items: tuple[Due, ...]  # this page's deadlines
+    start: int  # how many deadlines come before this page
+
+    @property
+    def total(self) -> int:
+        """Everything due: the header's count."""
+        return sum(self.counts.values()) + len(self.unsent)
+
+    @property
+    def more(self) -> int:
+        """How many deadlines come after this page."""
+        return sum(self.counts.values()) - self.start - len(self.items)
+
+    def by_status(self) -> list[tuple[str, int, list[Due]]]:
+        """(heading, how many in all, this page's items) of each status on this page."""
+        return [(TITLES[s], self.counts.get(s, 0), rows) for s in ORDER
+                if (rows := [i for i in self.items if i.status == s])]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"actor": self.actor, "counts": dict(self.counts), "start": self.start,
+                "more": self.more, "unsent": [u.as_json() for u in self.unsent],
+                "items": [i.as_json() for i in self.items]}
+
+
+@dataclass(frozen=True)
 class Sections:
     """A view in parts (tables and lines, each a view); its JSON is ``data``."""
 

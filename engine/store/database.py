@@ -284,6 +284,22 @@ trust_reads = Table(
     Column("read_at", String, nullable=False),
 )
 
+# Who made each print pack of the post, and who downloaded it (engine/store/packs.py;
+# revision 0018_web_pack_audit).
+pack_audit = Table(
+    "pack_audit", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pack", String, nullable=False, index=True),  # its path, under cases/packs
+    Column("action", String, nullable=False),  # made | downloaded
+    Column("staff_id", String, nullable=False),
+    Column("staff_name", String, nullable=False),
+    Column("door", String, nullable=False),  # cli | web
+    Column("at", String, nullable=False),
+    Column("letters", Integer),  # made: how many letters it holds
+    Column("sha256", String),  # made: the PDF's hash
+)
+
 # Letters on their way (engine/store/outbox.py): one row per (document, channel,
 # recipient), queued in the transaction that records the document. ``key`` makes a second
 # queueing of the same letter a no-op; ``message_id`` is stored before the first attempt,
@@ -597,29 +613,6 @@ class Reads:
             if value is not None:
                 query = query.where(column == value)
         return [_case(r._mapping) for r in self.conn.execute(query)]
-
-    def case_search(self, filters: Mapping[str, str | None], seen: Visibility,
-                    words: Iterable[str], offset: int, limit: int
-                    ) -> tuple[int, list[dict[str, Any]]]:
-        """One page of the cases a member of staff may see, newest first, and how many
-        there are in all: the web page's Cases (only the columns it shows, no JSON read).
-
-        ``filters``: workflow, state, student_id, holder (None: any); ``seen``: who may
-        see what (CLA-3); ``words``: each must be in the case number or the student's
-        name."""
-        where = _visible(seen) + [cases.c[k] == v for k, v in filters.items() if v is not None]
-        for word in words:
-            like = f"%{word.replace('%', '').replace('_', '')}%"
-            where.append(or_(cases.c.id.ilike(like), students.c.first_name.ilike(like),
-                             students.c.last_name.ilike(like)))
-        joined = cases.join(students, students.c.id == cases.c.student_id)
-        counted = joined if words else cases  # the student's name only when searched
-        total = self.conn.scalar(select(func.count()).select_from(counted).where(*where))
-        query = select(cases.c.id, cases.c.workflow, cases.c.state, cases.c.student_id,
-                       cases.c.holder, cases.c.opened_at, students.c.first_name,
-                       students.c.last_name).select_from(joined).where(*where) \
-            .order_by(cases.c.opened_at.desc(), cases.c.id.desc()).offset(offset).limit(limit)
-        return int(total or 0), [dict(r._mapping) for r in self.conn.execute(query)]
 
     def open_deadline_count(self, until: str, holders: Iterable[str] | None,
                             seen: Visibility) -> int:
@@ -1139,7 +1132,6 @@ class Store:
     count = _one_read(Reads.count)
     views_of = _one_read(Reads.views_of)
     trust_reads = _one_read(Reads.trust_reads)
-    case_search = _one_read(Reads.case_search)
     open_deadline_count = _one_read(Reads.open_deadline_count)
 
     def record_view(self, case_id: str, staff_id: str, staff_name: str, what: str,

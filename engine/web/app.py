@@ -23,6 +23,7 @@ from typing import Any
 from flask import (
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -45,7 +46,6 @@ log = logging.getLogger("liaison.web")
 PUBLIC = {"sign_in", "sign_in_code", "static"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-PAGE = 25  # cases per page
 
 
 def create_app(root: Path, engine: Liaison | None = None, *, idle_minutes: int = 30,
@@ -58,7 +58,11 @@ def create_app(root: Path, engine: Liaison | None = None, *, idle_minutes: int =
         SESSION_COOKIE_NAME="liaison_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=idle_minutes),
         IDLE_SECONDS=idle_minutes * 60, MAX_CONTENT_LENGTH=8 * 1024 * 1024,
-        WTF_CSRF_TIME_LIMIT=None)  # the token lives as long as the session
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        # A page reads what it shows: Today 50 deadlines at a time (with how many there are
+        # in all), Cases 25 at a time, counted up to 1,000 ("more than 1,000", not 100,000
+        # counted for each page).
+        DUE_PAGE=50, CASES_PAGE=25, COUNT_TO=1000)
     app.extensions["liaison"] = engine or Liaison.at(root)
     app.extensions["liaison"].door = "web"  # readings of restricted cases say so
     CSRFProtect(app)
@@ -69,8 +73,6 @@ def create_app(root: Path, engine: Liaison | None = None, *, idle_minutes: int =
 
 
 def _engine() -> Liaison:
-    from flask import current_app
-
     return current_app.extensions["liaison"]  # type: ignore[no-any-return]
 
 
@@ -116,9 +118,9 @@ def _guards(app: Flask) -> None:
         out: dict[str, Any] = {"school": engine.school.profile.name, "me": None}
         if g.get("staff"):
             me = engine.school.member(g.staff)
-            due = g.get("due")  # Today has read it already: once a page, not twice
-            count = len(due) if due is not None else \
-                due_lists.due_count(engine, me.id, engine.clock())
+            count = g.get("due_count")  # Today has counted it already: not twice
+            if count is None:
+                count = due_lists.due_count(engine, me.id, engine.clock())
             out.update(me=me, due_count=count,
                        may_import=bool(me.roles & engine.school.group("leaders")))
         return out
@@ -266,11 +268,13 @@ def _case_routes(app: Flask) -> None:
     def today() -> Any:
         engine = _engine()
         everyone = request.args.get("all") == "1"
-        due = due_lists.due_list(engine, _me(), engine.clock(), everyone)
+        start = max(0, request.args.get("start", 0, type=int))
+        size = current_app.config["DUE_PAGE"]
+        due = due_lists.due_page(engine, _me(), engine.clock(), everyone, start, size)
         if not everyone:
-            g.due = due
+            g.due_count = due.total  # the header's count, read with the page
         return render_template("today.html", due=due, everyone=everyone, title="Today",
-                               may_all=due_lists.may_list_all(engine, _me()))
+                               may_all=due_lists.may_list_all(engine, _me()), size=size)
 
     @app.get("/cases")
     def cases() -> Any:
@@ -286,9 +290,14 @@ def _case_routes(app: Flask) -> None:
                 # a case number typed whole: straight to the case
                 return redirect(url_for("case", case_id=exact[0]["id"]))
         page = max(1, request.args.get("page", 1, type=int))
-        total, rows = engine.case_search(_me(), filters, q, page, PAGE)
+        size = current_app.config["CASES_PAGE"]
+        # counted as far as the page's own numbers need (whether there is a next page)
+        count_to = max(current_app.config["COUNT_TO"], page * size)
+        total, rows = engine.case_search(_me(), filters, q, page, size, count_to)
+        counted = total <= count_to
         return render_template("cases.html", rows=rows, total=total, page=page,
-                               pages=max(1, -(-total // PAGE)), wanted=wanted,
+                               counted=counted, more=not counted or page * size < total,
+                               pages=max(1, -(-total // size)), wanted=wanted,
                                holder=holder or "", q=q, workflows=engine.school.workflows,
                                title="Cases")
 
@@ -417,11 +426,10 @@ def _other_routes(app: Flask) -> None:
         workflows = engine.openable(_me())
         chosen = request.values.get("workflow", "")
         student = request.values.get("student", "").strip()
+        q = request.values.get("q", "").strip()
         workflow = next((w for w in workflows if w.name == chosen), None)
-        if workflow is None or not student:
-            return render_template("open.html", workflows=workflows, chosen=chosen,
-                                   student=student, students=engine.student_choices(),
-                                   title="Open a case")
+        if workflow is None or not student or request.values.get("do") == "search":
+            return _open_choose(workflows, chosen, student, q)
         return _open_form(workflow, student)
 
     @app.route("/import", methods=["GET", "POST"])
@@ -481,6 +489,32 @@ def _other_routes(app: Flask) -> None:
         # style (never inline script).
         return page, 200, {"Content-Security-Policy": CSP.replace(
             "style-src 'self'", "style-src 'self' 'unsafe-inline'")}
+
+
+MATCHES = 20  # students listed for a name typed; more: type more of it
+
+
+def _open_choose(workflows: Any, chosen: str, student: str, q: str) -> Any:
+    """Choose the workflow and the student, found by name: htmx narrows the matches as
+    one types (the page asks for itself and swaps in its list); without script the
+    Search button does the same."""
+    engine = _engine()
+    matches = engine.students_named(q, MATCHES + 1)
+    if student and student not in {m["id"] for m in matches}:
+        try:  # the student chosen stays chosen while the name typed changes
+            s = engine.student(student)
+        except NotFound:
+            student = ""
+        else:
+            matches.insert(0, {"id": s.id, "first_name": s.first_name,
+                               "last_name": s.last_name, "year": s.year, "form": s.form})
+    asked = request.values.get("do") == "next"
+    return render_template("open.html", workflows=workflows, chosen=chosen, student=student,
+                           q=q, matches=matches[:MATCHES], more=len(matches) > MATCHES,
+                           missing=[what for what, given in (("a workflow", chosen),
+                                                             ("a student", student))
+                                    if asked and not given],
+                           title="Open a case")
 
 
 def _open_form(workflow: Any, student_id: str) -> Any:

@@ -10,7 +10,7 @@ from alembic import op
 from engine.store.migrations import tenancy
 
 revision = "0018_trust_trust_reads"
-down_revision = "0017_due_count_indexes"
+down_revision = "0018_perf_tallies"
 
 
 def upgrade() -> None:
