@@ -29,6 +29,7 @@ from engine.core.definitions import (
     Entries,
     Event,
     Field,
+    When,
     Workflow,
     parse_partly,
 )
@@ -267,13 +268,26 @@ def _check_follow_on(c: _Check, event: Event) -> None:
 
 
 def _check_when_fields(c: _Check, event: Event) -> None:
-    known = c.workflow.field_types()
     whens = [s.when for s in event.sources] + [t.when for t in event.targets]
     whens += [d.when for d in event.documents] + [d.when for d in event.deadlines]
     for when in whens:
-        for name, _values in when.equals:
-            if name not in known:
-                c.add(event.line, f"{_where(event)}", f"condition on {c.unknown_field(name)}")
+        _check_when(c, when, event.line, _where(event), "condition on ")
+
+
+def _check_when(c: _Check, when: When, line: int, where: str, lead: str = "") -> None:
+    """Each field a ``when:`` names is the workflow's, and each value it allows one of a
+    choice field's choices (a misspelt value would make the condition never hold)."""
+    known = c.workflow.field_types()
+    for name, values in when.equals:
+        if name not in known:
+            c.add(line, where, f"{lead}{c.unknown_field(name)}")
+            continue
+        choices = known[name].choices
+        for value in values:
+            if choices and value not in choices:
+                c.add(line, f"{where}.when.{name}", f"'{value}' is not a choice of field "
+                      f"'{name}'{did_you_mean(value, choices)} (its choices: "
+                      f"{', '.join(choices)})")
 
 
 def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line: int) -> None:
@@ -446,6 +460,7 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
     for item in doc.must_say:
         if item.field and item.field not in known:
             c.add(item.line, f"{where}.must_say", c.unknown_field(item.field))
+        _check_when(c, item.when, item.line, f"{where}.must_say")
     if doc.template not in c.letters.names:
         c.add(doc.line, f"{where}.template",
               f"letter template not found: {c.letters.folder / doc.template}"
