@@ -120,7 +120,7 @@ def test_exc_5_the_exam_paragraph_removed_fails_check(school: Path,
                                                        cli: Callable[..., Run]) -> None:
     """Where a public examination is missed the notice names the day the board meets by,
     where practicable (EXC-5); without that paragraph, check fails in that rendering."""
-    _remove_paragraph(school / "letters" / "exclusion_notice.docx", "fields.board_before_exam")
+    _remove_paragraph(school / "letters" / "exclusion_notice.docx", "before it where practicable")
     run = cli("check", "--school", school)
     assert run.code == 1
     assert "does not say field 'board_before_exam' (rendered with the sample values" in run.err
