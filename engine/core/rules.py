@@ -27,6 +27,7 @@ class Facts:
     step_role: str | None = None  # the role that holds the case in its current state
     actor_id: str = ""  # the member of staff acting
     calendar: Any = None  # the school's SchoolCalendar, for rules counted in school days
+    employees: frozenset[str] = frozenset()  # staff on the payroll (governors are not)
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -160,6 +161,17 @@ def within(arg: Mapping[str, Any], facts: Facts) -> str | None:
     return None
 
 
+def not_employees(arg: str, facts: Facts) -> str | None:
+    """Nobody named in the staff or staff-list field ``arg`` is an employee of the school:
+    a complaints panel is of governors (CMP-5), marked ``employee: false`` in school.yaml."""
+    named = facts.fields.get(arg) or []
+    employed = [i for i in ([named] if isinstance(named, str) else named) if i in facts.employees]
+    if employed:
+        return (f"{arg.replace('_', ' ')} may not include an employee of the school: "
+                f"{', '.join(employed)}")
+    return None
+
+
 def explained_if_later(arg: Mapping[str, Any], facts: Facts) -> str | None:
     """When the date in field ``date`` is later than the one in ``than``, field ``field``
     must say why: the governing board meets before a missed examination "where
@@ -175,6 +187,7 @@ def explained_if_later(arg: Mapping[str, Any], facts: Facts) -> str | None:
 
 GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
     "explained_if_later": explained_if_later,
+    "not_employees": not_employees,
     "at_most": at_most,
     "not_before": not_before,
     "not_after": not_after,
@@ -224,6 +237,9 @@ def check_guard(name: str, arg: Any, fields: Mapping[str, Any]) -> list[str]:
             return [f"'{arg['of']}' is not a date field of this workflow"]
     if name == "explained_if_later":
         return _check_explained(arg, fields)
+    if name == "not_employees" and (not isinstance(arg, str) or arg not in fields
+                                    or fields[arg].type not in ("staff", "staff_list")):
+        return [f"'{arg}' is not a staff or staff_list field of this workflow"]
     if name == "at_most":
         if not isinstance(arg, dict) or not {"field", "limit"} <= set(arg) \
                 or not set(arg) <= {"field", "limit", "clause"} or not str(arg["limit"]).isdigit():

@@ -55,7 +55,20 @@ class _Check:
     letters: Letters
     clause: re.Pattern[str]  # a clause ID of a policy the school registers
     groups: tuple[str, ...] = ()  # school.yaml's groups (named in place of roles)
+    clause_ids: frozenset[str] = frozenset()  # the clauses school.yaml lists, of its policies
     problems: list[str] = field(default_factory=list)
+
+    def clause_problem(self, clause: str) -> str | None:
+        """What is wrong with citing ``clause``: a prefix school.yaml does not register, or
+        an ID its own list of that policy's clauses lacks (CMP-8 of seven)."""
+        if not self.clause.match(clause):
+            return f"'{clause}' is not a clause ID of a policy school.yaml registers (clauses:)"
+        prefix = clause.split("-")[0]
+        listed = sorted(i for i in self.clause_ids if i.split("-")[0] == prefix)
+        if listed and clause not in listed:
+            return (f"'{clause}' is not one of the clauses school.yaml lists for {prefix}"
+                    f"{did_you_mean(clause, listed)} ({', '.join(listed)})")
+        return None
 
     def add(self, line: int, where: str, message: str) -> None:
         self.problems.append(f"{self.workflow.path}:{line or 1}: {where}: {message}")
@@ -78,9 +91,11 @@ class _Check:
 
 def load(text: str, path: Path, roles: Iterable[str], letters: Letters,
          clauses: Iterable[str] = DEFAULT_CLAUSES,
-         groups: Mapping[str, frozenset[str]] | None = None) -> Workflow:
+         groups: Mapping[str, frozenset[str]] | None = None,
+         clause_ids: Collection[str] = ()) -> Workflow:
     """Parse and validate one workflow file's text; raise DefinitionError listing every
-    problem. A group of school.yaml (``groups:``) named where a role goes stands for its
+    problem. ``clause_ids``: the school's own clauses listed in school.yaml; a policy that
+    lists its clauses may be cited by those only. A group of school.yaml (``groups:``) named where a role goes stands for its
     roles.
 
     The graph is checked even when some values were bad (each replaced by a default), so
@@ -88,7 +103,7 @@ def load(text: str, path: Path, roles: Iterable[str], letters: Letters,
     workflow, problems = parse_partly(text, path)
     groups = DEFAULT_GROUPS if groups is None else groups
     workflow = with_groups(workflow, groups)
-    problems += [p for p in validate(workflow, roles, letters, clauses, groups)
+    problems += [p for p in validate(workflow, roles, letters, clauses, groups, clause_ids)
                  if p not in problems]
     if problems:
         raise DefinitionError(problems)
@@ -107,11 +122,14 @@ def with_groups(w: Workflow, groups: Mapping[str, frozenset[str]]) -> Workflow:
 
 def validate(workflow: Workflow, roles: Iterable[str], letters: Letters,
              clauses: Iterable[str] = DEFAULT_CLAUSES,
-             groups: Mapping[str, frozenset[str]] | None = None) -> list[str]:
+             groups: Mapping[str, frozenset[str]] | None = None,
+             clause_ids: Collection[str] = ()) -> list[str]:
     """Every problem in a parsed workflow that the YAML shape alone cannot show; a clause
-    ID must be of a policy whose prefix ``clauses`` registers (school.yaml)."""
+    ID must be of a policy whose prefix ``clauses`` registers (school.yaml), and one of
+    its ``clause_ids`` where school.yaml lists that policy's clauses."""
     pattern = re.compile(rf"^({'|'.join(map(re.escape, sorted(clauses)))})-[0-9][0-9a-z.]*$")
-    check = _Check(workflow, frozenset(roles), letters, pattern, tuple(groups or ()))
+    check = _Check(workflow, frozenset(roles), letters, pattern, tuple(groups or ()),
+                   frozenset(clause_ids))
     _check_names(check)
     _check_states(check)
     _check_events(check)
@@ -163,9 +181,9 @@ def _check_names(c: _Check) -> None:
     if not re.fullmatch(r"[A-Z]{2,5}", w.prefix):
         c.add(w.line_of("prefix"), "prefix", f"'{w.prefix}' must be 2 to 5 capital letters")
     for clause in w.clauses:
-        if not c.clause.match(clause):
-            c.add(w.line_of("clauses"), "clauses", f"'{clause}' is not a clause ID of a policy "
-                  "school.yaml registers (clauses:)")
+        wrong = c.clause_problem(clause)
+        if wrong:
+            c.add(w.line_of("clauses"), "clauses", wrong)
     if w.hidden_from and (w.hidden_from not in w.field_types()
                           or w.field_types()[w.hidden_from].type not in ("staff", "staff_list")):
         c.add(w.line_of("hidden_from"), "hidden_from", f"'{w.hidden_from}' is not a staff "
@@ -224,6 +242,10 @@ def _check_events(c: _Check) -> None:
                 c.add(guard.line, f"{where}.requires.{guard.name}", problem)
         _check_deadlines(c, event.deadlines, where, event.line)
         _check_when_fields(c, event)
+        for clause in event.clauses:
+            wrong = c.clause_problem(clause)
+            if wrong:
+                c.add(event.line_of("clauses"), f"{_where(event)}.clauses", wrong)
         _check_computes(c, event)
 
 
@@ -299,8 +321,9 @@ def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line:
                 c.add(here, f"{where}.deadlines.{spec.name}", c.unknown_field(ref))
             elif ref and known[ref].type not in ("date", "datetime"):
                 c.add(here, f"{where}.deadlines.{spec.name}", f"field '{ref}' is not a date")
-        if spec.clause and not c.clause.match(spec.clause):
-            c.add(here, f"{where}.deadlines.{spec.name}.clause", f"'{spec.clause}' is no clause ID")
+        wrong = c.clause_problem(spec.clause) if spec.clause else None
+        if wrong:
+            c.add(here, f"{where}.deadlines.{spec.name}.clause", wrong)
 
 
 def _all_deadlines(w: Workflow) -> list[DeadlineSpec]:

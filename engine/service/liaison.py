@@ -362,9 +362,10 @@ class Liaison(Records):
                parent_ids: frozenset[str], actor: Staff | None = None) -> rules.Facts:
         roles = {s.id: s.roles for s in self.school.staff.values()}
         state = self.school.workflows[case.workflow].states.get(case.state)
+        employees = frozenset(s.id for s in self.school.staff.values() if s.employee)
         return rules.Facts(values, occurred, case.student_id, parent_ids, roles,
                            actor.roles if actor else frozenset(), state.holder if state else None,
-                           actor.id if actor else "", self.school.calendar)
+                           actor.id if actor else "", self.school.calendar, employees)
 
     def _one_per_student(self, workflow: Workflow, family: Family, actor: Staff) -> None:
         """A contact log or an agreement is kept once per student: a second would split

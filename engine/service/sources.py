@@ -69,9 +69,10 @@ def letters_in(folder: Path,
 
 def load_workflow(path: Path, roles: Collection[str], letters: Letters,
                   clauses: Collection[str] = DEFAULT_CLAUSES,
-                  groups: Mapping[str, frozenset[str]] | None = None) -> Workflow:
+                  groups: Mapping[str, frozenset[str]] | None = None,
+                  clause_ids: Collection[str] = ()) -> Workflow:
     """One workflow file, parsed and validated; DefinitionError lists every problem."""
-    return validation.load(read_text(path), path, roles, letters, clauses, groups)
+    return validation.load(read_text(path), path, roles, letters, clauses, groups, clause_ids)
 
 
 def load_profile(root: Path) -> School:
@@ -91,7 +92,8 @@ def open_school(root: Path,
     problems: list[str] = []
     for path in sorted((root / "workflows").glob("*.yaml")):
         try:
-            workflow = load_workflow(path, school.roles, letters, school.clauses, school.groups)
+            workflow = load_workflow(path, school.roles, letters, school.clauses, school.groups,
+                                     school.clause_texts)
         except DefinitionError as exc:
             problems += exc.problems
             continue
