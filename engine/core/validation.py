@@ -95,8 +95,8 @@ def load(text: str, path: Path, roles: Iterable[str], letters: Letters,
          clause_ids: Collection[str] = ()) -> Workflow:
     """Parse and validate one workflow file's text; raise DefinitionError listing every
     problem. ``clause_ids``: the school's own clauses listed in school.yaml; a policy that
-    lists its clauses may be cited by those only. A group of school.yaml (``groups:``) named where a role goes stands for its
-    roles.
+    lists its clauses may be cited by those only. A group of school.yaml (``groups:``)
+    named where a role goes stands for its roles.
 
     The graph is checked even when some values were bad (each replaced by a default), so
     an author sees an unknown state and a bad date in one pass, not one per run."""
