@@ -203,3 +203,20 @@ def test_a_chain_mistake_is_one_error_at_its_line(tmp_path: Path, change: tuple[
     [problem] = caught.value.problems
     line = next(i for i, t in enumerate(text.splitlines(), 1) if change[1] in t)
     assert problem.startswith(f"{tmp_path / 'w.yaml'}:{line}: {said}"), problem
+
+
+def test_bem_6_a_letter_to_several_is_one_spec_for_each(tmp_path: Path) -> None:
+    """`to: [file, "role:headteacher"]` (issue 16) means the two document specs written out,
+    as the home visit's incident report is kept and sent to the headteacher (BEM-6)."""
+    def doc(to: str) -> str:
+        return LONG.replace("    roles: [%s]\n  close:",
+                            f"    roles: [%s]\n    documents:\n{to}  close:")
+    pastoral = ", ".join(sorted(GROUPS["pastoral_team"]))
+    letters = Letters(tmp_path, ("incident.docx",))
+    one = load(doc('      - {template: incident.docx, to: [file, "role:headteacher"]}\n')
+               % pastoral, tmp_path / "w.yaml", DEFAULT_ROLES, letters, groups=GROUPS)
+    two = load(doc('      - {template: incident.docx, to: file}\n'
+                   '      - {template: incident.docx, to: "role:headteacher"}\n') % pastoral,
+               tmp_path / "w.yaml", DEFAULT_ROLES, letters, groups=GROUPS)
+    assert [d.to for d in one.events["call_back"].documents] == ["file", "role:headteacher"]
+    assert _meaning(one.events) == _meaning(two.events)

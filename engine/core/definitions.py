@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -344,16 +344,21 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, ("template", "to", "title", "when", "entries",
                                       "must_say", "send"), ("template", "to"))
-        out.append(DocumentSpec(
+        # `to: [contacts, file]`: the same letter to each, said once (one spec each)
+        to = spec.get("to")
+        recipients = r.texts(to, f"{here}.to") if isinstance(to, Seq) else [
+            r.text(to, f"{here}.to")]
+        doc = DocumentSpec(
             template=r.text(spec.get("template"), f"{here}.template"),
-            to=r.text(spec.get("to"), f"{here}.to"),
+            to="",
             title=r.text(spec.get("title"), f"{here}.title"),
             when=_when(r, spec.get("when"), f"{here}.when"),
             line=line_of(spec),
             entries=_entries(r, spec.get("entries"), f"{here}.entries"),
             must_say=_must_say(r, spec.get("must_say"), f"{here}.must_say"),
             send=parse_send(r, spec.get("send"), f"{here}.send"),
-        ))
+        )
+        out += [replace(doc, to=recipient) for recipient in recipients]
     if value is not None and not isinstance(value, Seq):
         r.problem(value, where, "expected a list")
     return tuple(out)
