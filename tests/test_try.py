@@ -105,3 +105,25 @@ def test_try_refuses_an_unknown_workflow_in_one_line(
     assert run.code == 1
     assert run.err.startswith("error: ") and len(run.err.strip().splitlines()) == 1
     assert list(scratch.iterdir()) == []
+
+
+def test_cmp_1_2_a_complaint_tried_shows_its_deadlines_and_keeps_its_author_in_sight(
+        cli: Callable[..., Run], school: Path, steps: Callable[[str], Path]) -> None:
+    """A complaint about the school: the member of staff complained about is asked for only
+    when the complaint is about one (a required_when), so the headteacher acting here still
+    sees the case (CMP-6); its deadlines are shown in school days (CMP-1, CMP-2)."""
+    steps('open about=school\nacknowledge\nanswer outcome="we have looked into it"\n')
+    run = cli("try", "complaints", "--school", school, "--on", "2026-11-02", "--no-text")
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == [
+        "open (as HT01, 2026-11-02T10:00) -> with_headteacher",
+        "  deadline acknowledge_by: 2026-11-09",
+        "  deadline answer_by: 2026-11-16",
+        "  next: acknowledge, answer",
+        "acknowledge (as HT01, 2026-11-03T10:00) -> with_headteacher",
+        "  letter complaint_acknowledgement.docx to Mrs Sarah Hughes:",
+        "  next: acknowledge, answer",
+        "answer (as HT01, 2026-11-04T10:00) -> answered",
+        "  letter complaint_stage1_answer.docx to Mrs Sarah Hughes:",
+        "  next: request_stage2, close",
+        "3 steps tried; the sandbox is removed."]

@@ -142,7 +142,8 @@ def try_workflow(
 
         print_json([s.as_json() for s in steps])
     elif not prompt:
-        out.print(f"{len(steps)} steps tried; the sandbox is removed.")
+        said = "1 step" if len(steps) == 1 else f"{len(steps)} steps"
+        out.print(f"{said} tried; the sandbox is removed.")
 
 
 def _show_step(step: object, text: bool) -> None:
@@ -154,7 +155,7 @@ def _show_step(step: object, text: bool) -> None:
         return
     console.print(f"{s.event} (as {s.actor}, {s.at}) -> {s.state}", markup=False)
     for d in s.deadlines:
-        console.print(f"  deadline {d['name']}: {d.get('due_at') or d['due_on']}", markup=False)
+        console.print(f"  deadline {d['name']}: {d['due']}", markup=False)
     for letter in s.letters:
         console.print(f"  letter {letter.template} to {visible(letter.recipient)}:", markup=False)
         for line in letter.text.splitlines() if text else ():

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.core import machine
+from engine.core import machine, rules
 from engine.core.definitions import Event, Workflow
 from engine.core.school import SCHOOL_FILE
 from engine.errors import InputError, LetterError, NotFound, PermissionDenied, TransitionNotAllowed
@@ -137,7 +137,7 @@ class Sandbox:
                 raise InputError("the case is already open" if self.case
                                  else "open the case first: 'open'")
             out.actor = actor or self._actor(event)
-            values = {**self._samples(event, out.actor), **given}
+            values = self._samples(event, out.actor, given)
             if name == "open":
                 done = self.engine.open(self.workflow.name, self.student, out.actor, values)
                 self.case = done.case
@@ -178,8 +178,12 @@ class Sandbox:
                              f"{', '.join(sorted(event.roles))}")
         return chosen
 
-    def _samples(self, event: Event, actor: str) -> dict[str, list[str]]:
-        """A value for each field the event asks for and must have."""
+    def _samples(self, event: Event, actor: str,
+                 given: dict[str, list[str]]) -> dict[str, list[str]]:
+        """``given``, and a value for each field the event asks for and must have: the
+        required ones, and an optional one a ``required_when`` rule asks for here (a
+        suspension's end_on; not the member of staff a complaint about the school is not
+        about)."""
         with self.engine.store.reads() as r:
             parents = [c["id"] for c in r.contacts_of(self.student)
                        if c.get("kind", "parent") == "parent"]
@@ -188,20 +192,29 @@ class Sandbox:
             "date": [day], "datetime": [f"{day}T09:00"], "staff": [actor],
             "staff_list": [actor], "contact": parents[:1],
             "attendees": [*parents[:1], self.student, actor]}
-        out = {}
-        # an optional field a rule may require (end_on of a suspension) is given too
-        wanted = {g.arg.get("field") for g in event.guards
-                  if g.name == "required_when" and isinstance(g.arg, dict)}
-        for f in event.fields:
-            if f.optional and f.name not in wanted:
-                continue
+
+        def sample(f: Any) -> list[str]:
             if f.type == "choice":
-                out[f.name] = [f.choices[0]]
-            elif f.type == "list":
-                out[f.name] = [f"Sample {f.name.replace('_', ' ')}"]
-            else:
-                out[f.name] = list(by_type.get(f.type, [f"Sample {f.name.replace('_', ' ')}"]))
+                return [f.choices[0]]
+            return list(by_type.get(f.type, [f"Sample {f.name.replace('_', ' ')}"]))
+
+        out = {f.name: sample(f) for f in event.fields if not f.optional}
+        out |= given
+        fields = {f.name: f for f in event.fields}
+        for guard in event.guards:
+            arg = guard.arg
+            if guard.name != "required_when" or arg.get("field") not in fields:
+                continue
+            values = {**self._case_fields(), **{k: v[0] for k, v in out.items() if v}}
+            if rules.required_when(arg, rules.Facts(values, dt.datetime.combine(self.day, AT), "")):
+                out.setdefault(arg["field"], sample(fields[arg["field"]]))
         return out
+
+    def _case_fields(self) -> dict[str, Any]:
+        if not self.case:
+            return {}
+        with self.engine.store.reads() as r:
+            return dict(r.case(self.case).fields)
 
 
 def _parse(line: str) -> tuple[str, str, dict[str, list[str]]]:
