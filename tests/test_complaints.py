@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Run, letter_text
+from conftest import Run, letter_text, snapshot
 
 from engine.service.liaison import Liaison
 
@@ -131,7 +131,7 @@ def test_cmp_6_a_member_of_staff_never_sees_a_complaint_about_them(
 
 
 def test_cmp_5_a_panel_member_who_is_an_employee_is_refused(school_cli: Cli,
-                                                             school: Path) -> None:
+                                                             liaison: Liaison) -> None:
     """The panel is of governors, none an employee of the school (CMP-5): school.yaml
     marks governors `employee: false`, and a teacher named on the panel is refused."""
     _open(school_cli, "--set", "about=school")
@@ -140,14 +140,14 @@ def test_cmp_5_a_panel_member_who_is_an_employee_is_refused(school_cli: Cli,
     _ok(school_cli, "advance", CASE, "request_stage2", "--as", "OF01",
         "--set", "requested_at=2026-11-20T09:00", "--set", "grounds=not answered",
         "--at", "2026-11-20T09:30")
-    before = (school / "cases" / "liaison.sqlite3").read_bytes()
+    before = snapshot(liaison)
     run = school_cli("advance", CASE, "arrange_panel", "--as", "CL01", "--set", "panel=GV02",
                      "--set", "panel=ST01", "--set", "panel_on=2026-12-02",
                      "--at", "2026-11-24T10:00")
     assert run.code == 1
     assert run.err.strip().splitlines()[-1].endswith(
         "panel may not include an employee of the school: ST01")
-    assert (school / "cases" / "liaison.sqlite3").read_bytes() == before
+    assert snapshot(liaison) == before
     _ok(school_cli, "advance", CASE, "arrange_panel", "--as", "CL01", "--set", "panel=GV02",
         "--set", "panel=GV03", "--set", "panel_on=2026-12-02", "--at", "2026-11-24T10:00")
 
