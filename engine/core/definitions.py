@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace as changed  # (not Path.replace: no file is touched)
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -358,7 +359,7 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
             must_say=_must_say(r, spec.get("must_say"), f"{here}.must_say"),
             send=parse_send(r, spec.get("send"), f"{here}.send"),
         )
-        out += [replace(doc, to=recipient) for recipient in recipients]
+        out += [changed(doc, to=recipient) for recipient in recipients]
     if value is not None and not isinstance(value, Seq):
         r.problem(value, where, "expected a list")
     return tuple(out)
