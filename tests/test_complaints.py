@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Run, letter_text
+from conftest import Run, letter_text, snapshot
 
 from engine.service.liaison import Liaison
 
@@ -128,3 +128,52 @@ def test_cmp_6_a_member_of_staff_never_sees_a_complaint_about_them(
                          "--at", "2026-11-02T11:00")
     assert (refused.code, refused.err) == (1, "error: open complaints: about staff is needed "
                                            "when about is staff_member or headteacher\n")
+
+
+def test_cmp_5_a_panel_member_who_is_an_employee_is_refused(school_cli: Cli,
+                                                             liaison: Liaison) -> None:
+    """The panel is of governors, none an employee of the school (CMP-5): school.yaml
+    marks governors `employee: false`, and a teacher named on the panel is refused."""
+    _open(school_cli, "--set", "about=school")
+    _ok(school_cli, "advance", CASE, "answer", "--as", "HT01", "--set", "outcome=we agree",
+        "--at", "2026-11-10T10:00")
+    _ok(school_cli, "advance", CASE, "request_stage2", "--as", "OF01",
+        "--set", "requested_at=2026-11-20T09:00", "--set", "grounds=not answered",
+        "--at", "2026-11-20T09:30")
+    before = snapshot(liaison)
+    run = school_cli("advance", CASE, "arrange_panel", "--as", "CL01", "--set", "panel=GV02",
+                     "--set", "panel=ST01", "--set", "panel_on=2026-12-02",
+                     "--at", "2026-11-24T10:00")
+    assert run.code == 1
+    assert run.err.strip().splitlines()[-1].endswith(
+        "panel may not include an employee of the school: ST01")
+    assert snapshot(liaison) == before
+    _ok(school_cli, "advance", CASE, "arrange_panel", "--as", "CL01", "--set", "panel=GV02",
+        "--set", "panel=GV03", "--set", "panel_on=2026-12-02", "--at", "2026-11-24T10:00")
+
+
+def test_cmp_5_employee_is_true_or_false_at_its_line(school: Path,
+                                                      cli: Callable[..., Run]) -> None:
+    path = school / "school.yaml"
+    text = path.read_text(encoding="utf-8").replace("employee: false", "employee: no", 1)
+    path.write_text(text, encoding="utf-8")
+    run = cli("check", "--school", school)
+    assert run.code == 1
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "employee: no" in t)
+    assert f"{path}:{line}:" in run.err and "expected true or false, got 'no'" in run.err
+
+
+def test_cmp_school_listed_clauses_are_the_only_ones_cited(school: Path,
+                                                         cli: Callable[..., Run]) -> None:
+    """school.yaml lists the complaints procedure's own clauses: a workflow citing
+    CMP-8 is refused at its line, with the nearest listed clause."""
+    path = school / "workflows" / "complaints.yaml"
+    text = path.read_text(encoding="utf-8").replace("    clauses: [CMP-7]\n",
+                                                    "    clauses: [CMP-8]\n", 1)
+    path.write_text(text, encoding="utf-8")
+    run = cli("check", "--school", school)
+    assert run.code == 1
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "[CMP-8]" in t)
+    assert (f"{path}:{line}: events.send_decision.clauses: 'CMP-8' is not one of the clauses "
+            "school.yaml lists for CMP: did you mean 'CMP-7'? (CMP-1, CMP-2, CMP-3, CMP-4, "
+            "CMP-5, CMP-6, CMP-7)") in run.err, run.err

@@ -304,8 +304,9 @@ def test_exc_7_a_withdrawal_is_recorded_and_the_same_people_told(liaison: Liaiso
     assert "for these reasons: CCTV shows another pupil started it" in text
     assert "Aisha may return to school without delay." in text
     history = liaison.history(case, "HT01").as_json()
+    # withdrawn the day before it began: no day was served (EXC-4)
     assert history[-1]["fields"] == {
-        "withdrawal_reasons": "CCTV shows another pupil started it"}
+        "withdrawal_reasons": "CCTV shows another pupil started it", "days_served": []}
 
 
 def test_exc_8_nsw_5_when_a_suspension_ends_the_readmission_opens_with_its_dates(
@@ -322,3 +323,85 @@ def test_exc_8_nsw_5_when_a_suspension_ends_the_readmission_opens_with_its_dates
     fields = liaison.case(readmission.case, "HY09").fields
     assert fields == {"exclusion_start": "2026-11-24", "exclusion_end": "2026-11-26",
                       "reason": "Assaulted another pupil at lunchtime"}
+
+
+# --------------------------------------------------------------------------- leftovers
+
+
+def test_exc_4_exc_7_days_served_before_a_withdrawal_still_count(liaison: Liaison) -> None:
+    """Suspended from Monday 2 November 2026 for 20 school days and withdrawn on Monday 9
+    November: the five days served (2-6 November) count, so a two-day suspension later in
+    the term makes 7 days in the term, over 5: the board considers it on representations."""
+    cal = liaison.school.calendar
+    case = _suspend(liaison, "2026-11-02", cal.add_school_days(dt.date(2026, 11, 2), 19)
+                    .isoformat(), "2026-10-30T12:00").case
+    move_clock(liaison, dt.datetime(2026, 11, 9, 12))
+    liaison.advance(case, "withdraw", "HT01", {"withdrawal_reasons": ["New evidence"]},
+                    at=dt.datetime(2026, 11, 9, 12))
+    assert liaison.case(case, "HT01").fields["days_served"] == [
+        "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"]
+    later = _suspend(liaison, "2026-11-30", "2026-12-01", "2026-11-27T12:00")
+    fields = liaison.case(later.case, "HT01").fields
+    assert (fields["days_this_term"], fields["days_this_year"], fields["board_duty"]) == \
+        (7, 7, "on_representations")
+
+
+def test_exc_5_a_suspension_across_christmas_is_counted_in_each_term(liaison: Liaison) -> None:
+    """Thursday 17 December 2026 to Friday 15 January 2027: 2 school days in the autumn term
+    (17, 18 December) and 9 in the spring (5-8 and 11-15 January; 4 January is an INSET
+    day). The spring term's 9 are over 5, so the board considers it on representations; the
+    local authority is told the larger term's total."""
+    done = _suspend(liaison, "2026-12-17", "2027-01-15", "2026-12-16T12:00")
+    fields = liaison.case(done.case, "HT01").fields
+    assert len(fields["days"]) == 11
+    assert (fields["days_this_term"], fields["board_duty"]) == (9, "on_representations")
+    assert "School days suspended this term: 9; this school year: 11" in \
+        _letter(liaison, done, "exclusion_la_notice.docx")
+    # a later spring suspension of 7 days makes 16 in the spring term: the board must meet
+    cal = liaison.school.calendar
+    spring = _suspend(liaison, "2027-02-01", cal.add_school_days(dt.date(2027, 2, 1), 6)
+                      .isoformat(), "2027-01-29T12:00")
+    fields = liaison.case(spring.case, "HT01").fields
+    assert (fields["days_this_term"], fields["board_duty"]) == (16, "must_consider")
+
+
+def test_exc_5_the_board_meets_before_a_missed_exam_where_practicable(liaison: Liaison) -> None:
+    """Suspended Monday 11 to Friday 22 May 2026 with a public examination on Wednesday 20
+    May: the board must consider it, and where practicable before the exam, by Tuesday 19
+    May. Meeting later needs the reason recorded."""
+    done = _suspend(liaison, "2026-05-11", "2026-05-22", "2026-05-08T12:00",
+                    exam_on=["2026-05-20"])
+    fields = liaison.case(done.case, "HT01").fields
+    assert (fields["board_duty"], fields["exam_missed"], fields["board_before_exam"]) == \
+        ("must_consider", "yes", "2026-05-19")
+    deadlines = _deadlines(liaison, done.case)
+    assert deadlines["board_before_exam"] == "2026-05-19"
+    assert "board_meeting" in deadlines
+    text = _letter(liaison, done, "exclusion_notice.docx", "Sarah")
+    assert "Because Ethan would miss a public examination, the board will meet before it " \
+           "where practicable: by Tuesday 19 May 2026." in text
+    move_clock(liaison, dt.datetime(2026, 5, 21, 16))
+    before = snapshot(liaison)
+    late = {"board_met_on": ["2026-05-21"], "decision_reasons": ["Not reinstated"]}
+    with pytest.raises(TransitionNotAllowed, match=r"board met on \(2026-05-21\) is after "
+                       r"board before exam \(2026-05-19\): say why in after exam because "
+                       r"\(EXC-5\)"):
+        liaison.advance(done.case, "board_considers", "OF01", late)
+    assert snapshot(liaison) == before
+    liaison.advance(done.case, "board_considers", "OF01",
+                    {**late, "after_exam_because": ["Two governors were ill"]})
+    status = {d["name"]: d["status"] for d in liaison.store.deadlines(done.case)}
+    assert status["board_before_exam"] == "met"
+
+
+def test_exc_5_an_exam_the_next_school_day_leaves_no_time_before_it(liaison: Liaison) -> None:
+    """Notice on Friday 8 May 2026 of a suspension from Monday 11 May, the exam that day: the
+    last school day before it is the notice's own, so meeting before it is not practicable
+    and only the 15-school-day deadline is set."""
+    done = _suspend(liaison, "2026-05-11", "2026-05-12", "2026-05-08T12:00",
+                    exam_on=["2026-05-11"])
+    fields = liaison.case(done.case, "HT01").fields
+    assert (fields["board_duty"], fields["exam_missed"]) == ("must_consider", "yes")
+    assert "board_before_exam" not in fields
+    assert list(_deadlines(liaison, done.case)) == ["board_meeting"]
+    assert "missed examination" not in _letter(liaison, done, "exclusion_notice.docx", "Sarah")

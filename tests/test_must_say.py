@@ -90,3 +90,37 @@ def test_must_say_a_clause_id_or_phrase_is_looked_for_in_the_text(
     run = cli("check", "--school", school)
     assert run.code == 1
     assert "exclusion_notice.docx does not say 'EXC-2'" in run.err
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("{says: cannot reinstate, when: {board_dutty: [representations_only]}}",
+     "open.documents.exclusion_notice.docx.must_say: unknown field 'board_dutty': did you "
+     "mean 'board_duty'? (the workflow's fields:"),
+    ("{says: cannot reinstate, when: {board_duty: [representation_only]}}",
+     "open.documents.exclusion_notice.docx.must_say.when.board_duty: 'representation_only' "
+     "is not a choice of field 'board_duty': did you mean 'representations_only'? (its "
+     "choices: must_consider, on_representations, representations_only)"),
+])
+def test_exc_2_a_must_say_when_names_known_fields_and_choices(
+        school: Path, cli: Callable[..., Run], written: str, said: str) -> None:
+    """A misspelt field or value in a must_say `when:` would make the item never apply, so
+    the letter would go unchecked: it is one error at the item's line."""
+    path = school / "workflows" / "exclusion.yaml"
+    shipped = "{says: cannot reinstate, when: {board_duty: [representations_only]}}"
+    path.write_text(path.read_text().replace(shipped, written))
+    run = cli("check", "--school", school)
+    assert run.code == 1
+    line = _line_of(path, written)
+    errors = [e for e in run.err.splitlines() if e.startswith("error:")]
+    assert len(errors) == 1, run.err
+    assert errors[0].startswith(f"error: {path}:{line}: {said}"), run.err
+
+
+def test_exc_5_the_exam_paragraph_removed_fails_check(school: Path,
+                                                       cli: Callable[..., Run]) -> None:
+    """Where a public examination is missed the notice names the day the board meets by,
+    where practicable (EXC-5); without that paragraph, check fails in that rendering."""
+    _remove_paragraph(school / "letters" / "exclusion_notice.docx", "before it where practicable")
+    run = cli("check", "--school", school)
+    assert run.code == 1
+    assert "does not say field 'board_before_exam' (rendered with the sample values" in run.err

@@ -106,6 +106,29 @@ def test_nsw_5_the_meeting_needs_a_parent_the_student_and_a_senior_leader(
     assert snapshot(liaison) == before
 
 
+def test_nsw_5_a_social_worker_at_the_meeting_is_not_a_parent(liaison: Liaison,
+                                                              tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The student's social worker is one of their contacts, but not a parent: a meeting
+    with the social worker, the student and a senior leader still lacks a parent (NSW-5)."""
+    (tmp_path / "sw.csv").write_text(
+        "id,student_id,title,first_name,last_name,relationship,address_line1,address_line2,"
+        "town,postcode,email,phone,language,separate_correspondence,correspondence,kind\n"
+        "C9101,S1001,Ms,Jo,Carver,Social worker,Westshire Council,Children's Services,"
+        "Millbrook,MB1 1AA,jo.carver@example.org,01632 960999,English,no,all,social_worker\n",
+        encoding="utf-8")
+    liaison.import_contacts(tmp_path / "sw.csv")
+    case = _invited(liaison)
+    move_clock(liaison, MEETING_DAY)
+    before = snapshot(liaison)
+    with pytest.raises(TransitionNotAllowed, match="the attendees must include a parent$"):
+        liaison.advance(case, "record_meeting", "VP02",
+                        {**MEETING, "attendees": ["C9101", "S1001", "VP02"]})
+    assert snapshot(liaison) == before
+    done = liaison.advance(case, "record_meeting", "VP02",
+                           {**MEETING, "attendees": ["C9101", "C2001", "S1001", "VP02"]})
+    assert done.state != "invited"
+
+
 def test_nsw_5_attendees_are_people_of_the_case(liaison: Liaison) -> None:
     case = _invited(liaison)
     move_clock(liaison, MEETING_DAY)

@@ -12,7 +12,7 @@ from engine.core import definitions, derive, rules
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "workflows.md").read_text("utf-8")
 KEYS = sorted({*definitions.TOP_KEYS, *definitions.EVENT_KEYS, *definitions.STATE_KEYS,
-               *definitions.DEADLINE_KEYS, "each", *rules.GUARDS, *derive.CALCS})
+               *definitions.DEADLINE_KEYS, "each", "up", *rules.GUARDS, *derive.CALCS})
 
 
 @pytest.mark.parametrize("key", KEYS)

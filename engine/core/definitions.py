@@ -27,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace as changed  # (not Path.replace: no file is touched)
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from engine.core import derive, rules
@@ -270,6 +272,9 @@ class Workflow:
     indicators: tuple[Indicator, ...] = ()  # what `liaison report` counts
     hidden_from: str | None = None  # a staff field: that person may not see the case
     retain: Retention | None = None  # None: kept until the school declares a period
+    # A slip in a chain (``chains:``, ``to: {up:}``) leaves the states it links unknown, so
+    # which states are reached is not judged: the slip is said once, not as a cascade.
+    chain_slips: int = 0
 
     def line_of(self, key: str) -> int:
         """The line of a top-level key (``prefix``, ``states`` ...), else 1."""
@@ -340,16 +345,21 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, ("template", "to", "title", "when", "entries",
                                       "must_say", "send"), ("template", "to"))
-        out.append(DocumentSpec(
+        # `to: [contacts, file]`: the same letter to each, said once (one spec each)
+        to = spec.get("to")
+        recipients = r.texts(to, f"{here}.to") if isinstance(to, Seq) else [
+            r.text(to, f"{here}.to")]
+        doc = DocumentSpec(
             template=r.text(spec.get("template"), f"{here}.template"),
-            to=r.text(spec.get("to"), f"{here}.to"),
+            to="",
             title=r.text(spec.get("title"), f"{here}.title"),
             when=_when(r, spec.get("when"), f"{here}.when"),
             line=line_of(spec),
             entries=_entries(r, spec.get("entries"), f"{here}.entries"),
             must_say=_must_say(r, spec.get("must_say"), f"{here}.must_say"),
             send=parse_send(r, spec.get("send"), f"{here}.send"),
-        ))
+        )
+        out += [changed(doc, to=recipient) for recipient in recipients]
     if value is not None and not isinstance(value, Seq):
         r.problem(value, where, "expected a list")
     return tuple(out)
@@ -508,11 +518,20 @@ def _sources(r: Reader, value: Any, where: str) -> tuple[Source, ...]:
     return tuple(out)
 
 
-def _targets(r: Reader, value: Any, where: str) -> tuple[Target, ...]:
+NO_CHAINS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+
+
+def _targets(r: Reader, value: Any, where: str,
+             chains: Mapping[str, tuple[str, ...]] = NO_CHAINS) -> tuple[Target, ...]:
     if value is None:
         return (Target(None),)
     if isinstance(value, str):
         return (Target(str(value)),)
+    if isinstance(value, Map):  # to: {up: [academic, pastoral]}: one step up its chain
+        spec = r.mapping(value, where, ("up",), ("up",))
+        return tuple(Target(then, source=now)
+                     for name in _chain_names(r, spec.get("up"), f"{where}.up", chains)
+                     for now, then in zip(chains[name], chains[name][1:], strict=False))
     out = []
     for i, item in enumerate(value if isinstance(value, Seq) else []):
         spec = r.mapping(item, f"{where}[{i}]", ("state", "when", "from"), ("state",))
@@ -520,6 +539,55 @@ def _targets(r: Reader, value: Any, where: str) -> tuple[Target, ...]:
                           _when(r, spec.get("when"), f"{where}[{i}].when"),
                           r.text(spec.get("from"), f"{where}[{i}].from") or None))
     return tuple(out) or (Target(None),)
+
+
+def _chain_names(r: Reader, value: Any, where: str,
+                 chains: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The chains named (``up: [academic, pastoral]``), each one declared in ``chains:``."""
+    names = r.texts(value, where)
+    for name in names:
+        if name not in chains:
+            r.chain_slips += 1
+            r.problem(value, where, f"unknown chain '{name}'{did_you_mean(name, chains)} "
+                      f"(the workflow's chains: {', '.join(chains) or 'none'})")
+    return [n for n in names if n in chains]
+
+
+def _chains(r: Reader, value: Any, states: Mapping[str, State]) -> dict[str, tuple[str, ...]]:
+    """``chains: {NAME: [STATE, ...]}``: a chain of responsibility, lowest step first
+    (PWP-5.1: Subject Teacher -> Head of Department -> ... -> Principal). Each step is a
+    state with a ``holder:``, whose role is that step's."""
+    out: dict[str, tuple[str, ...]] = {}
+    before = len(r.problems)
+    for name, item, line in r.items(value, "chains"):
+        steps = tuple(r.texts(item, f"chains.{name}"))
+        if name in states:
+            r.problem(item, f"chains.{name}", f"'{name}' is a state: give the chain its own "
+                      "name", line)
+        for step in steps:
+            if step not in states:
+                r.problem(item, f"chains.{name}", f"unknown state '{step}'"
+                          f"{did_you_mean(step, states)}", line)
+            elif not states[step].holder:
+                r.problem(item, f"chains.{name}", f"state '{step}' has no holder: a step of "
+                          "a chain is held by a role", line)
+        if len(steps) < 2:
+            r.problem(item, f"chains.{name}", "a chain has two steps or more", line)
+        out[name] = tuple(s for s in steps if s in states and states[s].holder)
+    r.chain_slips += len(r.problems) - before
+    return out
+
+
+def _with_chains(names: list[str], chains: Mapping[str, tuple[str, ...]],
+                 steps: Any) -> list[str]:
+    """``names`` with each chain's name replaced by its steps (``steps(state)`` of each:
+    the state itself, or its holder's role), in order, each once."""
+    out: list[str] = []
+    for name in names:
+        for item in ([steps(s) for s in chains[name]] if name in chains else [name]):
+            if item is not None and item not in out:
+                out.append(item)
+    return out
 
 
 def _follow_on(r: Reader, value: Any, where: str) -> FollowOn | None:
@@ -532,10 +600,16 @@ def _follow_on(r: Reader, value: Any, where: str) -> FollowOn | None:
                     when=_when(r, spec.get("when"), f"{where}.when"), line=line_of(spec))
 
 
-def _guards(r: Reader, value: Any, where: str) -> tuple[Guard, ...]:
+def _guards(r: Reader, value: Any, where: str,
+            chains: Mapping[str, tuple[str, ...]] = NO_CHAINS,
+            states: Mapping[str, State] | None = None) -> tuple[Guard, ...]:
     out = []
     for i, item in enumerate(value or []):
         for name, arg, line in r.items(item, f"{where}[{i}]"):
+            if name == "at_step_or_above" and isinstance(arg, list):
+                # a chain named stands for its steps' roles, lowest first
+                arg = [[str((states or {})[s].holder) for s in chains[c]]
+                       if isinstance(c, str) and c in chains else c for c in arg]
             if name not in rules.GUARDS:
                 r.problem(item, f"{where}[{i}].{name}",
                           f"unknown rule{did_you_mean(name, rules.GUARDS)} (expected one of: "
@@ -550,28 +624,37 @@ EVENT_KEYS = ("title", "from", "when", "to", "roles", "fields", "requires", "doc
 
 
 def _event(r: Reader, name: str, value: Any, where: str, opening: bool = False,
-           default_roles: tuple[str, ...] = ()) -> Event:
+           default_roles: tuple[str, ...] = (),
+           chains: Mapping[str, tuple[str, ...]] = NO_CHAINS,
+           states: Mapping[str, State] | None = None) -> Event:
     keys = ("roles", "to", "fields", "documents", "deadlines", "requires", "clauses", "title",
             "computes")
     required = () if default_roles else ("roles",)
     spec = r.mapping(value, where, keys if opening else EVENT_KEYS,
                      (*required, "to") if opening else required)
-    if not opening and "from" not in spec:
+    climbs = isinstance(spec.get("to"), Map)  # to: {up: [...]}: from every step but the top
+    if not opening and "from" not in spec and not climbs:
         r.problem(spec, where, "missing key 'from'")
     roles = r.texts(spec.get("roles"), f"{where}.roles") if "roles" in spec else default_roles
+    states = states or {}
+    roles = _with_chains(list(roles), chains, lambda s: states[s].holder)
     when = _when(r, spec.get("when"), f"{where}.when")  # for every state it fires from
+    targets = _targets(r, spec.get("to"), f"{where}.to", chains)
+    sources = _sources(r, spec.get("from"), f"{where}.from")
+    if climbs and "from" not in spec:
+        sources = tuple(Source(s) for s in dict.fromkeys(t.source for t in targets if t.source))
     fields = tuple(_field(r, k, v, f"{where}.fields.{k}")
                    for k, v, _ in r.items(spec.get("fields"), f"{where}.fields"))
     return Event(
         name=name,
         title=r.text(spec.get("title"), f"{where}.title", name.replace("_", " ")),
-        sources=() if opening else tuple(
-            Source(s.state, When(s.when.equals + when.equals))
-            for s in _sources(r, spec.get("from"), f"{where}.from")),
-        targets=_targets(r, spec.get("to"), f"{where}.to"),
+        sources=() if opening else tuple(dict.fromkeys(  # a chain's top may be another's
+            Source(step, When(s.when.equals + when.equals)) for s in sources
+            for step in (chains.get(s.state) or (s.state,)))),
+        targets=targets,
         roles=frozenset(roles),
         fields=fields,
-        guards=_guards(r, spec.get("requires"), f"{where}.requires"),
+        guards=_guards(r, spec.get("requires"), f"{where}.requires", chains, states),
         documents=_documents(r, spec.get("documents"), f"{where}.documents"),
         deadlines=_deadlines(r, spec.get("deadlines"), f"{where}.deadlines"),
         meets=tuple(r.texts(spec.get("meets"), f"{where}.meets")),
@@ -629,7 +712,7 @@ def _named(r: Reader, value: Any, where: str, keys: tuple[str, ...], what: str) 
 
 TOP_KEYS = ("workflow", "title", "policy", "review_by", "prefix", "clauses", "visible_to",
             "one_per_student", "default_roles", "hidden_from", "open", "states", "events",
-            "indicators", "retain")
+            "indicators", "retain", "chains")
 
 
 def parse(text: str, path: Path) -> Workflow:
@@ -651,7 +734,9 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
     states = {k: _state(r, k, v, f"states.{k}")
               for k, v in _named(r, top.get("states"), "states", STATE_KEYS, "a state").items()}
     default_roles = tuple(r.texts(top.get("default_roles"), "default_roles"))
-    events = {k: _event(r, k, v, f"events.{k}", default_roles=default_roles)
+    chains = _chains(r, top.get("chains"), states)
+    events = {k: _event(r, k, v, f"events.{k}", default_roles=default_roles, chains=chains,
+                        states=states)
               for k, v in _named(r, top.get("events"), "events", EVENT_KEYS, "an event").items()}
     workflow = Workflow(
         name=r.name(top.get("workflow"), "workflow"),
@@ -672,6 +757,7 @@ def parse_partly(text: str, path: Path) -> tuple[Workflow, list[str]]:
         indicators=_indicators(r, top.get("indicators")),
         hidden_from=r.text(top.get("hidden_from"), "hidden_from") or None,
         retain=_retain(r, top.get("retain")),
+        chain_slips=r.chain_slips,
     )
     return workflow, r.problems
 

@@ -116,28 +116,80 @@ def school_year(d: dt.date) -> int:
     return d.year if d.month >= 8 else d.year - 1
 
 
+def _served(arg: Mapping[str, Any], other: Other) -> list[str]:
+    """The days another case counts: all its ``dates``, but in an ``except`` state (a
+    withdrawn suspension) only those in its ``served`` field: the days before the
+    withdrawal, which the pupil was out of school (EXC-4, EXC-7); none without one."""
+    if other.state in set(arg.get("except") or ()):
+        return list(other.fields.get(arg.get("served") or "") or [])
+    return list(other.fields.get(arg["dates"]) or [])
+
+
 def _counted(arg: Mapping[str, Any], inputs: Inputs, same: Callable[[dt.date], Any]) -> int:
-    days = [dt.date.fromisoformat(d) for d in inputs.values.get(arg["dates"]) or []]
-    if not days:
+    """The most school days in one period (``same`` names it) that this case falls in,
+    counting the student's other cases' days there too: a suspension across two terms is
+    counted in each, and the larger total is the one a limit is judged by."""
+    own = [dt.date.fromisoformat(d) for d in inputs.values.get(arg["dates"]) or []]
+    if not own:
         return 0
-    key = same(days[0])
-    skip = set(arg.get("except") or ())
+    days = set(own)
     for other in inputs.others:
-        if other.state not in skip:
-            days += [dt.date.fromisoformat(d) for d in other.fields.get(arg["dates"]) or []]
-    return len({d for d in days if same(d) == key})
+        days |= {dt.date.fromisoformat(d) for d in _served(arg, other)}
+    totals = {key: sum(1 for d in days if same(d) == key) for key in {same(d) for d in own}}
+    return max(totals.values())
 
 
 def total_in_school_year(arg: Mapping[str, Any], inputs: Inputs) -> int:
-    """School days in field ``dates`` of this case and the student's other cases (not in
-    the ``except`` states) that fall in this case's school year (the 45-day cap, EXC-4)."""
+    """School days in field ``dates`` of this case and the student's other cases that fall
+    in this case's school year (the 45-day cap, EXC-4); the largest, for a case that runs
+    into a second school year."""
     return _counted(arg, inputs, school_year)
 
 
 def total_in_term(arg: Mapping[str, Any], inputs: Inputs) -> int:
-    """As ``total_in_school_year``, within the term of this case's first day (EXC-5)."""
+    """As ``total_in_school_year``, by term: the most days in any one term this case falls
+    in, so a suspension across Christmas is counted in both terms (EXC-5)."""
     cal = inputs.calendar
     return _counted(arg, inputs, lambda d: getattr(cal.term_on(d), "name", None))
+
+
+def days_before(arg: Mapping[str, Any], inputs: Inputs) -> list[str]:
+    """The dates in field ``dates`` before the day ``day``: the days of a suspension
+    served before it was withdrawn, which still count toward the cap (EXC-4, EXC-7)."""
+    day = _date(inputs, arg["day"])
+    dates = [str(d) for d in inputs.values.get(arg["dates"]) or []]
+    return [d for d in dates if day is None or d < day.isoformat()]
+
+
+def _misses_exam(arg: Mapping[str, Any], inputs: Inputs) -> bool:
+    """Whether the pupil would miss the public examination on ``exam_on``: it falls on a
+    day of the suspension, or on or after a permanent exclusion's first day."""
+    exam = _date(inputs, arg.get("exam_on"))
+    days = [str(d) for d in inputs.values.get(arg["dates"]) or []]
+    if exam is None or not days:
+        return False
+    if str(inputs.values.get(arg["kind"])) == "permanent":
+        return exam.isoformat() >= days[0]
+    return exam.isoformat() in days
+
+
+def misses_exam(arg: Mapping[str, Any], inputs: Inputs) -> str:
+    """``yes`` when the pupil would miss a public examination (EXC-5), else ``no``."""
+    return "yes" if _misses_exam(arg, inputs) else "no"
+
+
+def board_before_exam(arg: Mapping[str, Any], inputs: Inputs) -> str | None:
+    """The last school day before a missed examination, by which the governing board
+    meets where practicable (EXC-5); none when no exam is missed, or when that day is
+    already past at the notice (then it is not practicable, and the 15 days stand)."""
+    if not _misses_exam(arg, inputs):
+        return None
+    exam = _date(inputs, arg["exam_on"])
+    assert exam is not None
+    day = exam - dt.timedelta(days=1)
+    while not inputs.calendar.is_school_day(day) and day > inputs.occurred.date():
+        day -= dt.timedelta(days=1)
+    return day.isoformat() if day > inputs.occurred.date() else None
 
 
 def governors_duty(arg: Mapping[str, Any], inputs: Inputs) -> str:
@@ -147,10 +199,8 @@ def governors_duty(arg: Mapping[str, Any], inputs: Inputs) -> str:
     days, if the parents make representations) over 5 and up to 15 days; otherwise
     ``representations_only``: the board considers them but cannot reinstate."""
     permanent = str(inputs.values.get(arg["kind"])) == "permanent"
-    days = [str(d) for d in inputs.values.get(arg["dates"]) or []]
-    exam = _date(inputs, arg.get("exam_on"))
     term = int(inputs.values.get(arg["term_days"]) or 0)
-    if permanent or term > 15 or (exam is not None and exam.isoformat() in days):
+    if permanent or term > 15 or _misses_exam(arg, inputs):
         return "must_consider"
     return "on_representations" if term > 5 else "representations_only"
 
@@ -172,10 +222,17 @@ CALCS: dict[str, Calc] = {
                                working_days_after),
     "months_after": Calc("date", {"from": "field", "months": "number"}, ("from", "months"),
                          months_after),
-    "total_in_school_year": Calc("number", {"dates": "field", "except": "states"}, ("dates",),
+    "total_in_school_year": Calc("number", {"dates": "field", "except": "states",
+                                            "served": "field"}, ("dates",),
                                  total_in_school_year),
-    "total_in_term": Calc("number", {"dates": "field", "except": "states"}, ("dates",),
-                          total_in_term),
+    "total_in_term": Calc("number", {"dates": "field", "except": "states", "served": "field"},
+                          ("dates",), total_in_term),
+    "days_before": Calc("dates", {"dates": "field", "day": "field"}, ("dates", "day"),
+                        days_before),
+    "misses_exam": Calc("choice", {"kind": "field", "dates": "field", "exam_on": "field"},
+                        ("kind", "dates", "exam_on"), misses_exam, ("yes", "no")),
+    "board_before_exam": Calc("date", {"kind": "field", "dates": "field", "exam_on": "field"},
+                              ("kind", "dates", "exam_on"), board_before_exam),
     "governors_duty": Calc("choice", {"kind": "field", "dates": "field", "term_days": "field",
                                       "exam_on": "field"}, ("kind", "dates", "term_days"),
                            governors_duty, DUTIES),

@@ -75,6 +75,13 @@ def deadline(spec: DeadlineSpec, plan: Plan, calendar: SchoolCalendar) -> Deadli
                        due_at=due_at.isoformat(timespec="minutes") if due_at else None)
 
 
+def _set(spec: DeadlineSpec, plan: Plan) -> bool:
+    """Whether a deadline is set: its ``when:`` holds, and a deadline ``at:`` a field has a
+    moment there (a calculation may find none: no day before a missed exam, EXC-5)."""
+    return (not spec.when or spec.when.holds(plan.values)) and \
+        (not spec.at or bool(plan.values.get(spec.at)))
+
+
 def event_row(workflow: Workflow, plan: Plan, recorded: dt.datetime) -> EventRow:
     """The audit trail's row: what happened, when, and when it was entered."""
     return EventRow(
@@ -93,8 +100,7 @@ def move(workflow: Workflow, plan: Plan, calendar: SchoolCalendar, recorded: dt.
     if plan.enters(workflow):
         specs += list(workflow.states[plan.target].deadlines)
     change = Change(event=event_row(workflow, plan, recorded), documents=documents,
-                    deadlines=[deadline(s, plan, calendar) for s in specs
-                               if not s.when or s.when.holds(plan.values)],
+                    deadlines=[deadline(s, plan, calendar) for s in specs if _set(s, plan)],
                     meets=list(plan.event.meets), cancels=list(plan.event.cancels),
                     closes=workflow.states[plan.target].terminal)
     return CaseMove(case=plan.case, state=plan.target, fields=plan.values,

@@ -25,6 +25,7 @@ class Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[str] = []
+        self.chain_slips = 0  # problems in a workflow's chains (definitions._chains)
 
     def problem(self, value: Any, where: str, message: str, line: int = 0) -> None:
         self.problems.append(f"{self.path}:{line or line_of(value) or 1}: {where}: {message}")

@@ -21,12 +21,13 @@ class Facts:
     fields: Mapping[str, Any]
     occurred_at: dt.datetime
     student_id: str
-    contact_ids: frozenset[str] = frozenset()
+    parent_ids: frozenset[str] = frozenset()  # the student's contacts who are parents
     staff_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
     actor_roles: frozenset[str] = frozenset()  # the roles of the member of staff acting
     step_role: str | None = None  # the role that holds the case in its current state
     actor_id: str = ""  # the member of staff acting
     calendar: Any = None  # the school's SchoolCalendar, for rules counted in school days
+    employees: frozenset[str] = frozenset()  # staff on the payroll (governors are not)
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -68,7 +69,7 @@ def attendees_include(arg: list[str], facts: Facts) -> str | None:
     the student and a member of the senior management team)."""
     ids = set(facts.fields.get("attendees") or [])
     present = {
-        "parent": bool(ids & facts.contact_ids),
+        "parent": bool(ids & facts.parent_ids),
         "student": facts.student_id in ids,
         "senior_leader": any("senior_leader" in facts.staff_roles.get(i, ()) for i in ids),
     }
@@ -160,7 +161,33 @@ def within(arg: Mapping[str, Any], facts: Facts) -> str | None:
     return None
 
 
+def not_employees(arg: str, facts: Facts) -> str | None:
+    """Nobody named in the staff or staff-list field ``arg`` is an employee of the school:
+    a complaints panel is of governors (CMP-5), marked ``employee: false`` in school.yaml."""
+    named = facts.fields.get(arg) or []
+    employed = [i for i in ([named] if isinstance(named, str) else named) if i in facts.employees]
+    if employed:
+        return (f"{arg.replace('_', ' ')} may not include an employee of the school: "
+                f"{', '.join(employed)}")
+    return None
+
+
+def explained_if_later(arg: Mapping[str, Any], facts: Facts) -> str | None:
+    """When the date in field ``date`` is later than the one in ``than``, field ``field``
+    must say why: the governing board meets before a missed examination "where
+    practicable" (EXC-5), so a later meeting records why it was not."""
+    day, than = _as_date(facts.fields.get(arg["date"])), _as_date(facts.fields.get(arg["than"]))
+    if day is None or than is None or day <= than or facts.fields.get(arg["field"]):
+        return None
+    return (f"{arg['date'].replace('_', ' ')} ({day.isoformat()}) is after "
+            f"{arg['than'].replace('_', ' ')} ({than.isoformat()}): say why in "
+            f"{arg['field'].replace('_', ' ')}"
+            + (f" ({arg['clause']})" if arg.get("clause") else ""))
+
+
 GUARDS: dict[str, Callable[[Any, Facts], str | None]] = {
+    "explained_if_later": explained_if_later,
+    "not_employees": not_employees,
     "at_most": at_most,
     "not_before": not_before,
     "not_after": not_after,
@@ -208,6 +235,11 @@ def check_guard(name: str, arg: Any, fields: Mapping[str, Any]) -> list[str]:
             return ["expected {school_days: N, of: FIELD}"]
         if arg["of"] not in fields or fields[arg["of"]].type not in ("date", "datetime"):
             return [f"'{arg['of']}' is not a date field of this workflow"]
+    if name == "explained_if_later":
+        return _check_explained(arg, fields)
+    if name == "not_employees" and (not isinstance(arg, str) or arg not in fields
+                                    or fields[arg].type not in ("staff", "staff_list")):
+        return [f"'{arg}' is not a staff or staff_list field of this workflow"]
     if name == "at_most":
         if not isinstance(arg, dict) or not {"field", "limit"} <= set(arg) \
                 or not set(arg) <= {"field", "limit", "clause"} or not str(arg["limit"]).isdigit():
@@ -222,6 +254,16 @@ def _check_in_order(arg: Any, fields: Mapping[str, Any]) -> list[str]:
         return ["expected a list of two or more date or time fields"]
     return [f"'{f}' is not a date or time field of this workflow" for f in arg
             if f not in fields or fields[f].type not in ("date", "datetime")]
+
+
+def _check_explained(arg: Any, fields: Mapping[str, Any]) -> list[str]:
+    if not isinstance(arg, dict) or not {"field", "date", "than"} <= set(arg) \
+            or not set(arg) <= {"field", "date", "than", "clause"}:
+        return ["expected {field: FIELD, date: DATE_FIELD, than: DATE_FIELD, clause: ID}"]
+    out = [f"'{arg['field']}' is not a field of this workflow"] if arg["field"] not in fields \
+        else []
+    return out + [f"'{arg[k]}' is not a date field of this workflow" for k in ("date", "than")
+                  if arg[k] not in fields or fields[arg[k]].type not in ("date", "datetime")]
 
 
 def _check_required_when(arg: Any, fields: Mapping[str, Any]) -> list[str]:
@@ -249,6 +291,8 @@ def reads(name: str, arg: Any) -> set[str]:
         return {str(arg.get("field"))}
     if name == "within" and isinstance(arg, dict):
         return {str(arg.get("of"))}
+    if name == "explained_if_later" and isinstance(arg, dict):
+        return {str(arg.get(k)) for k in ("field", "date", "than")}
     return set()
 
 

@@ -87,6 +87,9 @@ class Staff:
     # Only a trust's safeguarding lead reading a school (engine.service.trust) has it:
     # restricted cases too, whatever roles a workflow names (CLA-3).
     reads_restricted: bool = False
+    # A governor acts on the school's cases but is not on its payroll (``employee: false``):
+    # a complaints panel is of governors who are not employees (CMP-5).
+    employee: bool = True
 
     def holds(self, roles: frozenset[str] | set[str]) -> bool:
         return bool(self.roles & roles)
@@ -121,6 +124,8 @@ class School:
     workflows: dict[str, Workflow] = field(default_factory=dict)
     groups: dict[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
     clauses: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLAUSES))
+    # The school's own clauses, where school.yaml lists a policy's (CMP-1 -> its text).
+    clause_texts: dict[str, str] = field(default_factory=dict)
     # The school among a trust's in one database (school.yaml's school_id), and that
     # database's URL (database:); none means the SQLite file under cases/.
     school_id: str = ""
@@ -206,7 +211,7 @@ def _staff(r: Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
     for i, item in enumerate(items):
         where = f"staff[{i}]"
         spec = r.mapping(item, where, ("id", "name", "title", "roles", "line_manager",
-                                       "login"), ("id", "name", "roles"))
+                                       "login", "employee"), ("id", "name", "roles"))
         member = Staff(
             id=r.text(spec.get("id"), f"{where}.id"),
             name=r.text(spec.get("name"), f"{where}.name"),
@@ -214,6 +219,8 @@ def _staff(r: Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
             roles=frozenset(r.texts(spec.get("roles"), f"{where}.roles")),
             line_manager=r.text(spec.get("line_manager"), f"{where}.line_manager") or None,
             login=r.text(spec.get("login"), f"{where}.login") or None,
+            employee=spec.get("employee") is None or r.flag(spec.get("employee"),
+                                                            f"{where}.employee"),
         )
         for role in sorted(member.roles - roles):
             r.problem(spec.get("roles"), f"{where}.roles", f"unknown role '{role}'")
@@ -243,7 +250,7 @@ def parse_profile(text: str, root: Path) -> School:
                     ("school", "calendar", "staff"))
     roles = frozenset(r.texts(top.get("roles"), "roles") or DEFAULT_ROLES)
     groups = _groups(r, top.get("groups"), roles)
-    clauses = _clauses(r, top.get("clauses"))
+    clauses, clause_texts = _clauses(r, top.get("clauses"))
     delivery = parse_delivery(r, top.get("delivery"))
     cli_identity = read_cli_identity(r, top.get("security"))
     profile = _profile(r, top.get("school"))
@@ -265,7 +272,8 @@ def parse_profile(text: str, root: Path) -> School:
         raise DefinitionError([f"{path}:{line_of(top.get('staff'), 1)}: staff: "
                                "nobody holds the role 'headteacher'"])
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
-                  groups=groups, clauses=clauses, school_id=school_id, database_url=database,
+                  groups=groups, clauses=clauses, clause_texts=clause_texts,
+                  school_id=school_id, database_url=database,
                   delivery=delivery, cli_identity=cli_identity)
 
 
@@ -302,15 +310,31 @@ def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset
     return out
 
 
-def _clauses(r: Reader, value: Any) -> dict[str, str]:
-    """``clauses:`` of school.yaml: each policy's clause prefix and its title."""
+def _clauses(r: Reader, value: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """``clauses:`` of school.yaml: each policy's clause prefix and its title, and the
+    school's own clauses where a policy lists them (``CMP: {title: ..., CMP-1: text}``):
+    then a workflow may cite only those, and the coverage document gives each a row."""
     if value is None:
-        return dict(DEFAULT_CLAUSES)
+        return dict(DEFAULT_CLAUSES), {}
     out: dict[str, str] = {}
+    texts: dict[str, str] = {}
     for prefix, title, line in r.items(value, "clauses"):
         if not re.fullmatch(r"[A-Z]{2,5}", prefix):
             r.problem(title, f"clauses.{prefix}", "a clause prefix is 2 to 5 capital letters "
                       "(as in PWP-5.3)", line)
             continue
-        out[prefix] = r.text(title, f"clauses.{prefix}")
-    return out
+        if not isinstance(title, dict):
+            out[prefix] = r.text(title, f"clauses.{prefix}")
+            continue
+        out[prefix] = r.text(title.get("title"), f"clauses.{prefix}.title")
+        if "title" not in title:
+            r.problem(title, f"clauses.{prefix}", "missing key 'title'", line)
+        for clause, text, at in r.items(title, f"clauses.{prefix}"):
+            if clause == "title":
+                continue
+            if not re.fullmatch(rf"{prefix}-[0-9][0-9a-z.]*", clause):
+                r.problem(text, f"clauses.{prefix}.{clause}", f"a clause ID of this policy is "
+                          f"{prefix}- and a number (as in {prefix}-1)", at)
+                continue
+            texts[clause] = r.text(text, f"clauses.{prefix}.{clause}")
+    return out, texts

@@ -29,6 +29,7 @@ from engine.core.definitions import (
     Entries,
     Event,
     Field,
+    When,
     Workflow,
     parse_partly,
 )
@@ -54,7 +55,20 @@ class _Check:
     letters: Letters
     clause: re.Pattern[str]  # a clause ID of a policy the school registers
     groups: tuple[str, ...] = ()  # school.yaml's groups (named in place of roles)
+    clause_ids: frozenset[str] = frozenset()  # the clauses school.yaml lists, of its policies
     problems: list[str] = field(default_factory=list)
+
+    def clause_problem(self, clause: str) -> str | None:
+        """What is wrong with citing ``clause``: a prefix school.yaml does not register, or
+        an ID its own list of that policy's clauses lacks (CMP-8 of seven)."""
+        if not self.clause.match(clause):
+            return f"'{clause}' is not a clause ID of a policy school.yaml registers (clauses:)"
+        prefix = clause.split("-")[0]
+        listed = sorted(i for i in self.clause_ids if i.split("-")[0] == prefix)
+        if listed and clause not in listed:
+            return (f"'{clause}' is not one of the clauses school.yaml lists for {prefix}"
+                    f"{did_you_mean(clause, listed)} ({', '.join(listed)})")
+        return None
 
     def add(self, line: int, where: str, message: str) -> None:
         self.problems.append(f"{self.workflow.path}:{line or 1}: {where}: {message}")
@@ -77,17 +91,19 @@ class _Check:
 
 def load(text: str, path: Path, roles: Iterable[str], letters: Letters,
          clauses: Iterable[str] = DEFAULT_CLAUSES,
-         groups: Mapping[str, frozenset[str]] | None = None) -> Workflow:
+         groups: Mapping[str, frozenset[str]] | None = None,
+         clause_ids: Collection[str] = ()) -> Workflow:
     """Parse and validate one workflow file's text; raise DefinitionError listing every
-    problem. A group of school.yaml (``groups:``) named where a role goes stands for its
-    roles.
+    problem. ``clause_ids``: the school's own clauses listed in school.yaml; a policy that
+    lists its clauses may be cited by those only. A group of school.yaml (``groups:``)
+    named where a role goes stands for its roles.
 
     The graph is checked even when some values were bad (each replaced by a default), so
     an author sees an unknown state and a bad date in one pass, not one per run."""
     workflow, problems = parse_partly(text, path)
     groups = DEFAULT_GROUPS if groups is None else groups
     workflow = with_groups(workflow, groups)
-    problems += [p for p in validate(workflow, roles, letters, clauses, groups)
+    problems += [p for p in validate(workflow, roles, letters, clauses, groups, clause_ids)
                  if p not in problems]
     if problems:
         raise DefinitionError(problems)
@@ -106,11 +122,14 @@ def with_groups(w: Workflow, groups: Mapping[str, frozenset[str]]) -> Workflow:
 
 def validate(workflow: Workflow, roles: Iterable[str], letters: Letters,
              clauses: Iterable[str] = DEFAULT_CLAUSES,
-             groups: Mapping[str, frozenset[str]] | None = None) -> list[str]:
+             groups: Mapping[str, frozenset[str]] | None = None,
+             clause_ids: Collection[str] = ()) -> list[str]:
     """Every problem in a parsed workflow that the YAML shape alone cannot show; a clause
-    ID must be of a policy whose prefix ``clauses`` registers (school.yaml)."""
+    ID must be of a policy whose prefix ``clauses`` registers (school.yaml), and one of
+    its ``clause_ids`` where school.yaml lists that policy's clauses."""
     pattern = re.compile(rf"^({'|'.join(map(re.escape, sorted(clauses)))})-[0-9][0-9a-z.]*$")
-    check = _Check(workflow, frozenset(roles), letters, pattern, tuple(groups or ()))
+    check = _Check(workflow, frozenset(roles), letters, pattern, tuple(groups or ()),
+                   frozenset(clause_ids))
     _check_names(check)
     _check_states(check)
     _check_events(check)
@@ -162,9 +181,9 @@ def _check_names(c: _Check) -> None:
     if not re.fullmatch(r"[A-Z]{2,5}", w.prefix):
         c.add(w.line_of("prefix"), "prefix", f"'{w.prefix}' must be 2 to 5 capital letters")
     for clause in w.clauses:
-        if not c.clause.match(clause):
-            c.add(w.line_of("clauses"), "clauses", f"'{clause}' is not a clause ID of a policy "
-                  "school.yaml registers (clauses:)")
+        wrong = c.clause_problem(clause)
+        if wrong:
+            c.add(w.line_of("clauses"), "clauses", wrong)
     if w.hidden_from and (w.hidden_from not in w.field_types()
                           or w.field_types()[w.hidden_from].type not in ("staff", "staff_list")):
         c.add(w.line_of("hidden_from"), "hidden_from", f"'{w.hidden_from}' is not a staff "
@@ -223,6 +242,10 @@ def _check_events(c: _Check) -> None:
                 c.add(guard.line, f"{where}.requires.{guard.name}", problem)
         _check_deadlines(c, event.deadlines, where, event.line)
         _check_when_fields(c, event)
+        for clause in event.clauses:
+            wrong = c.clause_problem(clause)
+            if wrong:
+                c.add(event.line_of("clauses"), f"{_where(event)}.clauses", wrong)
         _check_computes(c, event)
 
 
@@ -267,13 +290,26 @@ def _check_follow_on(c: _Check, event: Event) -> None:
 
 
 def _check_when_fields(c: _Check, event: Event) -> None:
-    known = c.workflow.field_types()
     whens = [s.when for s in event.sources] + [t.when for t in event.targets]
     whens += [d.when for d in event.documents] + [d.when for d in event.deadlines]
     for when in whens:
-        for name, _values in when.equals:
-            if name not in known:
-                c.add(event.line, f"{_where(event)}", f"condition on {c.unknown_field(name)}")
+        _check_when(c, when, event.line, _where(event), "condition on ")
+
+
+def _check_when(c: _Check, when: When, line: int, where: str, lead: str = "") -> None:
+    """Each field a ``when:`` names is the workflow's, and each value it allows one of a
+    choice field's choices (a misspelt value would make the condition never hold)."""
+    known = c.workflow.field_types()
+    for name, values in when.equals:
+        if name not in known:
+            c.add(line, where, f"{lead}{c.unknown_field(name)}")
+            continue
+        choices = known[name].choices
+        for value in values:
+            if choices and value not in choices:
+                c.add(line, f"{where}.when.{name}", f"'{value}' is not a choice of field "
+                      f"'{name}'{did_you_mean(value, choices)} (its choices: "
+                      f"{', '.join(choices)})")
 
 
 def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line: int) -> None:
@@ -285,8 +321,9 @@ def _check_deadlines(c: _Check, specs: Iterable[DeadlineSpec], where: str, line:
                 c.add(here, f"{where}.deadlines.{spec.name}", c.unknown_field(ref))
             elif ref and known[ref].type not in ("date", "datetime"):
                 c.add(here, f"{where}.deadlines.{spec.name}", f"field '{ref}' is not a date")
-        if spec.clause and not c.clause.match(spec.clause):
-            c.add(here, f"{where}.deadlines.{spec.name}.clause", f"'{spec.clause}' is no clause ID")
+        wrong = c.clause_problem(spec.clause) if spec.clause else None
+        if wrong:
+            c.add(here, f"{where}.deadlines.{spec.name}.clause", wrong)
 
 
 def _all_deadlines(w: Workflow) -> list[DeadlineSpec]:
@@ -309,6 +346,8 @@ def _check_reachable(c: _Check) -> None:
     is not called unreachable too, and a case stuck because an event has no ``to:`` is said
     once, at that event."""
     w = c.workflow
+    if w.chain_slips:  # the steps a broken chain links are unknown: said at the chain
+        return
     explained: set[str] = set()
     for event in w.events.values():
         for t in event.targets:
@@ -446,6 +485,7 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
     for item in doc.must_say:
         if item.field and item.field not in known:
             c.add(item.line, f"{where}.must_say", c.unknown_field(item.field))
+        _check_when(c, item.when, item.line, f"{where}.must_say")
     if doc.template not in c.letters.names:
         c.add(doc.line, f"{where}.template",
               f"letter template not found: {c.letters.folder / doc.template}"

@@ -73,6 +73,11 @@ class Family:
     def contact_ids(self) -> frozenset[str]:
         return frozenset(c.id for c in self.contacts)
 
+    @property
+    def parent_ids(self) -> frozenset[str]:
+        """The contacts who are parents: a social worker at a meeting is not one (NSW-5)."""
+        return frozenset(c.id for c in self.contacts if c.is_parent)
+
 
 class Liaison(Records):
     """One school directory and its case store: the reading use cases of ``Records`` and
@@ -111,10 +116,11 @@ class Liaison(Records):
         who = self.school.member(actor_id)
         with self.store.reads() as r:
             case = self._visible(r.case(case_id), who)
-            contact_ids = frozenset(c["id"] for c in r.contacts_of(case.student_id))
+            parent_ids = frozenset(c["id"] for c in r.contacts_of(case.student_id)
+                                   if c.get("kind", "parent") == "parent")
         workflow = self.school.workflow(case.workflow)
         names = machine.possible(workflow, case.state, case.fields)
-        facts = self._facts(case, case.fields, self.clock(), contact_ids, who)
+        facts = self._facts(case, case.fields, self.clock(), parent_ids, who)
         events = [e for e in (workflow.events[n] for n in names)
                   if who.roles & e.roles and not _refused_before_input(e, facts)]
         return listing(f"What you may do on {case_id}", ("event", "title", "fields"),
@@ -146,7 +152,7 @@ class Liaison(Records):
                         opened_by=actor.id, closed_at=None, restricted=workflow.restricted,
                         child_protection=False)
         refused = rules.refusals([(g.name, g.arg) for g in workflow.opening.guards],
-                                 self._facts(draft, values, occurred, family.contact_ids, actor))
+                                 self._facts(draft, values, occurred, family.parent_ids, actor))
         if refused:
             raise FieldError(f"open {workflow.name}: {'; '.join(refused)}")
         self._one_per_student(workflow, family, actor)
@@ -190,7 +196,7 @@ class Liaison(Records):
         new = parse_fields(event.fields, given, self._people(family), f"{case.id} {event.name}")
         new |= self._computed(workflow, event, {**case.fields, **new}, occurred, family, case.id)
         values = {**case.fields, **new}
-        facts = self._facts(case, values, occurred, family.contact_ids, actor)
+        facts = self._facts(case, values, occurred, family.parent_ids, actor)
         try:
             target = machine.decide(workflow, case.state, event.name, values, facts)
         except TransitionNotAllowed as exc:
@@ -353,12 +359,13 @@ class Liaison(Records):
         return People(family.student.id, family.contact_ids, list(self.school.staff))
 
     def _facts(self, case: CaseRow, values: Mapping[str, Any], occurred: dt.datetime,
-               contact_ids: frozenset[str], actor: Staff | None = None) -> rules.Facts:
+               parent_ids: frozenset[str], actor: Staff | None = None) -> rules.Facts:
         roles = {s.id: s.roles for s in self.school.staff.values()}
         state = self.school.workflows[case.workflow].states.get(case.state)
-        return rules.Facts(values, occurred, case.student_id, contact_ids, roles,
+        employees = frozenset(s.id for s in self.school.staff.values() if s.employee)
+        return rules.Facts(values, occurred, case.student_id, parent_ids, roles,
                            actor.roles if actor else frozenset(), state.holder if state else None,
-                           actor.id if actor else "", self.school.calendar)
+                           actor.id if actor else "", self.school.calendar, employees)
 
     def _one_per_student(self, workflow: Workflow, family: Family, actor: Staff) -> None:
         """A contact log or an agreement is kept once per student: a second would split

@@ -70,7 +70,8 @@ def letters_in(folder: Path,
 
 def load_workflow(path: Path, roles: Collection[str], letters: Letters,
                   clauses: Collection[str] = DEFAULT_CLAUSES,
-                  groups: Mapping[str, frozenset[str]] | None = None) -> Workflow:
+                  groups: Mapping[str, frozenset[str]] | None = None,
+                  clause_ids: Collection[str] = ()) -> Workflow:
     """One workflow file, parsed and validated; DefinitionError lists every problem.
 
     A file read before, word for word and against the same roles, groups, clauses and
@@ -78,12 +79,13 @@ def load_workflow(path: Path, roles: Collection[str], letters: Letters,
     and its report reads fifty schools in one process (each ~30 ms a workflow)."""
     text = read_text(path)
     if letters.fields is not None:  # `liaison check` reads each template: never from memory
-        return validation.load(text, path, roles, letters, clauses, groups)
+        return validation.load(text, path, roles, letters, clauses, groups, clause_ids)
     key = (text, path.name, frozenset(roles), frozenset(letters.names), frozenset(clauses),
-           frozenset((groups or {}).items()))
+           frozenset((groups or {}).items()), frozenset(clause_ids))
     known = _parsed.get(key)
     if known is None:
-        known = _parsed[key] = validation.load(text, path, roles, letters, clauses, groups)
+        known = _parsed[key] = validation.load(text, path, roles, letters, clauses, groups,
+                                               clause_ids)
     return dataclasses.replace(known, path=path)
 
 
@@ -108,7 +110,8 @@ def open_school(root: Path,
     problems: list[str] = []
     for path in sorted((root / "workflows").glob("*.yaml")):
         try:
-            workflow = load_workflow(path, school.roles, letters, school.clauses, school.groups)
+            workflow = load_workflow(path, school.roles, letters, school.clauses, school.groups,
+                                     school.clause_texts)
         except DefinitionError as exc:
             problems += exc.problems
             continue

@@ -41,6 +41,10 @@ BOARD = (
     "suspension is for five school days or fewer it cannot reinstate "
     "{{ student.first_name }}.",
     "{%p endif %}",
+    "{%p if fields.exam_missed == 'yes' and fields.board_before_exam %}",
+    "Because {{ student.first_name }} would miss a public examination, the board will meet "
+    "before it where practicable: by {{ fields.board_before_exam }}.",
+    "{%p endif %}",
     "Where the board meets to consider this, you have the right to attend, to be "
     "represented at your own expense and to bring a friend, and you may ask for the meeting "
     "to be held remotely.",
