@@ -23,6 +23,7 @@ from engine.core.people import Student
 from engine.core.school import Profile
 
 SAMPLE_DAY = dt.date(2031, 3, 3)  # a Monday: sample dates are distinct days after it
+SAMPLE_STUDENT = Student("S0", "Sample", "Pupil", 9, "9S", "Sample House")
 
 
 def sample_values(workflow: Workflow) -> dict[str, Any]:
@@ -75,9 +76,8 @@ def sample_context(workflow: Workflow, event: Event, doc: DocumentSpec,
                                  next(iter(workflow.states)))]
     recipient = ctx.Recipient(id="sample", name="Ms Sample Parent", salutation="Dear Ms Parent",
                               address_lines=("1 Sample Street", "Sampletown", "SA1 1AA"))
-    student = Student("S0", "Sample", "Pupil", 9, "9S", "Sample House")
     return ctx.letter_context(
-        letterhead=letterhead, when=SAMPLE_DAY, recipient=recipient, student=student,
+        letterhead=letterhead, when=SAMPLE_DAY, recipient=recipient, student=SAMPLE_STUDENT,
         case={"id": "SMP-2031-0001", "title": workflow.title, "state": state.name,
               "state_title": state.title, "opened_by": "Sample Head"},
         fields=shown, signatory=("Sample Head", "Headteacher"),
