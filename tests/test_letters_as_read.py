@@ -285,3 +285,37 @@ def test_nsw_1_the_agreement_calls_the_head_by_the_schools_own_title(
     assert "It will then be signed by or for the Headteacher, and we will send you" in text
     assert "Signed (by or for the Headteacher):" in text
     assert "Principal" not in text
+
+
+def test_pwp_5_2_the_acknowledgement_says_by_when_the_parent_will_hear(
+        liaison: Liaison) -> None:
+    """PWP-5.2: a letter is answered within 10 school days of receipt; the acknowledgement
+    gives that date (the deadline the case holds), and the count from the workflow."""
+    opened = liaison.open("query_routing", "S1004", "OF01", {
+        "contact": ["C2006"], "kind": ["general"], "channel": ["letter"],
+        "received_at": ["2026-11-20T10:00"], "summary": ["Asks about the uniform"]})
+    assert {"name": "respond_by", "due": "2026-12-04"} in opened.deadlines
+    acknowledged = liaison.advance(opened.case, "acknowledge", "OF01", {})
+    (letter,) = acknowledged.documents
+    lines = _paragraphs(liaison.school.root, letter.path)
+    assert ("You will have a full response from us by Friday 4 December 2026, within 10 "
+            "school days of receiving your letter, as our Partnership with Parents Policy "
+            "sets out.") in lines
+    assert not any("We aim to" in line for line in lines)
+
+
+def test_pwp_5_2_check_refuses_a_deadline_the_workflow_does_not_set(
+        cli: Callable[..., Run], school: Path) -> None:
+    """A letter that reads ``deadlines.respond_bye`` is refused by check at the document's
+    line, with the name meant."""
+    import docx
+
+    template = school / "letters" / "query_acknowledgement.docx"
+    document = docx.Document(str(template))
+    document.add_paragraph("By {{ deadlines.respond_bye.date }}.")
+    document.save(str(template))
+    run = cli("check", "--school", school)
+    assert run.code == 1
+    assert ("events.acknowledge.documents.query_acknowledgement.docx: the letter reads "
+            "deadline 'respond_bye', which the workflow does not set: did you mean "
+            "'respond_by'?") in run.err

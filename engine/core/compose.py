@@ -22,7 +22,7 @@ from engine.core import context as ctx
 from engine.core.definitions import DocumentSpec, Entries, Workflow
 from engine.core.people import Contact, Student
 from engine.core.plan import Plan
-from engine.core.rows import EventRow
+from engine.core.rows import DeadlineRow, EventRow
 from engine.core.school import Profile, Staff
 
 BanCases = Mapping[str, tuple[tuple[str, Mapping[str, Any]], ...]]
@@ -38,6 +38,7 @@ class Snapshot:
     staff: Mapping[str, Staff]
     bans: BanCases = field(default_factory=dict)  # contact id -> (case id, fields) of bans
     events: tuple[EventRow, ...] = ()  # the case's earlier events (for a document's entries)
+    deadlines: tuple[DeadlineRow, ...] = ()  # open on the case once the event is recorded
 
     def names(self) -> dict[str, str]:
         """Who each id a field may hold is, as a letter prints them."""
@@ -81,6 +82,7 @@ def compose(workflow: Workflow, plan: Plan, snap: Snapshot) -> Composed:
     signed = (plan.actor.name, plan.actor.title)  # the member of staff who acts signs
     banning = workflow.flagged("site_ban")
     banned = banned_contacts(snap.contacts, snap.bans, plan, banning)
+    deadlines = ctx.deadlines_context(workflow, snap.deadlines)
     for spec in specs:
         chosen = ctx.recipients(spec.to, list(snap.contacts), plan.values.get("contact"),
                                 staff_recipients(snap, spec.to, plan.actor), banned)
@@ -91,7 +93,7 @@ def compose(workflow: Workflow, plan: Plan, snap: Snapshot) -> Composed:
                 letterhead=snap.letterhead, when=plan.occurred.date(), case=case_info,
                 recipient=recipient, student=snap.student, fields=shown, signatory=signed,
                 actor=signed, ban=ban_for(recipient, snap.bans, plan, banning),
-                entries=entries)
+                entries=entries, deadlines=deadlines)
             out.letters.append(Letter(spec, recipient, context))
     return out
 

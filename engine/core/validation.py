@@ -461,6 +461,10 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
             c.add(doc.line, f"{where}", f"the letter reads field '{name}', which is not "
                   "gathered on every path to this event"
                   f"{did_you_mean(name, c.workflow.field_types())}")
+        deadlines = {d.name for d in _all_deadlines(c.workflow)}
+        if top == "deadlines" and name and name not in deadlines:
+            c.add(doc.line, f"{where}", f"the letter reads deadline '{name}', which the "
+                  f"workflow does not set{did_you_mean(name, deadlines)}")
 
 
 def _check_entries(c: _Check, entries: Entries, where: str, line: int) -> None:

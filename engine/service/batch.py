@@ -62,7 +62,7 @@ from engine.service.views import Listing, Message, Row, listing
 from engine.store import files
 
 # A batch letter's context is a case letter's without the case.
-NAMES = tuple(name for name in ctx.TOP_LEVEL if name not in ("case", "entries"))
+NAMES = tuple(name for name in ctx.TOP_LEVEL if name not in ("case", "entries", "deadlines"))
 FOLDER = f"{files.DOCUMENTS}/batches"  # then one folder per batch id
 GROUP = 100  # students read together, their letters made durable and recorded at once
 _BATCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")

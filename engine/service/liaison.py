@@ -32,7 +32,7 @@ from engine.core.definitions import Event, Field, Workflow
 from engine.core.fields import People, parse_fields
 from engine.core.people import Contact, Student
 from engine.core.plan import Plan
-from engine.core.rows import CaseMove, CaseRow, Change, DocumentRow, EventRow
+from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow, EventRow
 from engine.core.school import School, Staff
 from engine.core.sending import Send, sends, subject_of
 from engine.core.text import speaks_of
@@ -56,6 +56,9 @@ from engine.store.database import Reads
 NUMBER_RETRIES = 5
 
 
+_DEADLINE_KEYS = ("name", "title", "clause", "due_on", "due_at", "status")
+
+
 @dataclass(frozen=True)
 class Family:
     """What a change reads about the student's family, once, before anything is decided:
@@ -68,6 +71,7 @@ class Family:
     sent: tuple[dict[str, Any], ...] = ()
     others: tuple[CaseRow, ...] = ()
     events: tuple[EventRow, ...] = ()
+    deadlines: tuple[DeadlineRow, ...] = ()  # the case's open ones (a letter gives a date)
 
     @property
     def contact_ids(self) -> frozenset[str]:
@@ -344,10 +348,15 @@ class Liaison(Records):
         for ban in r.cases_in(flagged, [c.id for c in contacts]):
             bans.setdefault(ban.contact_id or "", []).append((ban.id, ban.fields))
         entries = case is not None and any(d.entries for d in event.documents)
+        # the date a letter promises an answer by (PWP-5.2): read only for a letter
+        due = (tuple(DeadlineRow(**{k: d[k] for k in _DEADLINE_KEYS})
+                     for d in r.deadlines(case.id) if d["status"] == "open")
+               if case is not None and event.documents else ())
         return Family(student, contacts, {k: tuple(v) for k, v in bans.items()},
                       sent=tuple(r.letters_sent(student_id, since)),
                       others=tuple(r.cases(student_id=student_id)),
-                      events=tuple(r.events(case.id)) if case is not None and entries else ())
+                      events=tuple(r.events(case.id)) if case is not None and entries else (),
+                      deadlines=due)
 
     def _people(self, family: Family) -> People:
         return People(family.student.id, family.contact_ids, list(self.school.staff))
@@ -396,11 +405,12 @@ class Liaison(Records):
                                        "(PWP-4.3): no letter about it may go to a parent")
         _tells_virtual_school_head(p, family)
         warnings = self._coordination(p, family)
+        move = plan.move(workflow, p, self.school.calendar, self.clock(), [])
         snap = Snapshot(self.school.profile, family.student, family.contacts,
-                        self.school.staff, family.bans, family.events)
+                        self.school.staff, family.bans, family.events,
+                        plan.deadlines_after(p, list(family.deadlines), move.change))
         composed = compose(workflow, p, snap)
         outgoing = self._render(p, composed, seq, family)  # every letter, before any is written
-        move = plan.move(workflow, p, self.school.calendar, self.clock(), [])
         deliver(self.school.root, self.store, [Delivery(move, outgoing)])
         return Outcome(
             case=p.case.id, workflow=workflow.name, state=p.target,
