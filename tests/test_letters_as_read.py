@@ -16,6 +16,7 @@ import pytest
 from conftest import (
     CONDUCT_FIELDS,
     NOW,
+    OPENING,
     ROOT,
     Run,
     case_in,
@@ -319,3 +320,31 @@ def test_pwp_5_2_check_refuses_a_deadline_the_workflow_does_not_set(
     assert ("events.acknowledge.documents.query_acknowledgement.docx: the letter reads "
             "deadline 'respond_bye', which the workflow does not set: did you mean "
             "'respond_by'?") in run.err
+
+
+def test_hsp_3_the_warning_is_signed_by_the_head_of_the_pupils_own_year(
+        liaison: Liaison) -> None:
+    """HSP-3: Liam is in Year 7; the Head of Year 9 records the repeat, and the warning
+    goes out over the Head of Year 7's name (``signed_by: head_of_year``); the history
+    still says who recorded it."""
+    case = case_in(liaison, "warning_issued")
+    letter = liaison.documents("HY09", case=case).items[-1]
+    text = letter_text(liaison.school.root, letter.path)
+    assert "Yours sincerely,\n\n\nMs Rosa Lindqvist\nHead of Year 7\n" in text
+    assert "Mr Tom Reilly" not in text
+    assert liaison.history(case, "HY09").items[-1].actor == "HY09"
+
+
+def test_hsp_3_with_no_head_for_the_pupils_year_the_actor_signs_and_is_told(
+        liaison: Liaison) -> None:
+    """HSP-3: school.yaml names no Head of Year 11; Amira's warning is signed by the Head
+    of Year 9 who recorded it, and the advance says why, naming the key to add."""
+    move_clock(liaison, NOW)
+    case = liaison.open("conduct_escalation", "S1005", "HY09",
+                        {**OPENING, "contact": ["C2008"]}).case
+    warned = walk(liaison, case, [("repeat_incident", "HY09")])
+    text = letter_text(liaison.school.root, warned.documents[0].path)
+    assert "Yours sincerely,\n\n\nMr Tom Reilly\nHead of Year 9\n" in text
+    assert warned.warnings == [
+        "conduct_formal_warning.docx signed by Mr Tom Reilly (Head of Year 9): school.yaml "
+        "names no head of year for Year 11 or Heron house (give one 'year: 11')"]

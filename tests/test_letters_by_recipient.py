@@ -28,7 +28,7 @@ from engine.core.definitions import DocumentSpec, Event, Workflow
 from engine.core.fields import parse_assignments
 from engine.core.plan import Plan
 from engine.core.rows import CaseRow
-from engine.core.school import School
+from engine.core.school import School, Staff
 from engine.letters import renderer as letters
 from engine.service import batch
 from engine.service.liaison import Liaison
@@ -172,6 +172,17 @@ def _expected_recipients(sent: Sent, kind: str, snap: Snapshot) -> list[str]:
     return [s.name for s in snap.staff.values() if to.removeprefix("role:") in s.roles]
 
 
+def _signer(doc: DocumentSpec, snap: Snapshot, actor: Staff) -> Staff:
+    """Who must sign: whoever acted, or for a letter ``signed_by`` a role, the holder who
+    leads the student's year (school.yaml's ``year:``), else the actor if they hold the
+    role, else its first holder."""
+    if not doc.signed_by:
+        return actor
+    holders = [s for s in SCHOOL.staff.values() if doc.signed_by in s.roles]
+    own = [s for s in holders if snap.student.year in s.years]
+    return own[0] if own else actor if actor in holders else holders[0]
+
+
 def _line_manager(sent: Sent) -> str | None:
     return SCHOOL.staff[_actor(sent.event, sent.doc.to)].line_manager
 
@@ -197,8 +208,9 @@ def test_each_letter_for_each_kind_of_recipient_reads_right(sent: Sent, kind: st
         if "recipient.salutation" in reads:  # a letter: addressed, greeted and signed
             assert f"{recipient.salutation}," in lines, recipient.salutation
             assert _in_order(lines, [recipient.name, *recipient.address_lines])
-            assert _in_order(lines, [plan.actor.name, plan.actor.title])
-            assert lines.index(f"{recipient.salutation},") < lines.index(plan.actor.name)
+            signer = _signer(sent.doc, snap, plan.actor)
+            assert _in_order(lines, [signer.name, signer.title])
+            assert lines.index(f"{recipient.salutation},") < lines.index(signer.name)
         else:  # a record for the file, or a copy for staff
             assert f"Copy for: {recipient.name}" in lines or "recipient.name" not in reads
             assert (f"Recorded by: {plan.actor.name}, {plan.actor.title}" in lines

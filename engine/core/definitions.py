@@ -114,6 +114,9 @@ class DocumentSpec:
     entries: Entries | None = None  # earlier events the document lists (a contact sheet)
     must_say: tuple[MustSay, ...] = ()
     send: tuple[str, ...] = ()  # how it goes (email, post, print); empty: the school's default
+    # a role whose holder for the student's own year or house signs (head_of_year),
+    # instead of the member of staff who acted
+    signed_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -339,7 +342,7 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
     for i, item in enumerate(value or []):
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, ("template", "to", "title", "when", "entries",
-                                      "must_say", "send"), ("template", "to"))
+                                      "must_say", "send", "signed_by"), ("template", "to"))
         out.append(DocumentSpec(
             template=r.text(spec.get("template"), f"{here}.template"),
             to=r.text(spec.get("to"), f"{here}.to"),
@@ -349,6 +352,7 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
             entries=_entries(r, spec.get("entries"), f"{here}.entries"),
             must_say=_must_say(r, spec.get("must_say"), f"{here}.must_say"),
             send=parse_send(r, spec.get("send"), f"{here}.send"),
+            signed_by=r.name(spec.get("signed_by"), f"{here}.signed_by"),
         ))
     if value is not None and not isinstance(value, Seq):
         r.problem(value, where, "expected a list")

@@ -440,6 +440,9 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
               f"role:ROLE, kind:{'|'.join(KINDS)}; docs/workflows.md)")
     if doc.to in ("contact",) and "contact" not in c.workflow.field_types():
         c.add(doc.line, f"{where}.to", "the workflow gathers no 'contact' field")
+    if doc.signed_by and doc.signed_by not in c.roles:
+        c.add(doc.line, f"{where}.signed_by", f"unknown role '{doc.signed_by}'"
+              f"{did_you_mean(doc.signed_by, c.roles)}")
     if doc.entries:
         _check_entries(c, doc.entries, f"{where}.entries", doc.line)
     known = c.workflow.field_types()

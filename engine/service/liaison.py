@@ -418,7 +418,7 @@ class Liaison(Records):
                        for d in move.change.documents],
             deadlines=[{"name": d.name, "due": d.due_at or d.due_on}
                        for d in move.change.deadlines],
-            skipped=composed.skipped, warnings=warnings,
+            skipped=composed.skipped, warnings=[*warnings, *composed.notes],
         )
 
     def _render(self, p: Plan, composed: Composed, seq: int,
