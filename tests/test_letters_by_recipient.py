@@ -13,6 +13,7 @@ it prints). Batch letters go through ``letters batch`` to the same families.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,6 +280,9 @@ def test_each_batch_letter_for_each_kind_of_family(
         assert f"Dear {greeting}," in lines
         assert _in_order(lines, [name, *first.address_lines])
         assert STUDENTS[first.student_id].full_name in "\n".join(lines)
+        # a reference shaped as a case's, naming the batch and the student, to quote back
+        assert re.fullmatch(rf"Our reference: LH-2026-[0-9A-F]{{8}}-{first.student_id}",
+                            next(line for line in lines if line.startswith("Our reference")))
         assert _in_order(lines, ["Mr Tom Reilly", "Head of Year 9"])
         for day in [LETTER_DATE, *BATCH_DATES.get(template, [])]:
             assert any(day in line for line in lines), day

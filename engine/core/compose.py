@@ -84,6 +84,7 @@ def compose(workflow: Workflow, plan: Plan, snap: Snapshot) -> Composed:
     banning = workflow.flagged("site_ban")
     banned = banned_contacts(snap.contacts, snap.bans, plan, banning)
     deadlines = ctx.deadlines_context(workflow, snap.deadlines)
+    titles = ctx.staff_titles(workflow, plan.values, {s.id: s.title for s in snap.staff.values()})
     for spec in specs:
         chosen = ctx.recipients(spec.to, list(snap.contacts), plan.values.get("contact"),
                                 staff_recipients(snap, spec.to, plan.actor), banned)
@@ -97,7 +98,7 @@ def compose(workflow: Workflow, plan: Plan, snap: Snapshot) -> Composed:
                 letterhead=snap.letterhead, when=plan.occurred.date(), case=case_info,
                 recipient=recipient, student=snap.student, fields=shown, signatory=signed,
                 actor=acted, ban=ban_for(recipient, snap.bans, plan, banning),
-                entries=entries, deadlines=deadlines)
+                entries=entries, deadlines=deadlines, titles=titles)
             out.letters.append(Letter(spec, recipient, context))
     return out
 

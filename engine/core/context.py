@@ -18,6 +18,8 @@ Context keys a template may use (see docs/letters.md)::
     actor      name, title (who did this)
     ban        None, or contact_route, review_on, ban_from (a site ban is in force)
     entries    earlier events a document lists (a contact sheet): date, time, by, title, fields
+    titles     the job title of each member of staff a staff field names (titles.visitor:
+               "Head of Year 9"), by the field's name
     deadlines  each of the workflow's deadlines by name: None, or (open on the case once the
                event is recorded) date, time, title, school_days (the workflow's count)
 """
@@ -194,6 +196,14 @@ def deadlines_context(workflow: Workflow, rows: tuple[DeadlineRow, ...] | list[D
     return out
 
 
+def staff_titles(workflow: Workflow, values: Mapping[str, Any],
+                 titles: Mapping[str, str]) -> dict[str, str]:
+    """The job title of the member of staff each staff field names (a home visit letter
+    says who is coming and in what role, BEM-6); "" for one not given."""
+    return {name: titles.get(str(values.get(name)), "") if values.get(name) else ""
+            for name, f in workflow.field_types().items() if f.type == "staff"}
+
+
 def student_context(s: Student) -> dict[str, Any]:
     return {"first_name": s.first_name, "last_name": s.last_name, "full_name": s.full_name,
             "year": str(s.year), "form": s.form, "house": s.house}
@@ -204,7 +214,8 @@ def letter_context(*, letterhead: Profile, when: dt.date, case: Mapping[str, str
                    signatory: tuple[str, str], actor: tuple[str, str],
                    ban: Mapping[str, str] | None,
                    entries: list[dict[str, Any]] | None = None,
-                   deadlines: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   deadlines: Mapping[str, Any] | None = None,
+                   titles: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The whole context of one document, as plain data."""
     return {
         "school": letterhead.as_context(),
@@ -219,11 +230,12 @@ def letter_context(*, letterhead: Profile, when: dt.date, case: Mapping[str, str
         "ban": dict(ban) if ban else None,
         "entries": list(entries or []),
         "deadlines": dict(deadlines or {}),
+        "titles": dict(titles or {}),
     }
 
 
 TOP_LEVEL = ("school", "date", "reference", "recipient", "student", "case", "fields",
-             "signatory", "actor", "ban", "entries", "deadlines")
+             "signatory", "actor", "ban", "entries", "deadlines", "titles")
 
 # What each top-level name holds, for ``liaison check``: ``{{ student.firstname }}`` is
 # refused there ("did you mean first_name"), not when a real case is advanced. None: a
@@ -245,4 +257,5 @@ SCHEMA: dict[str, frozenset[str] | None] = {
     "ban": frozenset({"contact_route", "arrangements", "review_on", "ban_from"}),
     "entries": frozenset({"date", "time", "by", "title", "fields"}),
     "deadlines": None,  # the workflow's own deadline names, checked against the workflow
+    "titles": None,  # the workflow's staff fields
 }

@@ -82,7 +82,9 @@ def sample_context(workflow: Workflow, event: Event, doc: DocumentSpec,
         case={"id": "SMP-2031-0001", "title": workflow.title, "state": state.name,
               "state_title": state.title, "opened_by": "Sample Head"},
         fields=shown, signatory=("Sample Head", "Headteacher"),
-        actor=("Sample Head", "Headteacher"), ban=None, deadlines=sample_deadlines(workflow))
+        actor=("Sample Head", "Headteacher"), ban=None, deadlines=sample_deadlines(workflow),
+        titles=ctx.staff_titles(workflow, values, {v: f"Sample title of {v[7:].replace('_', ' ')}"
+                                                   for v in names}))
 
 
 def sample_deadlines(workflow: Workflow) -> dict[str, Any]:

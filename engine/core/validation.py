@@ -464,6 +464,10 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
             c.add(doc.line, f"{where}", f"the letter reads field '{name}', which is not "
                   "gathered on every path to this event"
                   f"{did_you_mean(name, c.workflow.field_types())}")
+        staff = {n for n, f in c.workflow.field_types().items() if f.type == "staff"}
+        if top == "titles" and name and name not in staff:
+            c.add(doc.line, f"{where}", f"the letter reads titles.{name}, but '{name}' is not "
+                  f"a staff field of the workflow{did_you_mean(name, staff)}")
         deadlines = {d.name for d in _all_deadlines(c.workflow)}
         if top == "deadlines" and name and name not in deadlines:
             c.add(doc.line, f"{where}", f"the letter reads deadline '{name}', which the "

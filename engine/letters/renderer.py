@@ -62,7 +62,8 @@ __all__ = ["DEFAULT_NAMES", "body_text", "check_template", "compiled_key", "docx
 # The top-level names of a letter's context, for check_template when it is not given them.
 # engine.context.TOP_LEVEL is the authority (the service passes it); this is its copy.
 DEFAULT_NAMES = frozenset({"school", "date", "reference", "recipient", "student", "case",
-                           "fields", "signatory", "actor", "ban", "entries", "deadlines"})
+                           "fields", "signatory", "actor", "ban", "entries", "deadlines",
+                          "titles"})
 # Field validation applies each field's own max_length; this cap only stops a runaway value.
 VALUE_MAX_LENGTH = 100_000
 # No string or list this long may be made by '*' while a letter renders.

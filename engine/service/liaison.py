@@ -199,7 +199,8 @@ class Liaison(Records):
             target = machine.decide(workflow, case.state, event.name, values, facts)
         except TransitionNotAllowed as exc:
             raise TransitionNotAllowed(f"{case.id}: {exc}") from None
-        new = self._assign(workflow, event, target, new, f"{case.id} {event.name}")
+        new = self._assign(workflow, event, target, new, f"{case.id} {event.name}",
+                           family.student)
         values = {**case.fields, **new}
         follow_on = self._follow_on(event, case, new, occurred, actor, family)
         outcome = self._deliver(workflow, Plan(case, event, target, values, new, occurred,
@@ -232,10 +233,12 @@ class Liaison(Records):
         return outcome
 
     def _assign(self, workflow: Workflow, event: Event, target: str, new: dict[str, Any],
-                what: str) -> dict[str, Any]:
+                what: str, student: Student | None = None) -> dict[str, Any]:
         """Who holds the case after an event that ``assigns`` (PWP-5.1): the member of
         staff named, who must hold the role of the new state; if nobody is named, the
-        only member of staff holding that role, or else nobody (the role holds it)."""
+        only member of staff holding that role, or the only one of them who leads the
+        student's own year or house (a pastoral concern goes to the pupil's Head of
+        Year), or else nobody (the role holds it)."""
         name = event.assigns
         role = workflow.states[target].holder
         if not name:
@@ -247,6 +250,8 @@ class Liaison(Records):
                                  f"{role.replace('_', ' ')}")
             return new
         holders = self.school.holders_of(role) if role else []
+        own = [s for s in holders if student and s.leads(student.year, student.house)]
+        holders = own if len(holders) > 1 and len(own) == 1 else holders
         return {**new, name: holders[0].id if len(holders) == 1 else None}
 
     def _follow_on(self, event: Event, case: CaseRow, new: Mapping[str, Any],
