@@ -125,7 +125,9 @@ def options_letter(key: str, batch_id: str) -> str:
                     "meeting with the school, at no cost to you. Please tell us when you "
                     "reply."] if language else [])
     return "\n".join([
-        long_date(dt.date.today()), "", name, *address, "", f"Our reference: {batch_id}", "",
+        long_date(dt.date.today()), "", name, *address, "",
+        f"Our reference: LH-{dt.date.today().year}-{batch_id.split('-')[1].upper()}-"
+        f"{key.split(':')[0]}", "",
         f"{salutation},", f"Re: {student}, Year 9 ({form})", "Year 9 Options Evening",
         f"Over the coming weeks {first} will choose the subjects to study next year. These "
         f"choices matter, and we would like to help you and {first} make them together.",
@@ -427,7 +429,8 @@ def test_nsw_4_trip_permission_lists_what_to_bring_and_has_a_consent_slip(
     assert ("Please make sure Tomasz brings:\na packed lunch\na waterproof coat\n"
             "Please complete the consent slip below") in text
     assert (f"Consent slip: a visit to the Natural History Museum, London, Wednesday 10 March "
-            f"2027 (reference {batch_id})\nI give permission for Tomasz Zieliński (10P) to "
+            f"2027 (reference LH-{dt.date.today().year}-{batch_id.split('-')[1].upper()}-"
+            f"S1022)\nI give permission for Tomasz Zieliński (10P) to "
             "take part in a visit to the Natural History Museum, London on Wednesday 10 "
             "March 2027.") in text
     assert "Signed (parent or carer): ______________________    Date: ______________" in text

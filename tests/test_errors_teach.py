@@ -90,8 +90,8 @@ def _letter(path: Path, text: str) -> Path:
      "'first_name'? (student has: first_name, form, full_name, house, last_name, year; "
      "docs/letters.md)"),
     ("{{ studnet.first_name }}", "unknown name 'studnet': did you mean 'student'? (known "
-     "names: actor, ban, case, date, entries, fields, recipient, reference, school, "
-     "signatory, student)"),
+     "names: actor, ban, case, date, deadlines, entries, fields, recipient, reference, "
+     "school, signatory, student, titles)"),
     ("{{ recipient.salutaion }}", "unknown name 'recipient.salutaion': did you mean "
      "'salutation'? (recipient has: address_lines, language, name, names, "
      "needs_interpreter, salutation; docs/letters.md)"),

@@ -120,8 +120,9 @@ def test_bem_6_a_visit_arranged_by_letter_writes_to_the_parent(liaison: Liaison)
     outcome = liaison.advance(case, "arrange_visit", "OF01", ARRANGE)
     assert [d.recipient for d in outcome.documents] == ["Mrs Agnieszka Nowak"]
     text = letter_text(liaison.school.root, outcome.documents[0].path)
+    # the visitor by name and role (issue 9): the parent knows who is coming, and why them
     assert ("arrange a visit to you at home on Wednesday 25 November 2026 at 4.30pm by "
-            "Mr Daniel Price") in text
+            "Mr Daniel Price, our Form Tutor, 9P, to talk about Zuzanna.") in text
     assert "our staff make only visits that have been arranged in advance" in text
     assert _deadlines(liaison, case) == [("visit", "2026-11-25T16:30", "open")]
 

@@ -16,6 +16,7 @@ import pytest
 from conftest import (
     CONDUCT_FIELDS,
     NOW,
+    OPENING,
     ROOT,
     Run,
     case_in,
@@ -285,3 +286,65 @@ def test_nsw_1_the_agreement_calls_the_head_by_the_schools_own_title(
     assert "It will then be signed by or for the Headteacher, and we will send you" in text
     assert "Signed (by or for the Headteacher):" in text
     assert "Principal" not in text
+
+
+def test_pwp_5_2_the_acknowledgement_says_by_when_the_parent_will_hear(
+        liaison: Liaison) -> None:
+    """PWP-5.2: a letter is answered within 10 school days of receipt; the acknowledgement
+    gives that date (the deadline the case holds), and the count from the workflow."""
+    opened = liaison.open("query_routing", "S1004", "OF01", {
+        "contact": ["C2006"], "kind": ["general"], "channel": ["letter"],
+        "received_at": ["2026-11-20T10:00"], "summary": ["Asks about the uniform"]})
+    assert {"name": "respond_by", "due": "2026-12-04"} in opened.deadlines
+    acknowledged = liaison.advance(opened.case, "acknowledge", "OF01", {})
+    (letter,) = acknowledged.documents
+    lines = _paragraphs(liaison.school.root, letter.path)
+    assert ("You will have a full response from us by Friday 4 December 2026, within 10 "
+            "school days of receiving your letter, as our Partnership with Parents Policy "
+            "sets out.") in lines
+    assert not any("We aim to" in line for line in lines)
+
+
+def test_pwp_5_2_check_refuses_a_deadline_the_workflow_does_not_set(
+        cli: Callable[..., Run], school: Path) -> None:
+    """A letter that reads ``deadlines.respond_bye`` is refused by check at the document's
+    line, with the name meant."""
+    import docx
+
+    template = school / "letters" / "query_acknowledgement.docx"
+    document = docx.Document(str(template))
+    document.add_paragraph("By {{ deadlines.respond_bye.date }}.")
+    document.save(str(template))
+    run = cli("check", "--school", school)
+    assert run.code == 1
+    assert ("events.acknowledge.documents.query_acknowledgement.docx: the letter reads "
+            "deadline 'respond_bye', which the workflow does not set: did you mean "
+            "'respond_by'?") in run.err
+
+
+def test_hsp_3_the_warning_is_signed_by_the_head_of_the_pupils_own_year(
+        liaison: Liaison) -> None:
+    """HSP-3: Liam is in Year 7; the Head of Year 9 records the repeat, and the warning
+    goes out over the Head of Year 7's name (``signed_by: head_of_year``); the history
+    still says who recorded it."""
+    case = case_in(liaison, "warning_issued")
+    letter = liaison.documents("HY09", case=case).items[-1]
+    text = letter_text(liaison.school.root, letter.path)
+    assert "Yours sincerely,\n\n\nMs Rosa Lindqvist\nHead of Year 7\n" in text
+    assert "Mr Tom Reilly" not in text
+    assert liaison.history(case, "HY09").items[-1].actor == "HY09"
+
+
+def test_hsp_3_with_no_head_for_the_pupils_year_the_actor_signs_and_is_told(
+        liaison: Liaison) -> None:
+    """HSP-3: school.yaml names no Head of Year 11; Amira's warning is signed by the Head
+    of Year 9 who recorded it, and the advance says why, naming the key to add."""
+    move_clock(liaison, NOW)
+    case = liaison.open("conduct_escalation", "S1005", "HY09",
+                        {**OPENING, "contact": ["C2008"]}).case
+    warned = walk(liaison, case, [("repeat_incident", "HY09")])
+    text = letter_text(liaison.school.root, warned.documents[0].path)
+    assert "Yours sincerely,\n\n\nMr Tom Reilly\nHead of Year 9\n" in text
+    assert warned.warnings == [
+        "conduct_formal_warning.docx signed by Mr Tom Reilly (Head of Year 9): school.yaml "
+        "names no head of year for Year 11 or Heron house (give one 'year: 11')"]

@@ -55,7 +55,7 @@ def test_nsw_6_preview_writes_one_letter_to_a_temporary_path_and_records_nothing
     text = docx_text(path.read_bytes())
     assert text.startswith(f"{long_date(dt.date.today())}\n\nMrs Zoë O'Brien and Mr Seán "
                            "O'Brien\nRose Cottage\n3 Mill Lane\nMillbrook\nMB4 8AX\n\nOur "
-                           "reference: praise_letter-")
+                           f"reference: LH-{dt.date.today().year}-")
     assert ("\nDear Mrs O'Brien and Mr O'Brien,\nRe: Liam O'Brien, Year 7 (7P)\nA letter of "
             "praise\nI am delighted to write to you with some very good news about Liam's "
             "achievements during the Autumn term 2026.\nLiam read forty books for the library "

@@ -310,8 +310,9 @@ def test_pwp_5_2_a_letter_is_acknowledged_by_letter(liaison: Liaison, school: Pa
                  "Thank you for your letter about Zuzanna, which we received on Friday 20 "
                  "November 2026 at 2pm.\n",
                  "It is being dealt with by Miss Hannah Lowe (Subject Teacher).",
-                 "We aim to send you a full response within 10 school days of receiving your "
-                 "letter, as our Partnership with Parents Policy sets out.",
+                 "You will have a full response from us by Friday 4 December 2026, within 10 "
+                 "school days of receiving your letter, as our Partnership with Parents Policy "
+                 "sets out.",
                  "we will arrange an interpreter (Polish)", "Mrs Janet Cole", "Office Manager"):
         assert line in text
 

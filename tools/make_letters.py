@@ -70,14 +70,39 @@ def _letterhead(doc: Document) -> None:
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
+def _before_sign_off(lines: list[str]) -> set[int]:
+    """The body paragraphs that go with the sign-off: the last one before it, or each
+    alternative of the last ``{%p if %}`` block (the contact line, or the ban's route), so
+    a page never holds the signature alone."""
+    if SIGN_OFF not in lines:
+        return set()
+    out, depth = set(), 0
+    for i in range(lines.index(SIGN_OFF) - 1, -1, -1):
+        line = lines[i]
+        if line.startswith("{%p endif"):
+            depth += 1
+        elif line.startswith("{%p if"):
+            depth -= 1
+            if depth == 0:
+                break
+        elif not line.startswith("{%p") and line:
+            out.add(i)
+            if depth == 0:
+                break
+    return out
+
+
 def build(name: str, lines: list[str], folder: Path) -> Path:
     doc = Document()
     doc.styles["Normal"].font.name = "Arial"
     doc.styles["Normal"].font.size = Pt(11)
     _letterhead(doc)
     address = signing = False
-    for line in lines:
+    with_sign_off = _before_sign_off(lines)
+    for i, line in enumerate(lines):
         paragraph = _paragraph(doc, line)
+        if i in with_sign_off:
+            paragraph.paragraph_format.keep_with_next = True
         if line == ADDRESS_START:
             address = True
         elif address and line == "":

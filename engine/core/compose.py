@@ -22,7 +22,7 @@ from engine.core import context as ctx
 from engine.core.definitions import DocumentSpec, Entries, Workflow
 from engine.core.people import Contact, Student
 from engine.core.plan import Plan
-from engine.core.rows import EventRow
+from engine.core.rows import DeadlineRow, EventRow
 from engine.core.school import Profile, Staff
 
 BanCases = Mapping[str, tuple[tuple[str, Mapping[str, Any]], ...]]
@@ -38,6 +38,7 @@ class Snapshot:
     staff: Mapping[str, Staff]
     bans: BanCases = field(default_factory=dict)  # contact id -> (case id, fields) of bans
     events: tuple[EventRow, ...] = ()  # the case's earlier events (for a document's entries)
+    deadlines: tuple[DeadlineRow, ...] = ()  # open on the case once the event is recorded
 
     def names(self) -> dict[str, str]:
         """Who each id a field may hold is, as a letter prints them."""
@@ -66,6 +67,7 @@ class Composed:
 
     letters: list[Letter] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # a letter signed by a fallback, and why
 
 
 def compose(workflow: Workflow, plan: Plan, snap: Snapshot) -> Composed:
@@ -78,22 +80,50 @@ def compose(workflow: Workflow, plan: Plan, snap: Snapshot) -> Composed:
     names = snap.names()
     shown = ctx.shown_fields(workflow, plan.values, names)
     case_info = _case_info(workflow, plan, names)
-    signed = (plan.actor.name, plan.actor.title)  # the member of staff who acts signs
+    acted = (plan.actor.name, plan.actor.title)
     banning = workflow.flagged("site_ban")
     banned = banned_contacts(snap.contacts, snap.bans, plan, banning)
+    deadlines = ctx.deadlines_context(workflow, snap.deadlines)
+    titles = ctx.staff_titles(workflow, plan.values, {s.id: s.title for s in snap.staff.values()})
     for spec in specs:
         chosen = ctx.recipients(spec.to, list(snap.contacts), plan.values.get("contact"),
                                 staff_recipients(snap, spec.to, plan.actor), banned)
         out.skipped += _skipped(spec, chosen, plan.actor)
         entries = _entries(workflow, plan, snap, spec.entries, names) if spec.entries else []
+        signer, note = signatory(spec, snap, plan.actor)
+        signed = (signer.name, signer.title)
+        out.notes += [note] if note and chosen.to else []
         for recipient in chosen.to:
             context = ctx.letter_context(
                 letterhead=snap.letterhead, when=plan.occurred.date(), case=case_info,
                 recipient=recipient, student=snap.student, fields=shown, signatory=signed,
-                actor=signed, ban=ban_for(recipient, snap.bans, plan, banning),
-                entries=entries)
+                actor=acted, ban=ban_for(recipient, snap.bans, plan, banning),
+                entries=entries, deadlines=deadlines, titles=titles)
             out.letters.append(Letter(spec, recipient, context))
     return out
+
+
+def signatory(spec: DocumentSpec, snap: Snapshot, actor: Staff) -> tuple[Staff, str]:
+    """Who signs a document, and a note when it is not whom the workflow asks for.
+
+    The member of staff who acts signs, unless the document is ``signed_by`` a role: then
+    the holder of that role who leads the student's own year group or house (a Year 7
+    pupil's warning is signed by the Head of Year 7, whoever recorded it). Where
+    school.yaml names nobody for that year or house, the actor signs if they hold the
+    role, else its first holder, and the note says so."""
+    if not spec.signed_by:
+        return actor, ""
+    holders = [s for s in snap.staff.values() if spec.signed_by in s.roles]
+    student = snap.student
+    own = [s for s in holders if s.leads(student.year, student.house)]
+    if own:
+        return (actor if actor in own else own[0]), ""
+    fallback = actor if actor in holders else (holders[0] if holders else actor)
+    role = spec.signed_by.replace("_", " ")
+    house = f" or {student.house} house" if student.house else ""
+    return fallback, (f"{spec.template} signed by {fallback.name} ({fallback.title}): "
+                      f"school.yaml names no {role} for Year {student.year}{house} (give "
+                      f"one 'year: {student.year}')")
 
 
 def _case_info(workflow: Workflow, plan: Plan, names: Mapping[str, str]) -> dict[str, str]:

@@ -18,6 +18,10 @@ Context keys a template may use (see docs/letters.md)::
     actor      name, title (who did this)
     ban        None, or contact_route, review_on, ban_from (a site ban is in force)
     entries    earlier events a document lists (a contact sheet): date, time, by, title, fields
+    titles     the job title of each member of staff a staff field names (titles.visitor:
+               "Head of Year 9"), by the field's name
+    deadlines  each of the workflow's deadlines by name: None, or (open on the case once the
+               event is recorded) date, time, title, school_days (the workflow's count)
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.definitions import Field, Workflow
+from engine.core.definitions import DeadlineSpec, Field, Workflow
 from engine.core.people import Contact, Student
+from engine.core.rows import DeadlineRow
 from engine.core.school import Profile
 from engine.core.text import clock
 
@@ -163,6 +168,42 @@ def shown_fields(workflow: Workflow, values: Mapping[str, Any],
     return out
 
 
+def deadline_specs(workflow: Workflow) -> dict[str, list[DeadlineSpec]]:
+    """Every deadline the workflow sets, by name (one name may have a spec per channel)."""
+    out: dict[str, list[DeadlineSpec]] = {}
+    events = (workflow.opening, *workflow.events.values())
+    for spec in (*(d for e in events for d in e.deadlines),
+                 *(d for s in workflow.states.values() for d in s.deadlines)):
+        out.setdefault(spec.name, []).append(spec)
+    return out
+
+
+def deadlines_context(workflow: Workflow, rows: tuple[DeadlineRow, ...] | list[DeadlineRow]
+                      ) -> dict[str, dict[str, Any] | None]:
+    """The workflow's deadlines as a letter reads them: the open ones (``rows``) with the
+    date in full, the time as a school writes it, and the school days the workflow counts
+    (so "within {{ deadlines.respond_by.school_days }} school days" says what the YAML
+    does); None for each one not open."""
+    specs = deadline_specs(workflow)
+    out: dict[str, dict[str, Any] | None] = dict.fromkeys(specs)
+    for row in rows:
+        spec = next((s for s in specs.get(row.name, ()) if s.title == row.title),
+                    next(iter(specs.get(row.name, ())), None))
+        out[row.name] = {
+            "date": long_date(dt.date.fromisoformat(row.due_on)), "title": row.title,
+            "time": clock(dt.datetime.fromisoformat(row.due_at)) if row.due_at else "",
+            "school_days": spec.school_days if spec else None}
+    return out
+
+
+def staff_titles(workflow: Workflow, values: Mapping[str, Any],
+                 titles: Mapping[str, str]) -> dict[str, str]:
+    """The job title of the member of staff each staff field names (a home visit letter
+    says who is coming and in what role, BEM-6); "" for one not given."""
+    return {name: titles.get(str(values.get(name)), "") if values.get(name) else ""
+            for name, f in workflow.field_types().items() if f.type == "staff"}
+
+
 def student_context(s: Student) -> dict[str, Any]:
     return {"first_name": s.first_name, "last_name": s.last_name, "full_name": s.full_name,
             "year": str(s.year), "form": s.form, "house": s.house}
@@ -172,7 +213,9 @@ def letter_context(*, letterhead: Profile, when: dt.date, case: Mapping[str, str
                    recipient: Recipient, student: Student, fields: Mapping[str, Any],
                    signatory: tuple[str, str], actor: tuple[str, str],
                    ban: Mapping[str, str] | None,
-                   entries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                   entries: list[dict[str, Any]] | None = None,
+                   deadlines: Mapping[str, Any] | None = None,
+                   titles: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The whole context of one document, as plain data."""
     return {
         "school": letterhead.as_context(),
@@ -186,11 +229,13 @@ def letter_context(*, letterhead: Profile, when: dt.date, case: Mapping[str, str
         "actor": {"name": actor[0], "title": actor[1]},
         "ban": dict(ban) if ban else None,
         "entries": list(entries or []),
+        "deadlines": dict(deadlines or {}),
+        "titles": dict(titles or {}),
     }
 
 
 TOP_LEVEL = ("school", "date", "reference", "recipient", "student", "case", "fields",
-             "signatory", "actor", "ban", "entries")
+             "signatory", "actor", "ban", "entries", "deadlines", "titles")
 
 # What each top-level name holds, for ``liaison check``: ``{{ student.firstname }}`` is
 # refused there ("did you mean first_name"), not when a real case is advanced. None: a
@@ -211,4 +256,6 @@ SCHEMA: dict[str, frozenset[str] | None] = {
     "actor": frozenset({"name", "title"}),
     "ban": frozenset({"contact_route", "arrangements", "review_on", "ban_from"}),
     "entries": frozenset({"date", "time", "by", "title", "fields"}),
+    "deadlines": None,  # the workflow's own deadline names, checked against the workflow
+    "titles": None,  # the workflow's staff fields
 }

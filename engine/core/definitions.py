@@ -116,6 +116,9 @@ class DocumentSpec:
     entries: Entries | None = None  # earlier events the document lists (a contact sheet)
     must_say: tuple[MustSay, ...] = ()
     send: tuple[str, ...] = ()  # how it goes (email, post, print); empty: the school's default
+    # a role whose holder for the student's own year or house signs (head_of_year),
+    # instead of the member of staff who acted
+    signed_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -344,7 +347,8 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
     for i, item in enumerate(value or []):
         here = f"{where}[{i}]"
         spec = r.mapping(item, here, ("template", "to", "title", "when", "entries",
-                                      "must_say", "send"), ("template", "to"))
+                                      "must_say", "send", "signed_by"),
+                          ("template", "to"))
         # `to: [contacts, file]`: the same letter to each, said once (one spec each)
         to = spec.get("to")
         recipients = r.texts(to, f"{here}.to") if isinstance(to, Seq) else [
@@ -358,6 +362,7 @@ def _documents(r: Reader, value: Any, where: str) -> tuple[DocumentSpec, ...]:
             entries=_entries(r, spec.get("entries"), f"{here}.entries"),
             must_say=_must_say(r, spec.get("must_say"), f"{here}.must_say"),
             send=parse_send(r, spec.get("send"), f"{here}.send"),
+            signed_by=r.name(spec.get("signed_by"), f"{here}.signed_by"),
         )
         out += [changed(doc, to=recipient) for recipient in recipients]
     if value is not None and not isinstance(value, Seq):

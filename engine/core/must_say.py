@@ -20,9 +20,11 @@ from typing import Any
 from engine.core import context as ctx
 from engine.core.definitions import DocumentSpec, Event, Field, MustSay, Workflow
 from engine.core.people import Student
+from engine.core.rows import DeadlineRow
 from engine.core.school import Profile
 
 SAMPLE_DAY = dt.date(2031, 3, 3)  # a Monday: sample dates are distinct days after it
+SAMPLE_STUDENT = Student("S0", "Sample", "Pupil", 9, "9S", "Sample House")
 
 
 def sample_values(workflow: Workflow) -> dict[str, Any]:
@@ -75,13 +77,22 @@ def sample_context(workflow: Workflow, event: Event, doc: DocumentSpec,
                                  next(iter(workflow.states)))]
     recipient = ctx.Recipient(id="sample", name="Ms Sample Parent", salutation="Dear Ms Parent",
                               address_lines=("1 Sample Street", "Sampletown", "SA1 1AA"))
-    student = Student("S0", "Sample", "Pupil", 9, "9S", "Sample House")
     return ctx.letter_context(
-        letterhead=letterhead, when=SAMPLE_DAY, recipient=recipient, student=student,
+        letterhead=letterhead, when=SAMPLE_DAY, recipient=recipient, student=SAMPLE_STUDENT,
         case={"id": "SMP-2031-0001", "title": workflow.title, "state": state.name,
               "state_title": state.title, "opened_by": "Sample Head"},
         fields=shown, signatory=("Sample Head", "Headteacher"),
-        actor=("Sample Head", "Headteacher"), ban=None)
+        actor=("Sample Head", "Headteacher"), ban=None, deadlines=sample_deadlines(workflow),
+        titles=ctx.staff_titles(workflow, values, {v: f"Sample title of {v[7:].replace('_', ' ')}"
+                                                   for v in names}))
+
+
+def sample_deadlines(workflow: Workflow) -> dict[str, Any]:
+    """Every deadline of the workflow open, each on a distinct sample day (in 2031)."""
+    rows = [DeadlineRow(name, specs[0].title, specs[0].clause,
+                        (SAMPLE_DAY + dt.timedelta(days=3 + 7 * i)).isoformat())
+            for i, (name, specs) in enumerate(ctx.deadline_specs(workflow).items())]
+    return ctx.deadlines_context(workflow, rows)
 
 
 def missing(items: tuple[MustSay, ...], text: str, context: Mapping[str, Any],

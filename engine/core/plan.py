@@ -82,6 +82,17 @@ def _set(spec: DeadlineSpec, plan: Plan) -> bool:
         (not spec.at or bool(plan.values.get(spec.at)))
 
 
+def deadlines_after(plan: Plan, open_rows: list[DeadlineRow],
+                    change: Change) -> tuple[DeadlineRow, ...]:
+    """The case's deadlines open once the event is recorded: those open before, less the
+    ones it meets or cancels, with the ones it sets in their place (a letter gives the
+    date by which the parent will hear, PWP-5.2)."""
+    done = set(change.meets) | set(change.cancels)
+    kept = {r.name: r for r in open_rows if r.status == "open" and r.name not in done}
+    kept.update({r.name: r for r in change.deadlines})
+    return tuple(kept.values())
+
+
 def event_row(workflow: Workflow, plan: Plan, recorded: dt.datetime) -> EventRow:
     """The audit trail's row: what happened, when, and when it was entered."""
     return EventRow(

@@ -90,6 +90,14 @@ class Staff:
     # A governor acts on the school's cases but is not on its payroll (``employee: false``):
     # a complaints panel is of governors who are not employees (CMP-5).
     employee: bool = True
+    # the year groups and the house they lead (``year: 9`` or ``year: [12, 13]``,
+    # ``house: Kestrel``): a letter ``signed_by: head_of_year`` is signed by the student's own
+    years: tuple[int, ...] = ()
+    house: str = ""
+
+    def leads(self, year: int, house: str) -> bool:
+        """Whether they lead this student's year group or house."""
+        return year in self.years or bool(self.house) and self.house == house
 
     def holds(self, roles: frozenset[str] | set[str]) -> bool:
         return bool(self.roles & roles)
@@ -211,7 +219,7 @@ def _staff(r: Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
     for i, item in enumerate(items):
         where = f"staff[{i}]"
         spec = r.mapping(item, where, ("id", "name", "title", "roles", "line_manager",
-                                       "login", "employee"), ("id", "name", "roles"))
+                                       "login", "employee", "year", "house"), ("id", "name", "roles"))
         member = Staff(
             id=r.text(spec.get("id"), f"{where}.id"),
             name=r.text(spec.get("name"), f"{where}.name"),
@@ -221,6 +229,9 @@ def _staff(r: Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
             login=r.text(spec.get("login"), f"{where}.login") or None,
             employee=spec.get("employee") is None or r.flag(spec.get("employee"),
                                                             f"{where}.employee"),
+            years=tuple(n for i, y in enumerate(r.texts(spec.get("year"), f"{where}.year"))
+                        if (n := r.number(y, f"{where}.year[{i}]")) is not None),
+            house=r.text(spec.get("house"), f"{where}.house"),
         )
         for role in sorted(member.roles - roles):
             r.problem(spec.get("roles"), f"{where}.roles", f"unknown role '{role}'")

@@ -479,6 +479,9 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
               f"role:ROLE, kind:{'|'.join(KINDS)}; docs/workflows.md)")
     if doc.to in ("contact",) and "contact" not in c.workflow.field_types():
         c.add(doc.line, f"{where}.to", "the workflow gathers no 'contact' field")
+    if doc.signed_by and doc.signed_by not in c.roles:
+        c.add(doc.line, f"{where}.signed_by", f"unknown role '{doc.signed_by}'"
+              f"{did_you_mean(doc.signed_by, c.roles)}")
     if doc.entries:
         _check_entries(c, doc.entries, f"{where}.entries", doc.line)
     known = c.workflow.field_types()
@@ -501,6 +504,14 @@ def _check_document(c: _Check, event: Event, doc: DocumentSpec) -> None:
             c.add(doc.line, f"{where}", f"the letter reads field '{name}', which is not "
                   "gathered on every path to this event"
                   f"{did_you_mean(name, c.workflow.field_types())}")
+        staff = {n for n, f in c.workflow.field_types().items() if f.type == "staff"}
+        if top == "titles" and name and name not in staff:
+            c.add(doc.line, f"{where}", f"the letter reads titles.{name}, but '{name}' is not "
+                  f"a staff field of the workflow{did_you_mean(name, staff)}")
+        deadlines = {d.name for d in _all_deadlines(c.workflow)}
+        if top == "deadlines" and name and name not in deadlines:
+            c.add(doc.line, f"{where}", f"the letter reads deadline '{name}', which the "
+                  f"workflow does not set{did_you_mean(name, deadlines)}")
 
 
 def _check_entries(c: _Check, entries: Entries, where: str, line: int) -> None:

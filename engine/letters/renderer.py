@@ -55,14 +55,15 @@ from engine.errors import FieldError, LetterError
 from engine.letters import _docx_fast
 from engine.letters._template_check import WIDE_FORMAT, Usage, analyse
 
-__all__ = ["DEFAULT_NAMES", "check_template", "compiled_key", "docx_text", "export_compiled",
-           "fingerprint", "import_compiled", "is_loaded", "printed_fields", "render",
-           "template_fields", "template_lists"]
+__all__ = ["DEFAULT_NAMES", "body_text", "check_template", "compiled_key", "docx_text",
+           "export_compiled", "fingerprint", "import_compiled", "is_loaded", "printed_fields",
+           "render", "template_fields", "template_line", "template_lists"]
 
 # The top-level names of a letter's context, for check_template when it is not given them.
 # engine.context.TOP_LEVEL is the authority (the service passes it); this is its copy.
 DEFAULT_NAMES = frozenset({"school", "date", "reference", "recipient", "student", "case",
-                           "fields", "signatory", "actor", "ban", "entries"})
+                           "fields", "signatory", "actor", "ban", "entries", "deadlines",
+                          "titles"})
 # Field validation applies each field's own max_length; this cap only stops a runaway value.
 VALUE_MAX_LENGTH = 100_000
 # No string or list this long may be made by '*' while a letter renders.
@@ -241,6 +242,26 @@ def _unknown_keys(usage: Usage, schema: Mapping[str, Any]) -> list[tuple[int, st
                                f"{did_you_mean(key, keys)}"
                                f" ({top} has: {', '.join(sorted(keys))}; docs/letters.md)")
     return sorted(out.values())
+
+
+def body_text(data: bytes) -> str:
+    """The paragraph text of a .docx's body alone (tables included), one paragraph a line:
+    what a letter says, without its letterhead."""
+    document = docx.Document(BytesIO(data))
+    return "\n".join(Paragraph(p, document).text for p in document.element.body.iter(qn("w:p")))
+
+
+def template_line(template: Path, says: str) -> tuple[int, str] | None:
+    """Where in the template's body ``says`` is written (case and spacing aside): the line
+    of docxtpl's source (a paragraph each) and that paragraph's text, tags included, so
+    it can be found in Word; None when the words come from a value, not the template."""
+    body = next((p for p in _load(template).package.pieces() if p.label == "body"), None)
+    wanted = " ".join(says.split()).casefold()
+    for number, line in enumerate(body.source.splitlines() if body else [], 1):
+        text = " ".join(re.sub(r"<[^>]+>", "", line).split())
+        if wanted in text.casefold():
+            return number, text
+    return None
 
 
 def docx_text(data: bytes) -> str:

@@ -62,7 +62,8 @@ from engine.service.views import Listing, Message, Row, listing
 from engine.store import files
 
 # A batch letter's context is a case letter's without the case.
-NAMES = tuple(name for name in ctx.TOP_LEVEL if name not in ("case", "entries"))
+NAMES = tuple(name for name in ctx.TOP_LEVEL if name not in ("case", "entries", "deadlines",
+                                                                "titles"))
 FOLDER = f"{files.DOCUMENTS}/batches"  # then one folder per batch id
 GROUP = 100  # students read together, their letters made durable and recorded at once
 _BATCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
@@ -366,6 +367,13 @@ def batch_id(path: Path, shared: Mapping[str, Any], name: str | None) -> str:
     return f"{path.stem}-{hashlib.sha256(said.encode()).hexdigest()[:8]}"
 
 
+def letter_reference(batch: str, stem: str, year: int, student: str) -> str:
+    """The reference a batch letter prints, shaped as a case's (CON-2026-0001) so the
+    office can take it back from a parent: letters home, the year, the batch's code (its
+    hash or the name staff gave it) and the student, e.g. LH-2026-464EEC8C-S1004."""
+    return f"LH-{year}-{batch.removeprefix(f'{stem}-').upper()}-{student}"
+
+
 def selected(engine: Liaison,
              selection: Selection) -> tuple[list[str], dict[str, dict[str, str]]]:
     """The students selected, and the values of their own a student list gives."""
@@ -471,8 +479,10 @@ class _Run:
             else:
                 values.setdefault(key, [] if key in self.lists else "")
         me = (self.actor.name, self.actor.title)
+        reference = letter_reference(self.summary.batch, self.path.stem, self.today.year,
+                                     student.id)
         return ctx.letter_context(
-            letterhead=self.letterhead, when=self.today, case={"id": self.summary.batch},
+            letterhead=self.letterhead, when=self.today, case={"id": reference},
             recipient=recipient, student=student, fields=values, signatory=me, actor=me,
             ban=ban_for(recipient, self.bans))
 

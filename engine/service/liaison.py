@@ -32,7 +32,7 @@ from engine.core.definitions import Event, Field, Workflow
 from engine.core.fields import People, parse_fields
 from engine.core.people import Contact, Student
 from engine.core.plan import Plan
-from engine.core.rows import CaseMove, CaseRow, Change, DocumentRow, EventRow
+from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow, EventRow
 from engine.core.school import School, Staff
 from engine.core.sending import Send, sends, subject_of
 from engine.core.text import speaks_of
@@ -56,6 +56,9 @@ from engine.store.database import Reads
 NUMBER_RETRIES = 5
 
 
+_DEADLINE_KEYS = ("name", "title", "clause", "due_on", "due_at", "status")
+
+
 @dataclass(frozen=True)
 class Family:
     """What a change reads about the student's family, once, before anything is decided:
@@ -68,6 +71,7 @@ class Family:
     sent: tuple[dict[str, Any], ...] = ()
     others: tuple[CaseRow, ...] = ()
     events: tuple[EventRow, ...] = ()
+    deadlines: tuple[DeadlineRow, ...] = ()  # the case's open ones (a letter gives a date)
 
     @property
     def contact_ids(self) -> frozenset[str]:
@@ -201,7 +205,8 @@ class Liaison(Records):
             target = machine.decide(workflow, case.state, event.name, values, facts)
         except TransitionNotAllowed as exc:
             raise TransitionNotAllowed(f"{case.id}: {exc}") from None
-        new = self._assign(workflow, event, target, new, f"{case.id} {event.name}")
+        new = self._assign(workflow, event, target, new, f"{case.id} {event.name}",
+                           family.student)
         values = {**case.fields, **new}
         follow_on = self._follow_on(event, case, new, occurred, actor, family)
         outcome = self._deliver(workflow, Plan(case, event, target, values, new, occurred,
@@ -234,10 +239,12 @@ class Liaison(Records):
         return outcome
 
     def _assign(self, workflow: Workflow, event: Event, target: str, new: dict[str, Any],
-                what: str) -> dict[str, Any]:
+                what: str, student: Student | None = None) -> dict[str, Any]:
         """Who holds the case after an event that ``assigns`` (PWP-5.1): the member of
         staff named, who must hold the role of the new state; if nobody is named, the
-        only member of staff holding that role, or else nobody (the role holds it)."""
+        only member of staff holding that role, or the only one of them who leads the
+        student's own year or house (a pastoral concern goes to the pupil's Head of
+        Year), or else nobody (the role holds it)."""
         name = event.assigns
         role = workflow.states[target].holder
         if not name:
@@ -249,6 +256,8 @@ class Liaison(Records):
                                  f"{role.replace('_', ' ')}")
             return new
         holders = self.school.holders_of(role) if role else []
+        own = [s for s in holders if student and s.leads(student.year, student.house)]
+        holders = own if len(holders) > 1 and len(own) == 1 else holders
         return {**new, name: holders[0].id if len(holders) == 1 else None}
 
     def _follow_on(self, event: Event, case: CaseRow, new: Mapping[str, Any],
@@ -350,10 +359,15 @@ class Liaison(Records):
         for ban in r.cases_in(flagged, [c.id for c in contacts]):
             bans.setdefault(ban.contact_id or "", []).append((ban.id, ban.fields))
         entries = case is not None and any(d.entries for d in event.documents)
+        # the date a letter promises an answer by (PWP-5.2): read only for a letter
+        due = (tuple(DeadlineRow(**{k: d[k] for k in _DEADLINE_KEYS})
+                     for d in r.deadlines(case.id) if d["status"] == "open")
+               if case is not None and event.documents else ())
         return Family(student, contacts, {k: tuple(v) for k, v in bans.items()},
                       sent=tuple(r.letters_sent(student_id, since)),
                       others=tuple(r.cases(student_id=student_id)),
-                      events=tuple(r.events(case.id)) if case is not None and entries else ())
+                      events=tuple(r.events(case.id)) if case is not None and entries else (),
+                      deadlines=due)
 
     def _people(self, family: Family) -> People:
         return People(family.student.id, family.contact_ids, list(self.school.staff))
@@ -403,11 +417,12 @@ class Liaison(Records):
                                        "(PWP-4.3): no letter about it may go to a parent")
         _tells_virtual_school_head(p, family)
         warnings = self._coordination(p, family)
+        move = plan.move(workflow, p, self.school.calendar, self.clock(), [])
         snap = Snapshot(self.school.profile, family.student, family.contacts,
-                        self.school.staff, family.bans, family.events)
+                        self.school.staff, family.bans, family.events,
+                        plan.deadlines_after(p, list(family.deadlines), move.change))
         composed = compose(workflow, p, snap)
         outgoing = self._render(p, composed, seq, family)  # every letter, before any is written
-        move = plan.move(workflow, p, self.school.calendar, self.clock(), [])
         deliver(self.school.root, self.store, [Delivery(move, outgoing)])
         return Outcome(
             case=p.case.id, workflow=workflow.name, state=p.target,
@@ -415,7 +430,7 @@ class Liaison(Records):
                        for d in move.change.documents],
             deadlines=[{"name": d.name, "due": d.due_at or d.due_on}
                        for d in move.change.deadlines],
-            skipped=composed.skipped, warnings=warnings,
+            skipped=composed.skipped, warnings=[*warnings, *composed.notes],
         )
 
     def _render(self, p: Plan, composed: Composed, seq: int,

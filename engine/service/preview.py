@@ -63,7 +63,11 @@ def workflow_preview(engine: Liaison, template: str, workflow_name: str,
         case={"id": f"{workflow.prefix}-PREVIEW", "title": workflow.title, "state": state.name,
               "state_title": state.title, "opened_by": actor.name},
         fields=ctx.shown_fields(workflow, values, names), signatory=(actor.name, actor.title),
-        actor=(actor.name, actor.title), ban=None, entries=[])
+        actor=(actor.name, actor.title), ban=None, entries=[],
+        deadlines=must_say.sample_deadlines(workflow),
+        titles=ctx.staff_titles(workflow, values, {s.id: s.title for s in school.staff.values()}
+                                | {k: f"Sample title of {k[7:]}" for k in names
+                                   if k.startswith("sample-")}))
     data = letters.render(school.letters_dir / name, context)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     rel = (f"{files.PREVIEWS}/{files.safe(Path(name).stem)}-{files.safe(student.id)}-"

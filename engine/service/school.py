@@ -37,7 +37,7 @@ def check(root: Path) -> Message:
             problems += batch.type_problems(path)
     problems += _follow_on_problems(school)
     if not problems:  # a template that does not load cannot be rendered to prove anything
-        problems += must_say_problems(school)
+        problems += must_say_problems(school) + ban_copy_problems(school, used)
     if problems:
         raise DefinitionError(problems)
     warnings = [f"warning: {w.path}: review_by {w.review_by} has passed: review this policy "
@@ -107,6 +107,57 @@ def must_say_problems(school: School) -> list[str]:
                         f"{doc.template} does not say {item.label} (rendered with "
                         f"{'; '.join(whens)})" for item, whens in lacking.values()]
     return out
+
+
+def ban_copy_problems(school: School, used: set[str]) -> list[str]:
+    """Each letter that can go to a parent, rendered for a parent under a site ban, must
+    invite them neither in nor to call (HSP-5): one problem for each invitation found, at
+    the document's line of its workflow (or the batch letter), with the template's
+    paragraph that says it."""
+    from engine.core import ban_copy, must_say
+    from engine.core.context import TO_PARENTS
+    from engine.service import batch
+
+    found: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
+    for w in school.workflows.values():
+        base = must_say.sample_values(w)
+        for event in (w.opening, *w.events.values()):
+            where = "open" if event is w.opening else f"events.{event.name}"
+            for doc in (d for d in event.documents if d.to in TO_PARENTS):
+                head = f"{w.path}:{doc.line}: {where}.documents.{doc.template}"
+                for label, values in ban_copy.ban_copies(w, base):
+                    context = must_say.sample_context(w, event, doc, values, school.profile)
+                    _look(school, doc.template, head, label, ban_copy.under_ban(context), found)
+    for path in sorted(school.letters_dir.glob("*.docx")):
+        if path.name not in used:
+            fields = ban_copy.batch_fields(batch.field_types(path))
+            _look(school, path.name, str(path), "sample values",
+                  ban_copy.batch_context(fields, school.profile), found)
+    out = []
+    for (head, template, says), (near, labels) in found.items():
+        out.append(f"{head}: {template} invites a parent barred from the site to come in or "
+                   f"call ('{says}', in \"{near}\"; rendered under a ban with "
+                   f"{'; '.join(labels)}): put it under {{%p if not ban %}} or give "
+                   "ban.contact_route instead")
+    return out
+
+
+def _look(school: School, template: str, head: str, label: str, context: dict[str, Any],
+          found: dict[tuple[str, str, str], tuple[str, list[str]]]) -> None:
+    """Render one ban copy and note each invitation in it (by where, template, wording)."""
+    from engine.core import ban_copy
+    from engine.letters import renderer as letters
+
+    path = school.letters_dir / template
+    body = letters.body_text(letters.render(path, context))
+    for hit in ban_copy.invitations(body, school.profile.phone):
+        line = letters.template_line(path, hit.says)
+        near = f"body line {line[0]}: {_short(line[1])}" if line else _short(hit.paragraph)
+        found.setdefault((head, template, hit.says), (near, []))[1].append(label)
+
+
+def _short(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _follow_on_problems(school: School) -> list[str]:

@@ -37,7 +37,8 @@ TEMPLATES: dict[str, list[str]] = {
     "home_visit_letter.docx": letter(
         "**Home visit",
         "I am writing to arrange a visit to you at home on {{ fields.visit_at }} by "
-        "{{ fields.visitor }}, to talk about {{ student.first_name }}. "
+        "{{ fields.visitor }}{% if titles.visitor %}, our {{ titles.visitor }},{% endif %} to "
+        "talk about {{ student.first_name }}. "
         "{{ fields.purpose|sentence }}",
         "{%p if ban %}",
         "If this time is not convenient, please write to us so that we can arrange another. "

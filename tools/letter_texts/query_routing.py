@@ -21,8 +21,14 @@ TEMPLATES: dict[str, list[str]] = {
         "{%p if fields.passed_to %}",
         "It is being dealt with by {{ fields.passed_to }} ({{ case.state_title }}).",
         "{%p endif %}",
+        "{%p if deadlines.respond_by %}",
+        "You will have a full response from us by {{ deadlines.respond_by.date }}, within "
+        "{{ deadlines.respond_by.school_days }} school days of receiving your letter, as our "
+        "Partnership with Parents Policy sets out.",
+        "{%p else %}",
         "We aim to send you a full response within 10 school days of receiving your letter, "
         "as our Partnership with Parents Policy sets out.",
+        "{%p endif %}",
     ),
     "query_holder_changed.docx": letter(
         "**Your " + YOUR_MESSAGE + " has been passed on",
