@@ -219,7 +219,8 @@ def _staff(r: Reader, raw: object, roles: frozenset[str]) -> dict[str, Staff]:
     for i, item in enumerate(items):
         where = f"staff[{i}]"
         spec = r.mapping(item, where, ("id", "name", "title", "roles", "line_manager",
-                                       "login", "employee", "year", "house"), ("id", "name", "roles"))
+                                       "login", "employee", "year", "house"),
+                         ("id", "name", "roles"))
         member = Staff(
             id=r.text(spec.get("id"), f"{where}.id"),
             name=r.text(spec.get("name"), f"{where}.name"),
