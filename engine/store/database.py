@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
@@ -350,20 +351,41 @@ def tombstone_hash(row: Mapping[str, Any]) -> str:
     return hashlib.sha256(_json({k: row[k] for k in TOMBSTONE_BODY}).encode()).hexdigest()
 
 
+def plain_rows(conn: Connection, query: Any) -> Iterator[tuple[Any, ...]]:
+    """The query's rows as plain tuples, 5,000 at a time, on the connection's own DBAPI
+    cursor (in its transaction): for reading every event of the school (audit verify, a
+    seal), where a row object per event was a fifth of the time."""
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.params
+    # SQLite's driver takes the values by position, psycopg (PostgreSQL) by name.
+    args = [params[k] for k in compiled.positiontup] if compiled.positiontup else params
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+        while batch := cursor.fetchmany(5000):
+            yield from batch
+    finally:
+        cursor.close()
+
+
 def heads(conn: Connection, last_event_id: int) -> tuple[int, str]:
     """(cases, hash) over every case's last event up to ``last_event_id``, by case id; a
     disposed case's head is the one its tombstone keeps, so a seal made before a disposal
-    still holds after it."""
+    still holds after it. Each head's line is written by the database ("case, seq, hash"
+    with tabs); they sort as (case, seq, hash) would, as a tab sorts before any character
+    of a case number."""
     newest = (select(events.c.case_id, func.max(events.c.seq).label("seq"))
               .where(events.c.id <= last_event_id).group_by(events.c.case_id).subquery())
-    rows = conn.execute(select(events.c.case_id, events.c.seq, events.c.hash)
-                        .join(newest, (events.c.case_id == newest.c.case_id)
-                              & (events.c.seq == newest.c.seq))
-                        .order_by(events.c.case_id))
+    line = (events.c.case_id + "\t" + cast(events.c.seq, String) + "\t" + events.c.hash
+            + "\n")
+    rows = plain_rows(conn, select(line).join(newest, (events.c.case_id == newest.c.case_id)
+                                              & (events.c.seq == newest.c.seq))
+                      .order_by(events.c.case_id))
+    disposed = [f"{case_id}\t{seq}\t{head}\n"
+                for case_id, seq, head in _disposed_heads(conn, last_event_id)]
     digest, count = hashlib.sha256(), 0
-    for case_id, seq, head in heapq.merge(map(tuple, rows),
-                                             _disposed_heads(conn, last_event_id)):
-        digest.update(f"{case_id}\t{seq}\t{head}\n".encode())
+    for (text_,) in rows if not disposed else heapq.merge(rows, [(d,) for d in disposed]):
+        digest.update(text_.encode())
         count += 1
     return count, digest.hexdigest()
 
