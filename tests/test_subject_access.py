@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ONE_STEP, ONE_STEP_FIELDS, Run, letter_text, move_clock
+from conftest import ONE_STEP, ONE_STEP_FIELDS, Run, letter_text, move_clock, snapshot
 
-from engine.errors import PermissionDenied
+from engine.errors import PermissionDenied, TransitionNotAllowed
 from engine.service import retention
 from engine.service.liaison import Liaison
 
@@ -76,6 +76,25 @@ def test_sar_3_sar_4_an_extension_is_written_with_its_reasons_and_meets_the_new_
     liaison.advance(case, "respond", "HT01", {"response_summary": [
         "We enclose a copy of every record we hold about Ethan"]})
     assert [d["status"] for d in liaison.store.deadlines(case)] == ["cancelled", "met"]
+
+
+def test_sar_3_an_extension_is_refused_after_the_first_month_in_one_line(
+        liaison: Liaison) -> None:
+    move_clock(liaison, dt.datetime(2026, 11, 30, 10, 0))
+    case = liaison.open("subject_access", "S1001", "OF01",
+                        {**REQUEST, "received_at": ["2026-11-30T09:00"]}).case
+    liaison.advance(case, "check_identity", "OF01",
+                    {"identity_checked": ["Known to the office; signature matches"]})
+    move_clock(liaison, dt.datetime(2026, 12, 31, 9, 0))  # the month ended on 30 December
+    before = snapshot(liaison)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        liaison.advance(case, "extend", "HT01", {"extension_reasons": [
+            "Six years of records across three services"]})
+    assert str(refused.value) == (f"{case}: 'extend' too late: within 1 calendar month of "
+                                  "received at (2026-11-30), that is by 2026-12-30")
+    assert snapshot(liaison) == before
+    assert "extend" not in [a.name for a in liaison.actions(case, "HT01")]
+    liaison.advance(case, "respond", "HT01", {"response_summary": ["Enclosed: every record"]})
 
 
 # ---------------------------------------------------------------------------- the export
