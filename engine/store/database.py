@@ -1212,6 +1212,52 @@ class Store:
             conn.execute(insert(disposals).values(**tombstone))
         return tombstone, [d.path for d in docs]
 
+    def letters_home(self, batch: str | None = None) -> list[dict[str, Any]]:
+        """The letters home sent outside a case (batch letters), oldest first, with their
+        batch (the batch key's first part); of one batch, or all."""
+        query = (select(documents.c.id, documents.c.batch_key, documents.c.template,
+                        documents.c.path, documents.c.sha256, documents.c.created_at)
+                 .where(documents.c.case_id.is_(None), documents.c.batch_key.is_not(None))
+                 .order_by(documents.c.id))
+        if batch is not None:
+            query = query.where(documents.c.batch_key.startswith(f"{batch}:", autoescape=True))
+        with self.reads() as r:
+            return [{**row._mapping, "batch": row.batch_key.split(":", 1)[0]}
+                    for row in r.conn.execute(query)]
+
+    def dispose_letters(self, batch: str, ids: list[int], at: str, actor: tuple[str, str],
+                        reason: str) -> dict[str, Any]:
+        """Delete the document rows of a batch of letters home (their outbox rows and PDFs
+        with them) and leave a tombstone in ``disposals``, as a case's: the batch, its
+        dates, who and why, and each letter's template and SHA-256 (no name, no
+        address). ConflictError if the batch changed since it was read."""
+        with self.writing() as conn:
+            docs = conn.execute(select(documents.c.id, documents.c.template,
+                                       documents.c.sha256, documents.c.created_at)
+                                .where(documents.c.id.in_(ids), documents.c.case_id.is_(None))
+                                .order_by(documents.c.id)).all()
+            if len(docs) != len(ids):
+                raise ConflictError(f"the letters of batch {batch} were changed by someone "
+                                    "else while you worked; list them again and retry")
+            last = conn.scalar(select(disposals.c.hash).order_by(disposals.c.id.desc())
+                               .limit(1))
+            newest = max(d.created_at for d in docs)
+            body = dict(case_id=f"letters:{batch}:{newest[:10]}", workflow="letters_home",
+                        opened_at=min(d.created_at for d in docs), closed_at=newest,
+                        disposed_at=at, disposed_by=actor[0], disposed_by_name=actor[1],
+                        reason=reason, last_event_id=0, trail="[]",
+                        documents=_json([{"template": d.template, "sha256": d.sha256}
+                                         for d in docs]),
+                        prev_hash=last or "")
+            tombstone = {**body, "hash": tombstone_hash(body)}
+            sent = select(outbox.c.id).where(outbox.c.document_id.in_(ids))
+            conn.execute(outbox_history.delete().where(outbox_history.c.outbox_id.in_(sent)))
+            conn.execute(outbox.delete().where(outbox.c.document_id.in_(ids)))
+            conn.execute(pdfs.delete().where(pdfs.c.document_id.in_(ids)))
+            conn.execute(documents.delete().where(documents.c.id.in_(ids)))
+            conn.execute(insert(disposals).values(**tombstone))
+        return tombstone
+
     def disposals(self) -> list[dict[str, Any]]:
         """Every tombstone, in the order the cases were disposed of."""
         with self.reads() as r:
