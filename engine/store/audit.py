@@ -35,6 +35,8 @@ from engine.store.database import (
     disposals,
     documents,
     events,
+    export_hash,
+    exports,
     heads,
     own,
     plain_rows,
@@ -59,6 +61,7 @@ class Verified:
     seals: int
     sealed_on: str | None
     disposed: int = 0  # tombstones of disposed cases, each checked
+    exports: int = 0  # records of subject access exports, each checked
 
 
 # The columns of an event's hash (EVENT_BODY's order), then its links: read again, for the
@@ -134,8 +137,12 @@ def verify(conn: Connection, root: Path, case: str | None = None, workers: int =
         return tombstones
     if isinstance(sealed, Broken):
         return sealed
+    exported = _exports(conn) if case is None else 0
+    if isinstance(exported, Broken):
+        return exported
     count = conn.scalar(select(func.count()).select_from(seals))
-    return Verified(len(seen - set(missing)), counted, docs, count or 0, sealed, tombstones)
+    return Verified(len(seen - set(missing)), counted, docs, count or 0, sealed, tombstones,
+                    exported)
 
 
 def _documents(conn: Connection, root: Path, case: str | None) -> tuple[int, Broken | None]:
@@ -290,6 +297,19 @@ def _tombstones(conn: Connection, live: set[str]) -> Broken | int:
                 return Broken(row.case_id, f"{row.case_id}: the tombstone's trail breaks at "
                                            f"event {expected}")
             link = entry["hash"]
+        prev, count = row.hash, count + 1
+    return count
+
+
+def _exports(conn: Connection) -> Broken | int:
+    """The chain of subject access exports' records (who exported whose data, when, the
+    manifest's hash): the count, else the first record edited or taken out."""
+    prev, count = "", 0
+    for row in conn.execute(select(*own(exports)).order_by(exports.c.id)):
+        if row.prev_hash != prev or export_hash(row._mapping) != row.hash:
+            return Broken(None, f"the record of the subject access export of "
+                                f"{row.exported_at} does not match its hash (edited, or "
+                                "an export before it removed)")
         prev, count = row.hash, count + 1
     return count
 

@@ -326,6 +326,25 @@ disposals = Table(
 )
 
 
+# Each subject access export (SAR-1): who exported whose data, when, the manifest's SHA-256
+# and which cases (JSON), chained to the export before it, so that `audit verify` finds a
+# record edited or removed (revision 0018_records_exports). Seen by senior leaders only.
+exports = Table(
+    "exports", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exported_at", String, nullable=False),
+    Column("exported_by", String, nullable=False),
+    Column("exported_by_name", String, nullable=False),
+    Column("subject_kind", String, nullable=False),  # student | contact
+    Column("subject_id", String, nullable=False),
+    Column("manifest_sha256", String, nullable=False),
+    Column("cases", Text, nullable=False),  # JSON: the case numbers exported
+    Column("documents", Integer, nullable=False),
+    Column("prev_hash", String, nullable=False),
+    Column("hash", String, nullable=False),
+)
+
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
 # the time of hashing an event (audit verify hashes every event of the school).
@@ -366,6 +385,15 @@ def plain_rows(conn: Connection, query: Any) -> Iterator[tuple[Any, ...]]:
             yield from batch
     finally:
         cursor.close()
+
+
+# What an export's record's hash covers (its prev_hash among them: the exports chain).
+EXPORT_BODY = ("exported_at", "exported_by", "exported_by_name", "subject_kind",
+               "subject_id", "manifest_sha256", "cases", "documents", "prev_hash")
+
+
+def export_hash(row: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_json({k: row[k] for k in EXPORT_BODY}).encode()).hexdigest()
 
 
 def heads(conn: Connection, last_event_id: int) -> tuple[int, str]:
@@ -1257,6 +1285,23 @@ class Store:
             conn.execute(documents.delete().where(documents.c.id.in_(ids)))
             conn.execute(insert(disposals).values(**tombstone))
         return tombstone
+
+    def record_export(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Record a subject access export (EXPORT_BODY's values but prev_hash), chained to
+        the one before it; the row written."""
+        with self.writing() as conn:
+            last = conn.scalar(select(exports.c.hash).order_by(exports.c.id.desc()).limit(1))
+            body = {**{k: record[k] for k in EXPORT_BODY if k != "prev_hash"},
+                    "prev_hash": last or ""}
+            row = {**body, "hash": export_hash(body)}
+            conn.execute(insert(exports).values(**row))
+        return row
+
+    def exports(self) -> list[dict[str, Any]]:
+        """Every subject access export recorded, oldest first."""
+        with self.reads() as r:
+            return [dict(row._mapping) for row in
+                    r.conn.execute(select(*own(exports)).order_by(exports.c.id))]
 
     def disposals(self) -> list[dict[str, Any]]:
         """Every tombstone, in the order the cases were disposed of."""
