@@ -9,6 +9,8 @@ row against its trail, each document's file against its SHA-256, and the newest 
 against the events it covered: deleting a case or the end of a trail sealed before now
 breaks it. (Tampering after the newest seal with the seals themselves needs an anchor
 outside the database: ``liaison audit seal`` prints the newest seal's hash to keep.)
+Disposed cases' tombstones and the records of subject access exports are chains of their
+own, checked too (the newest of either removed is not yet covered by a seal).
 """
 
 from __future__ import annotations
