@@ -14,8 +14,9 @@ letter's size), and a seal over all of it (``database.seal``). Then, in the same
   seal's heads), and with the chains split across two processes (``--processes 2``);
 - the whole command, as a process (``python -m engine.cli.main audit verify``).
 
-Medians of ``--repeat`` runs, in seconds, and each one's ratio to the baseline. Not a
-test: the figures depend on the machine (see bench/README.md).
+``--repeat`` rounds, each timing every run once in turn: the median seconds, and the
+median of each round's ratio to that round's baseline (the load of a shared machine moves
+within seconds). Not a test: the figures depend on the machine (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.service.liaison import Liaison  # noqa: E402
-from engine.service.shipped import copy_school  # noqa: E402
+from engine.service.shipped import copy_school, trust_the_cli  # noqa: E402
 from engine.store.database import _json, chain_hash, seal  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
@@ -105,13 +106,16 @@ def baseline(root: Path) -> int:
     return rows
 
 
-def timed(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+def rounds(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[float]]:
+    """Each run timed once per round, the rounds interleaved: on a machine shared with
+    other jobs the load moves within seconds, so each ratio is taken within its round."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return times
 
 
 def main() -> None:
@@ -123,6 +127,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="liaison-bench-") as tmp:
         root = Path(tmp) / "school"
         copy_school(root)
+        trust_the_cli(root)  # the command is run with --as, as the tests run it
         engine = Liaison.at(root, clock=lambda: NOW)
         start = time.perf_counter()
         fill(root, args.cases, args.documents)
@@ -130,19 +135,26 @@ def main() -> None:
             seal(conn, NOW.date().isoformat(), NOW.isoformat())
         print(f"filled {args.cases:,} cases, {3 * args.cases:,} events, "
               f"{args.documents:,} documents in {time.perf_counter() - start:.1f} s")
-        base, _ = timed(lambda: baseline(root), args.repeat)
-        inner, result = timed(lambda: engine.store.verify(root), args.repeat)
-        split, _ = timed(lambda: engine.store.verify(root, workers=2), args.repeat)
         command = [sys.executable, "-m", "engine.cli.main", "audit", "verify", "--as", "HT01",
                    "--school", str(root)]
-        whole, done = timed(lambda: subprocess.run(command, capture_output=True, text=True,
-                                                   cwd=ROOT, check=False), args.repeat)
-        print(f"\nmedian of {args.repeat}, seconds (ratio to the baseline)")
-        print(f"  baseline: rows read and files hashed   {base:7.2f}  1.00x")
-        print(f"  Store.verify (one process)             {inner:7.2f}  {inner / base:.2f}x")
-        print(f"  Store.verify, chains in two processes  {split:7.2f}  {split / base:.2f}x")
-        print(f"  liaison audit verify (process)         {whole:7.2f}  {whole / base:.2f}x")
-        print(f"\n{type(result).__name__}: {done.stdout.strip() or done.stderr.strip()}")
+        runs = {
+            "baseline: rows read and files hashed": lambda: baseline(root),
+            "Store.verify (one process)": lambda: engine.store.verify(root),
+            "Store.verify, chains in two processes": lambda: engine.store.verify(root,
+                                                                                 workers=2),
+            "liaison audit verify (process)": lambda: subprocess.run(
+                command, capture_output=True, text=True, cwd=ROOT, check=False),
+        }
+        times = rounds(runs, args.repeat)
+        base = times["baseline: rows read and files hashed"]
+        print(f"\n{args.repeat} interleaved rounds: median seconds, and the median of each "
+              "round's ratio to its baseline")
+        for name, taken in times.items():
+            ratio = statistics.median(t / b for t, b in zip(taken, base, strict=True))
+            print(f"  {name:<40} {statistics.median(taken):7.2f}  {ratio:.2f}x")
+        done = runs["liaison audit verify (process)"]()
+        print(f"\n{done.stdout.strip() or done.stderr.strip()}")
+        print(f"load average: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import NOW, ONE_STEP, ONE_STEP_FIELDS, Run, case_in, move_clock, snapshot
 
 from engine.core.definitions import Retention
@@ -22,6 +23,7 @@ from engine.errors import DefinitionError, ImportRowError, PermissionDenied, Tra
 from engine.service import amend, retention
 from engine.service.liaison import Liaison
 from engine.service.sources import parse_workflow, read_students
+from engine.store.database import events
 
 DATABASE = "cases/liaison.sqlite3"
 WORKFLOWS = sorted((Path(__file__).resolve().parent.parent / "workflows").glob("*.yaml"))
@@ -147,7 +149,6 @@ def _sql(school: Path, statement: str, *args: object) -> None:
         db.execute(statement, args)
 
 
-@pytest.mark.sqlite_only  # reads the SQLite file itself
 def test_pwp_5_6_dispose_deletes_the_documents_and_fields_and_the_tombstone_verifies(
         liaison: Liaison, school: Path, school_cli: Callable[..., Run]) -> None:
     engine, case = _kept_one_year(liaison)
@@ -170,11 +171,12 @@ def test_pwp_5_6_dispose_deletes_the_documents_and_fields_and_the_tombstone_veri
     assert not any((school / p).exists() for p in paths)
     assert not (school / "cases" / "documents" / case).exists()
     assert school_cli("show", case, "--as", "HT01").err == f"error: no case '{case}'\n"
-    with sqlite3.connect(school / DATABASE) as db:
-        assert db.execute("SELECT COUNT(*) FROM events WHERE case_id = ?",
-                          (case,)).fetchone() == (0,)
-        dumped = "\n".join(db.iterdump())
-    assert "A fresh start" not in dumped  # the case's own words are gone
+    with engine.store.reads() as r:
+        assert r.conn.scalar(sa.select(sa.func.count()).select_from(events)
+                             .where(events.c.case_id == case)) == 0
+    dumped = "\n".join(engine.store.dump())  # every table, as the application reads them
+    assert case in dumped  # its tombstone
+    assert "A fresh start" not in dumped  # the case's own words are gone, from every table
     [tombstone] = engine.store.disposals()
     assert (tombstone["case_id"], tombstone["workflow"], tombstone["disposed_by"]) == (
         case, "kept", "HT01")
@@ -249,6 +251,43 @@ def test_pwp_4_3_a_child_protection_case_is_disposed_of_only_after_its_own_revie
     assert [t["case_id"] for t in liaison.store.disposals()] == [case]
 
 
+def test_pwp_5_6_letters_home_outside_a_case_are_due_and_disposed_of_with_a_tombstone(
+        liaison: Liaison, school: Path, school_cli: Callable[..., Run]) -> None:
+    """A batch of letters home (no case) is kept for school.yaml's retention:
+    letters_home years from its newest letter, listed then, and disposed of by a senior
+    leader: the files and rows gone, a tombstone that audit verify checks."""
+    sent = school_cli("letters", "batch", "options_evening", "--as", "OF01", "--year", "9",
+                      "--set", "evening_date=2027-02-04", "--set", "start_time=18:00",
+                      "--set", "end_time=20:00", "--set", "venue=the Main Hall",
+                      "--set", "return_by=2027-02-26", "--json")
+    assert sent.code == 0, sent.err
+    letters = liaison.store.letters_home()
+    batch = letters[0]["batch"]
+    assert len(letters) == 6 and {d["batch"] for d in letters} == {batch}
+    written = dt.date.fromisoformat(max(d["created_at"] for d in letters)[:10])
+    kept = add_years(written, 2)  # the shipped school.yaml: letters_home: {years: 2}
+    assert list(retention.due(liaison, "HT01", kept - dt.timedelta(days=1))) == []
+    [due] = retention.due(liaison, "HT01", kept)
+    assert (due.case, due.workflow, due.kept_until, due.note) == (
+        batch, "letters home", kept.isoformat(), "6 letter(s) outside a case")
+    with pytest.raises(TransitionNotAllowed, match=f"batch {batch} is kept until {kept}"):
+        retention.dispose(liaison, batch, "HT01", "Due", kept - dt.timedelta(days=1))
+    with pytest.raises(PermissionDenied, match="may not dispose of a case"):
+        retention.dispose(liaison, batch, "OF01", "Due", kept)
+    done = retention.dispose(liaison, batch, "HT01", "Two years since they were sent", kept)
+    assert done.lines == (f"batch {batch} is disposed of: 6 letter(s) home, 6 file(s) "
+                          "deleted, its tombstone kept (liaison audit verify checks it)",)
+    assert all(not (school / d["path"]).exists() for d in letters)
+    assert liaison.store.letters_home() == [] and list(retention.due(liaison, "HT01", kept)) == []
+    [tombstone] = liaison.store.disposals()
+    assert (tombstone["workflow"], tombstone["disposed_by"], tombstone["reason"]) == (
+        "letters_home", "HT01", "Two years since they were sent")
+    assert "Main Hall" not in "\n".join(liaison.store.dump())
+    verified = school_cli("audit", "verify", "--as", "HT01")
+    assert verified.code == 0, verified.err
+    assert verified.out.rstrip().endswith("; 1 disposed case's tombstone holds")
+
+
 # ---------------------------------------------------------------------------- honest undo
 
 
@@ -272,7 +311,6 @@ def test_a_wrong_child_protection_mark_is_unmarked_by_an_audited_event(
                                                       "with_staff": ["HY09"]})
 
 
-@pytest.mark.sqlite_only  # reads the SQLite file itself
 def test_a_field_is_corrected_by_an_event_saying_from_what_to_what_and_why(
         liaison: Liaison, school: Path, school_cli: Callable[..., Run]) -> None:
     case = case_in(liaison, "incident_reported")

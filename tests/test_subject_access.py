@@ -7,15 +7,18 @@ is driven through the real CLI and read back by listing the zip and opening its 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import sqlite3
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ONE_STEP, ONE_STEP_FIELDS, Run, letter_text, move_clock
+from conftest import ONE_STEP, ONE_STEP_FIELDS, Run, letter_text, move_clock, snapshot
+from test_pdf import pdf_text
 
-from engine.errors import PermissionDenied
+from engine.errors import PermissionDenied, TransitionNotAllowed
 from engine.service import retention
 from engine.service.liaison import Liaison
 
@@ -78,6 +81,25 @@ def test_sar_3_sar_4_an_extension_is_written_with_its_reasons_and_meets_the_new_
     assert [d["status"] for d in liaison.store.deadlines(case)] == ["cancelled", "met"]
 
 
+def test_sar_3_an_extension_is_refused_after_the_first_month_in_one_line(
+        liaison: Liaison) -> None:
+    move_clock(liaison, dt.datetime(2026, 11, 30, 10, 0))
+    case = liaison.open("subject_access", "S1001", "OF01",
+                        {**REQUEST, "received_at": ["2026-11-30T09:00"]}).case
+    liaison.advance(case, "check_identity", "OF01",
+                    {"identity_checked": ["Known to the office; signature matches"]})
+    move_clock(liaison, dt.datetime(2026, 12, 31, 9, 0))  # the month ended on 30 December
+    before = snapshot(liaison)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        liaison.advance(case, "extend", "HT01", {"extension_reasons": [
+            "Six years of records across three services"]})
+    assert str(refused.value) == (f"{case}: 'extend' too late: within 1 calendar month of "
+                                  "received at (2026-11-30), that is by 2026-12-30")
+    assert snapshot(liaison) == before
+    assert "extend" not in [a.name for a in liaison.actions(case, "HT01")]
+    liaison.advance(case, "respond", "HT01", {"response_summary": ["Enclosed: every record"]})
+
+
 # ---------------------------------------------------------------------------- the export
 
 
@@ -126,7 +148,7 @@ def test_sar_1_sar_5_a_student_s_export_holds_exactly_what_the_policy_allows(
     assert (run.code, run.err) == (0, ""), run.err
     z, manifest = _zip(out)
     names = z.namelist()
-    assert names[:3] == ["manifest.json", "data.json", "chronology.txt"]
+    assert names[:4] == ["manifest.json", "data.json", "chronology.txt", "chronology.pdf"]
     assert sorted(c["case"] for c in manifest["cases"]) == sorted(
         [cases["conduct"], cases["log"], cases["restricted"]])  # not the disposed one
     documents = [n for n in names if n.startswith("documents/")]
@@ -145,6 +167,60 @@ def test_sar_1_sar_5_a_student_s_export_holds_exactly_what_the_policy_allows(
     named = {r["file"]: r["names"] for r in review if "file" in r}
     assert "Mrs Zoë O'Brien" in named["data.json"]  # another pupil's parent: a third party
     assert all("Ethan Hughes" not in n for n in named.values())  # not the subject himself
+    # The chronology as a PDF too, made by LibreOffice, its hash in the manifest.
+    pdf = z.read("chronology.pdf")
+    assert pdf.startswith(b"%PDF-")
+    hashes = {f["path"]: f["sha256"] for f in manifest["files"]}
+    assert hashes["chronology.pdf"] == hashlib.sha256(pdf).hexdigest()
+    (tmp_path / "chronology.pdf").write_bytes(pdf)
+    text = pdf_text(tmp_path / "chronology.pdf")  # None where pdftotext is not installed
+    assert text is None or f"{cases['conduct']} request meeting Mrs Janet Cole" in text
+    assert text is None or "Chronology of the records held about Ethan Hughes" in text
+
+
+def test_sar_1_each_export_is_recorded_seen_by_senior_leaders_and_verified(
+        liaison: Liaison, school: Path, tmp_path: Path, school_cli: Callable[..., Run]) -> None:
+    cases = _family(liaison)
+    out = tmp_path / "ethan.zip"
+    assert school_cli("export", "subject", "--student", "S1001", "--as", "HT01", out).code == 0
+    manifest = zipfile.ZipFile(out).read("manifest.json")
+    [record] = liaison.store.exports()
+    assert (record["exported_by"], record["subject_kind"], record["subject_id"]) == (
+        "HT01", "student", "S1001")
+    assert record["manifest_sha256"] == hashlib.sha256(manifest).hexdigest()
+    assert sorted(json.loads(record["cases"])) == sorted(
+        [cases["conduct"], cases["log"], cases["restricted"]])
+    log = school_cli("export", "log", "--as", "VP01", "--json")
+    assert log.code == 0, log.err
+    assert [(e["exported_by"], e["subject"], e["manifest_sha256"]) for e in log.json()] == [
+        ("HT01 (Dr Helen Marsh)", "student S1001", record["manifest_sha256"])]
+    refused = school_cli("export", "log", "--as", "OF01")
+    assert refused.code == 1 and "may not see the subject access exports" in refused.err
+    verified = school_cli("audit", "verify", "--as", "HT01")
+    assert verified.code == 0, verified.err
+    assert verified.out.rstrip().endswith("; the record of 1 subject access export(s) holds")
+    # A refused export is not recorded.
+    again = school_cli("export", "subject", "--student", "S1001", "--as", "HT01", out)
+    assert again.code == 1 and len(liaison.store.exports()) == 1
+
+
+@pytest.mark.sqlite_only  # changes the SQLite file itself
+@pytest.mark.parametrize("tamper", ["UPDATE exports SET subject_id = 'S1002'",
+                                    "DELETE FROM exports WHERE id = 1"])
+def test_an_export_s_record_edited_or_removed_is_found(
+        liaison: Liaison, school: Path, tmp_path: Path, school_cli: Callable[..., Run],
+        tamper: str) -> None:
+    for name in ("one", "two"):
+        run = school_cli("export", "subject", "--student", "S1001", "--as", "HT01",
+                         tmp_path / f"{name}.zip")
+        assert run.code == 0, run.err
+    with sqlite3.connect(school / "cases" / "liaison.sqlite3") as db:
+        db.execute(tamper)
+    run = school_cli("audit", "verify", "--as", "HT01")
+    assert run.code == 1
+    assert run.err.startswith("error: audit: the record of the subject access export of ")
+    assert run.err.endswith("does not match its hash (edited, or an export before it "
+                            "removed)\n")
 
 
 def test_sar_5_restricted_cases_are_exported_only_by_those_allowed_to_see_them(

@@ -120,3 +120,13 @@ def export_subject(out: Annotated[Path, typer.Argument(metavar="OUT.zip", show_d
 
     with liaison(school) as engine:
         emit(export(engine, me(engine, actor), out, student, contact), as_json)
+
+
+@export_app.command("log")
+def export_log(actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Every subject access export made: who exported whose data, when, which cases and
+    the manifest's SHA-256 (senior leaders; audit verify checks the record)."""
+    from engine.service.export import export_log as log
+
+    with liaison(school) as engine:
+        emit(log(engine, me(engine, actor)), as_json)

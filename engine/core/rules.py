@@ -147,15 +147,21 @@ def at_most(arg: dict[str, Any], facts: Facts) -> str | None:
 
 
 def within(arg: Mapping[str, Any], facts: Facts) -> str | None:
-    """The event may happen up to ``school_days`` school days after the date in field
-    ``of``, and not later (a Stage 2 complaint is asked for within 10 school days of the
-    Stage 1 answer, CMP-4)."""
+    """The event may happen up to ``school_days`` school days, or ``months`` calendar
+    months, after the date in field ``of``, and not later (a Stage 2 complaint is asked
+    for within 10 school days of the Stage 1 answer, CMP-4; a subject access request is
+    extended within the first month, SAR-3, counted as its deadline is)."""
     start = _as_date(facts.fields.get(arg["of"]))
     if start is None or facts.calendar is None:
         return None
-    last = facts.calendar.add_school_days(start, int(arg["school_days"]))
+    if "months" in arg:
+        count, unit = int(arg["months"]), "calendar month"
+        last = facts.calendar.months_after(start, count)
+    else:
+        count, unit = int(arg["school_days"]), "school day"
+        last = facts.calendar.add_school_days(start, count)
     if facts.occurred_at.date() > last:
-        return (f"too late: within {arg['school_days']} school days of "
+        return (f"too late: within {count} {unit}{'s' if count != 1 else ''} of "
                 f"{arg['of'].replace('_', ' ')} ({start.isoformat()}), that is by "
                 f"{last.isoformat()}")
     return None
@@ -230,9 +236,10 @@ def check_guard(name: str, arg: Any, fields: Mapping[str, Any]) -> list[str]:
     if name == "in_order":
         return _check_in_order(arg, fields)
     if name == "within":
-        if not isinstance(arg, dict) or set(arg) != {"school_days", "of"} \
-                or not str(arg["school_days"]).isdigit():
-            return ["expected {school_days: N, of: FIELD}"]
+        counts = [k for k in ("school_days", "months") if isinstance(arg, dict) and k in arg]
+        if not isinstance(arg, dict) or len(counts) != 1 or set(arg) != {counts[0], "of"} \
+                or not str(arg[counts[0]]).isdigit():
+            return ["expected {school_days: N, of: FIELD} or {months: N, of: FIELD}"]
         if arg["of"] not in fields or fields[arg["of"]].type not in ("date", "datetime"):
             return [f"'{arg['of']}' is not a date field of this workflow"]
     if name == "explained_if_later":

@@ -140,6 +140,9 @@ class School:
     database_url: str | None = None
     delivery: Delivery | None = None  # ``delivery:``; without it letters are not queued
     cli_identity: str = "os_user"  # how the CLI knows who is typing (CLI_IDENTITIES)
+    # Years a batch of letters home (outside a case) is kept from its newest letter
+    # (``retention: {letters_home: {years: N}}``, PWP-5.6); None: kept.
+    letters_home_years: int | None = None
 
     def group(self, name: str) -> frozenset[str]:
         """The roles of a named group (``leaders``, ``safeguarding``, ``senders``, or one of
@@ -258,13 +261,14 @@ def parse_profile(text: str, root: Path) -> School:
     r = Reader(path)
     top = r.mapping(raw, "", ("school", "calendar", "staff", "roles", "groups",
                                    "clauses", "school_id", "database", "delivery",
-                                   "security"),
+                                   "security", "retention"),
                     ("school", "calendar", "staff"))
     roles = frozenset(r.texts(top.get("roles"), "roles") or DEFAULT_ROLES)
     groups = _groups(r, top.get("groups"), roles)
     clauses, clause_texts = _clauses(r, top.get("clauses"))
     delivery = parse_delivery(r, top.get("delivery"))
     cli_identity = read_cli_identity(r, top.get("security"))
+    letters_home_years = _letters_home_years(r, top.get("retention"))
     profile = _profile(r, top.get("school"))
     school_id, database = _school_id(r, top.get("school_id")), read_database(r, top.get("database"))
     staff = _staff(r, top.get("staff"), roles)
@@ -286,7 +290,8 @@ def parse_profile(text: str, root: Path) -> School:
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
                   groups=groups, clauses=clauses, clause_texts=clause_texts,
                   school_id=school_id, database_url=database,
-                  delivery=delivery, cli_identity=cli_identity)
+                  delivery=delivery, cli_identity=cli_identity,
+                  letters_home_years=letters_home_years)
 
 
 # How the CLI knows who is typing (security.cli_identity): ``os_user``, the operating-system
@@ -305,6 +310,22 @@ def read_cli_identity(r: Reader, value: Any) -> str:
         r.problem(spec.get("cli_identity"), "security.cli_identity",
                   f"expected one of {', '.join(CLI_IDENTITIES)}, not '{chosen}'")
     return chosen
+
+
+def _letters_home_years(r: Reader, value: Any) -> int | None:
+    """``retention: {letters_home: {years: N}}``: how long letters home sent in batches
+    outside a case are kept, 1 to 100 years from a batch's newest letter."""
+    if value is None:
+        return None
+    spec = r.mapping(value, "retention", ("letters_home",), ("letters_home",))
+    kept = r.mapping(spec.get("letters_home"), "retention.letters_home", ("years",),
+                     ("years",))
+    years = r.number(kept.get("years"), "retention.letters_home.years")
+    if years is not None and not 1 <= years <= 100:
+        r.problem(kept.get("years"), "retention.letters_home.years",
+                  f"{years} years: give 1 to 100")
+        return None
+    return years
 
 
 def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:

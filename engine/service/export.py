@@ -12,8 +12,11 @@ export only of staff allowed to see them. A contact barred from correspondence (
 order) gets only the records of their own case and the letters addressed to them.
 
 Disposed cases are not there: their personal data is gone (engine.service.retention).
-The zip is written under a temporary name and moved into place whole: a failed export
-leaves nothing.
+The chronology is there as text and as a PDF (made by LibreOffice, as letters' PDFs
+are), each with its SHA-256 in the manifest. Each export is recorded (who exported whose
+data, when, the manifest's SHA-256, which cases: ``export_log``, for senior leaders), in
+a chain ``audit verify`` checks. The zip is written under a temporary name, recorded,
+and moved into place whole: a failed export leaves nothing.
 """
 
 from __future__ import annotations
@@ -23,18 +26,22 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from engine.core.people import Contact
 from engine.core.rows import CaseRow, EventRow
 from engine.errors import InputError, NotFound, Tampered
+from engine.letters.chronology import chronology
 from engine.letters.renderer import docx_text
 from engine.service.amend import member_of
 from engine.service.liaison import Liaison
-from engine.service.views import Message
+from engine.service.pdf import pdf_tool, to_pdf
+from engine.service.views import Listing, Message, listing
+from engine.store import files
 from engine.store.database import Reads
 
 
@@ -54,6 +61,7 @@ def export_subject(engine: Liaison, actor_id: str, out: Path, student: str | Non
                    contact: str | None = None) -> Message:
     """Write everything held about the student or contact to the zip ``out``."""
     who = member_of(engine, actor_id, "leaders", "export a subject's records")
+    pdf_tool()  # the chronology's PDF needs LibreOffice: said before anything is gathered
     if (student is None) == (contact is None):
         raise InputError("say whose records: --student ID or --contact ID")
     if out.suffix != ".zip":
@@ -75,8 +83,10 @@ def export_subject(engine: Liaison, actor_id: str, out: Path, student: str | Non
     files = {f"documents/{Path(d['path']).parent.name}/{Path(d['path']).name}":
              _read(engine.school.root, d) for d in docs}
     data = _data(engine, subject, cases, trails, deadlines, docs)
+    events = _events(cases, trails)
     texts = {"data.json": json.dumps(data, indent=2, ensure_ascii=False).encode(),
-             "chronology.txt": _chronology(cases, trails).encode()}
+             "chronology.txt": _chronology_text(events).encode(),
+             "chronology.pdf": _chronology_pdf(engine, subject, events)}
     review = _review(engine, subject, cases, people, {**texts, **files})
     manifest = {
         "subject": {"kind": subject.kind, "id": subject.id},
@@ -88,13 +98,50 @@ def export_subject(engine: Liaison, actor_id: str, out: Path, student: str | Non
         "review": review,
         "not_included": _not_included(subject),
     }
-    _write_zip(out, {"manifest.json": json.dumps(manifest, indent=2,
-                                                 ensure_ascii=False).encode(),
-                     **texts, **files})
+    manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
+    record = {"exported_at": now, "exported_by": who.id, "exported_by_name": who.name,
+              "subject_kind": subject.kind, "subject_id": subject.id,
+              "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+              "cases": json.dumps([c.id for c in cases]), "documents": len(files)}
+    # Recorded once the zip is whole, before it is in place: no export without its record.
+    _write_zip(out, {"manifest.json": manifest_bytes, **texts, **files},
+               lambda: engine.store.record_export(record))
     lines = (f"wrote {out}: {len(cases)} case(s), {len(files)} document(s); "
-             f"{len(review)} item(s) to review before it is sent (manifest.json)",)
+             f"{len(review)} item(s) to review before it is sent (manifest.json); the "
+             "export is recorded (liaison export log)",)
     return Message(lines, {"out": str(out), "cases": [c.id for c in cases],
-                           "documents": len(files), "review": review})
+                           "documents": len(files), "review": review,
+                           "manifest_sha256": record["manifest_sha256"]})
+
+
+@dataclasses.dataclass(frozen=True)
+class Exported:
+    """One subject access export's record: who exported whose data, when, which cases."""
+
+    exported_at: str
+    exported_by: str
+    subject: str
+    cases: tuple[str, ...]
+    documents: int
+    manifest_sha256: str
+
+    def cells(self) -> list[Any]:
+        return [self.exported_at.replace("T", " ")[:16], self.exported_by, self.subject,
+                ", ".join(self.cases), self.documents, self.manifest_sha256[:12]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "cases": list(self.cases)}
+
+
+def export_log(engine: Liaison, actor_id: str) -> Listing[Exported]:
+    """Every subject access export recorded, oldest first (senior leaders: the records
+    group); ``audit verify`` checks their chain."""
+    member_of(engine, actor_id, "records", "see the subject access exports")
+    rows = [Exported(e["exported_at"], f"{e['exported_by']} ({e['exported_by_name']})",
+                     f"{e['subject_kind']} {e['subject_id']}", tuple(json.loads(e["cases"])),
+                     e["documents"], e["manifest_sha256"]) for e in engine.store.exports()]
+    return listing("Subject access exports", ("exported", "by", "whose data", "cases",
+                                              "documents", "manifest SHA-256"), rows)
 
 
 # ---------------------------------------------------------------------------- whose data
@@ -217,13 +264,32 @@ def _data(engine: Liaison, subject: Subject, cases: list[CaseRow],
     }
 
 
-def _chronology(cases: list[CaseRow], trails: Mapping[str, list[EventRow]]) -> str:
-    rows = sorted((e.occurred_at, c.id, e.event.replace("_", " "), e.actor_name)
-                  for c in cases for e in trails[c.id])
+def _events(cases: list[CaseRow],
+            trails: Mapping[str, list[EventRow]]) -> list[tuple[str, str, str, str]]:
+    """Every event of the cases, oldest first: (when, case, what, by whom)."""
+    return sorted((e.occurred_at.replace("T", " ")[:16], c.id, e.event.replace("_", " "),
+                   e.actor_name) for c in cases for e in trails[c.id])
+
+
+def _chronology_text(events: list[tuple[str, str, str, str]]) -> str:
     lines = ["Chronology: every recorded event, oldest first", ""]
-    lines += [f"{at.replace('T', ' ')[:16]}  {case}  {event}  (by {by})"
-              for at, case, event, by in rows]
+    lines += [f"{at}  {case}  {event}  (by {by})" for at, case, event, by in events]
     return "\n".join(lines) + "\n"
+
+
+def _chronology_pdf(engine: Liaison, subject: Subject,
+                    events: list[tuple[str, str, str, str]]) -> bytes:
+    """The chronology as a PDF, made by LibreOffice as a letter's is, in the school's own
+    work folder (a person's records never pass through the system's temporary folder)."""
+    body = chronology(engine.school.profile.name, f"Chronology of the records held about "
+                      f"{subject.names[0]}: every recorded event, oldest first", events)
+    scratch = engine.school.root / files.WORK
+    files.private_folder(scratch)
+    with tempfile.TemporaryDirectory(prefix="liaison-sar-", dir=scratch) as work:
+        source = Path(work) / "chronology.docx"
+        source.write_bytes(body)
+        [made] = to_pdf([source], scratch=scratch)
+        return made.read_bytes()
 
 
 def _review(engine: Liaison, subject: Subject, cases: list[CaseRow], people: list[str],
@@ -238,6 +304,8 @@ def _review(engine: Liaison, subject: Subject, cases: list[CaseRow], people: lis
             out.append({"case": c.id, "why": f"{why}: decide what may be disclosed"})
     patterns = [(n, re.compile(rf"(?<!\w){re.escape(n)}(?!\w)")) for n in people]
     for name, body in files.items():
+        if name.endswith(".pdf"):
+            continue  # the chronology's PDF says what chronology.txt says, reviewed there
         text = docx_text(body) if name.endswith(".docx") else body.decode("utf-8")
         named = sorted({n for n, p in patterns if p.search(text)})
         if named:
@@ -246,13 +314,16 @@ def _review(engine: Liaison, subject: Subject, cases: list[CaseRow], people: lis
     return out
 
 
-def _write_zip(out: Path, members: Mapping[str, bytes]) -> None:
+def _write_zip(out: Path, members: Mapping[str, bytes], record: Callable[[], Any]) -> None:
+    """The zip under a temporary name, ``record()`` once it is whole, then moved into
+    place: a failure leaves neither the file nor its record."""
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(f".{out.name}.part")
     try:
         with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as z:
             for name, body in members.items():
                 z.writestr(name, body)
+        record()
         os.replace(part, out)
     finally:
         part.unlink(missing_ok=True)

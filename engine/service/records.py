@@ -516,6 +516,8 @@ class Records:
             sealed += (f"; {result.disposed} disposed case's tombstone holds"
                        if result.disposed == 1 else
                        f"; {result.disposed} disposed cases' tombstones hold")
+        if result.exports:
+            sealed += f"; the record of {result.exports} subject access export(s) holds"
         return Message((f"ok: {result.cases} cases, {result.events} events and "
                         f"{result.documents} documents verified{sealed}",),
                        dataclasses.asdict(result))

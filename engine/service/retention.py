@@ -5,7 +5,10 @@
 number, workflow and dates, who disposed of it and why, its trail's hashes) that
 ``audit verify`` checks with the rest. A legal hold (``engine.service.amend.hold``) blocks
 disposal; a case marked child protection (PWP-4.3) is kept to the date of birth + 25 years
-at least and needs a review of its own (``--child-protection-reviewed``).
+at least and needs a review of its own (``--child-protection-reviewed``). Letters home
+sent in batches outside a case are kept ``retention: {letters_home: {years: N}}`` of
+school.yaml from a batch's newest letter; ``due`` lists such a batch by its id, and
+``dispose`` takes that id as it takes a case's number.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.core.fields import People, parse_fields
-from engine.core.retention import Kept, kept_until
+from engine.core.retention import Kept, add_years, kept_until
 from engine.core.rows import CaseRow
-from engine.errors import FieldError, TransitionNotAllowed
+from engine.core.school import Staff
+from engine.errors import FieldError, NotFound, TransitionNotAllowed
 from engine.service.amend import REASON, member_of
 from engine.service.liaison import Liaison
 from engine.service.views import Listing, Message, listing
@@ -77,8 +81,35 @@ def due(engine: Liaison, actor_id: str, today: dt.date) -> Listing[Due]:
                 (kept.until is None and kept.waiting != "open" and case.closed_at):
             rows.append(Due(case.id, case.workflow, case.opened_at, case.closed_at,
                             kept.until.isoformat() if kept.until else None, _note(case, kept)))
+    rows += _letters_home_due(engine, today)
     return listing(f"Cases past their retention period on {today.isoformat()}",
                    ("case", "workflow", "opened", "closed", "kept until", "note"), rows)
+
+
+def _letters_home(engine: Liaison) -> dict[str, list[dict[str, Any]]]:
+    """The school's letters home outside a case, by batch."""
+    batches: dict[str, list[dict[str, Any]]] = {}
+    for letter in engine.store.letters_home():
+        batches.setdefault(letter["batch"], []).append(letter)
+    return batches
+
+
+def _batch_kept_until(engine: Liaison, letters: list[dict[str, Any]]) -> dt.date | None:
+    years = engine.school.letters_home_years
+    newest = max(d["created_at"] for d in letters)
+    return add_years(dt.date.fromisoformat(newest[:10]), years) if years else None
+
+
+def _letters_home_due(engine: Liaison, today: dt.date) -> list[Due]:
+    """Each batch of letters home past ``retention: letters_home`` from its newest letter."""
+    rows = []
+    for batch, letters in sorted(_letters_home(engine).items()):
+        until = _batch_kept_until(engine, letters)
+        if until is not None and until <= today:
+            rows.append(Due(batch, "letters home", letters[0]["created_at"],
+                            max(d["created_at"] for d in letters), until.isoformat(),
+                            f"{len(letters)} letter(s) outside a case"))
+    return rows
 
 
 def dispose(engine: Liaison, case_id: str, actor_id: str, reason: str, today: dt.date,
@@ -88,12 +119,16 @@ def dispose(engine: Liaison, case_id: str, actor_id: str, reason: str, today: dt
     tombstone is kept. Refused on a legal hold, before the period ends, and for a case
     marked child protection without its own review."""
     who = member_of(engine, actor_id, "records", "dispose of a case")
-    case = engine._visible(engine.store.case(case_id), who)
+    try:
+        found = engine.store.case(case_id)
+    except NotFound:
+        letters = engine.store.letters_home(case_id)
+        if not letters:
+            raise
+        return _dispose_letters(engine, case_id, letters, who, reason, today)
+    case = engine._visible(found, who)
     _may_dispose(engine, case, today, child_protection_reviewed)
-    if not reason.strip():
-        raise FieldError(f"{case.id} dispose: say why (--reason TEXT)")
-    people = People(case.student_id, frozenset(), list(engine.school.staff))
-    why = parse_fields([REASON], {"reason": [reason]}, people, f"{case.id} dispose")["reason"]
+    why = _reason(engine, case.id, reason, case.student_id)
     at = engine.clock().isoformat(timespec="seconds")
     tombstone, paths = engine.store.dispose(case, at, (who.id, who.name), why)
     removed = files.erase(engine.school.root, paths)
@@ -103,6 +138,37 @@ def dispose(engine: Liaison, case_id: str, actor_id: str, reason: str, today: dt
                     "tombstone": {k: tombstone[k] for k in
                                   ("case_id", "workflow", "opened_at", "closed_at",
                                    "disposed_at", "disposed_by", "reason", "hash")}})
+
+
+def _dispose_letters(engine: Liaison, batch: str, letters: list[dict[str, Any]], who: Staff,
+                     reason: str, today: dt.date) -> Message:
+    """A batch of letters home past its period: the files, their rows, a tombstone."""
+    until = _batch_kept_until(engine, letters)
+    if until is None:
+        raise TransitionNotAllowed(f"batch {batch}: school.yaml declares no retention period "
+                                   "for letters home (retention: letters_home:), so they "
+                                   "are kept")
+    if until > today:
+        raise TransitionNotAllowed(f"batch {batch} is kept until {until.isoformat()}")
+    why = _reason(engine, batch, reason, "S0")
+    at = engine.clock().isoformat(timespec="seconds")
+    tombstone = engine.store.dispose_letters(batch, [d["id"] for d in letters], at,
+                                             (who.id, who.name), why)
+    removed = files.erase(engine.school.root, [d["path"] for d in letters])
+    return Message((f"batch {batch} is disposed of: {len(letters)} letter(s) home, "
+                    f"{removed} file(s) deleted, its tombstone kept (liaison audit verify "
+                    "checks it)",),
+                   {"batch": batch, "letters": len(letters), "files_removed": removed,
+                    "tombstone": {k: tombstone[k] for k in
+                                  ("case_id", "workflow", "opened_at", "closed_at",
+                                   "disposed_at", "disposed_by", "reason", "hash")}})
+
+
+def _reason(engine: Liaison, what: str, reason: str, student_id: str) -> str:
+    if not reason.strip():
+        raise FieldError(f"{what} dispose: say why (--reason TEXT)")
+    people = People(student_id, frozenset(), list(engine.school.staff))
+    return str(parse_fields([REASON], {"reason": [reason]}, people, f"{what} dispose")["reason"])
 
 
 def _may_dispose(engine: Liaison, case: CaseRow, today: dt.date, reviewed: bool) -> None:

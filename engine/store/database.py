@@ -36,6 +36,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
@@ -383,6 +384,25 @@ disposals = Table(
 )
 
 
+# Each subject access export (SAR-1): who exported whose data, when, the manifest's SHA-256
+# and which cases (JSON), chained to the export before it, so that `audit verify` finds a
+# record edited or removed (revision 0018_records_exports). Seen by senior leaders only.
+exports = Table(
+    "exports", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exported_at", String, nullable=False),
+    Column("exported_by", String, nullable=False),
+    Column("exported_by_name", String, nullable=False),
+    Column("subject_kind", String, nullable=False),  # student | contact
+    Column("subject_id", String, nullable=False),
+    Column("manifest_sha256", String, nullable=False),
+    Column("cases", Text, nullable=False),  # JSON: the case numbers exported
+    Column("documents", Integer, nullable=False),
+    Column("prev_hash", String, nullable=False),
+    Column("hash", String, nullable=False),
+)
+
 
 # One encoder for every row: json.dumps with options builds a new one per call, a third of
 # the time of hashing an event (audit verify hashes every event of the school).
@@ -408,20 +428,50 @@ def tombstone_hash(row: Mapping[str, Any]) -> str:
     return hashlib.sha256(_json({k: row[k] for k in TOMBSTONE_BODY}).encode()).hexdigest()
 
 
+def plain_rows(conn: Connection, query: Any) -> Iterator[tuple[Any, ...]]:
+    """The query's rows as plain tuples, 5,000 at a time, on the connection's own DBAPI
+    cursor (in its transaction): for reading every event of the school (audit verify, a
+    seal), where a row object per event was a fifth of the time."""
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.params
+    # SQLite's driver takes the values by position, psycopg (PostgreSQL) by name.
+    args = [params[k] for k in compiled.positiontup] if compiled.positiontup else params
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+        while batch := cursor.fetchmany(5000):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+# What an export's record's hash covers (its prev_hash among them: the exports chain).
+EXPORT_BODY = ("exported_at", "exported_by", "exported_by_name", "subject_kind",
+               "subject_id", "manifest_sha256", "cases", "documents", "prev_hash")
+
+
+def export_hash(row: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_json({k: row[k] for k in EXPORT_BODY}).encode()).hexdigest()
+
+
 def heads(conn: Connection, last_event_id: int) -> tuple[int, str]:
     """(cases, hash) over every case's last event up to ``last_event_id``, by case id; a
     disposed case's head is the one its tombstone keeps, so a seal made before a disposal
-    still holds after it."""
+    still holds after it. Each head's line is written by the database ("case, seq, hash"
+    with tabs); they sort as (case, seq, hash) would, as a tab sorts before any character
+    of a case number."""
     newest = (select(events.c.case_id, func.max(events.c.seq).label("seq"))
               .where(events.c.id <= last_event_id).group_by(events.c.case_id).subquery())
-    rows = conn.execute(select(events.c.case_id, events.c.seq, events.c.hash)
-                        .join(newest, (events.c.case_id == newest.c.case_id)
-                              & (events.c.seq == newest.c.seq))
-                        .order_by(events.c.case_id))
+    line = (events.c.case_id + "\t" + cast(events.c.seq, String) + "\t" + events.c.hash
+            + "\n")
+    rows = plain_rows(conn, select(line).join(newest, (events.c.case_id == newest.c.case_id)
+                                              & (events.c.seq == newest.c.seq))
+                      .order_by(events.c.case_id))
+    disposed = [f"{case_id}\t{seq}\t{head}\n"
+                for case_id, seq, head in _disposed_heads(conn, last_event_id)]
     digest, count = hashlib.sha256(), 0
-    for case_id, seq, head in heapq.merge(map(tuple, rows),
-                                             _disposed_heads(conn, last_event_id)):
-        digest.update(f"{case_id}\t{seq}\t{head}\n".encode())
+    for (text_,) in rows if not disposed else heapq.merge(rows, [(d,) for d in disposed]):
+        digest.update(text_.encode())
         count += 1
     return count, digest.hexdigest()
 
@@ -1376,6 +1426,69 @@ class Store:
             conn.execute(cases.delete().where(cases.c.id == case.id))
             conn.execute(insert(disposals).values(**tombstone))
         return tombstone, [d.path for d in docs]
+
+    def letters_home(self, batch: str | None = None) -> list[dict[str, Any]]:
+        """The letters home sent outside a case (batch letters), oldest first, with their
+        batch (the batch key's first part); of one batch, or all."""
+        query = (select(documents.c.id, documents.c.batch_key, documents.c.template,
+                        documents.c.path, documents.c.sha256, documents.c.created_at)
+                 .where(documents.c.case_id.is_(None), documents.c.batch_key.is_not(None))
+                 .order_by(documents.c.id))
+        if batch is not None:
+            query = query.where(documents.c.batch_key.startswith(f"{batch}:", autoescape=True))
+        with self.reads() as r:
+            return [{**row._mapping, "batch": row.batch_key.split(":", 1)[0]}
+                    for row in r.conn.execute(query)]
+
+    def dispose_letters(self, batch: str, ids: list[int], at: str, actor: tuple[str, str],
+                        reason: str) -> dict[str, Any]:
+        """Delete the document rows of a batch of letters home (their outbox rows and PDFs
+        with them) and leave a tombstone in ``disposals``, as a case's: the batch, its
+        dates, who and why, and each letter's template and SHA-256 (no name, no
+        address). ConflictError if the batch changed since it was read."""
+        with self.writing() as conn:
+            docs = conn.execute(select(documents.c.id, documents.c.template,
+                                       documents.c.sha256, documents.c.created_at)
+                                .where(documents.c.id.in_(ids), documents.c.case_id.is_(None))
+                                .order_by(documents.c.id)).all()
+            if len(docs) != len(ids):
+                raise ConflictError(f"the letters of batch {batch} were changed by someone "
+                                    "else while you worked; list them again and retry")
+            last = conn.scalar(select(disposals.c.hash).order_by(disposals.c.id.desc())
+                               .limit(1))
+            newest = max(d.created_at for d in docs)
+            body = dict(case_id=f"letters:{batch}:{newest[:10]}", workflow="letters_home",
+                        opened_at=min(d.created_at for d in docs), closed_at=newest,
+                        disposed_at=at, disposed_by=actor[0], disposed_by_name=actor[1],
+                        reason=reason, last_event_id=0, trail="[]",
+                        documents=_json([{"template": d.template, "sha256": d.sha256}
+                                         for d in docs]),
+                        prev_hash=last or "")
+            tombstone = {**body, "hash": tombstone_hash(body)}
+            sent = select(outbox.c.id).where(outbox.c.document_id.in_(ids))
+            conn.execute(outbox_history.delete().where(outbox_history.c.outbox_id.in_(sent)))
+            conn.execute(outbox.delete().where(outbox.c.document_id.in_(ids)))
+            conn.execute(pdfs.delete().where(pdfs.c.document_id.in_(ids)))
+            conn.execute(documents.delete().where(documents.c.id.in_(ids)))
+            conn.execute(insert(disposals).values(**tombstone))
+        return tombstone
+
+    def record_export(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Record a subject access export (EXPORT_BODY's values but prev_hash), chained to
+        the one before it; the row written."""
+        with self.writing() as conn:
+            last = conn.scalar(select(exports.c.hash).order_by(exports.c.id.desc()).limit(1))
+            body = {**{k: record[k] for k in EXPORT_BODY if k != "prev_hash"},
+                    "prev_hash": last or ""}
+            row = {**body, "hash": export_hash(body)}
+            conn.execute(insert(exports).values(**row))
+        return row
+
+    def exports(self) -> list[dict[str, Any]]:
+        """Every subject access export recorded, oldest first."""
+        with self.reads() as r:
+            return [dict(row._mapping) for row in
+                    r.conn.execute(select(*own(exports)).order_by(exports.c.id))]
 
     def disposals(self) -> list[dict[str, Any]]:
         """Every tombstone, in the order the cases were disposed of."""
