@@ -124,6 +124,10 @@ class School:
     database_url: str | None = None
     delivery: Delivery | None = None  # ``delivery:``; without it letters are not queued
     cli_identity: str = "os_user"  # how the CLI knows who is typing (CLI_IDENTITIES)
+    # Who may act as another member of staff at the CLI (``liaison --because WHY ... --as
+    # STAFF_ID``, audited), and whether they then see restricted cases (CLA-3).
+    administrators: frozenset[str] = frozenset()
+    impersonate_restricted: bool = False
 
     def group(self, name: str) -> frozenset[str]:
         """The roles of a named group (``leaders``, ``safeguarding``, ``senders``, or one of
@@ -243,9 +247,13 @@ def parse_profile(text: str, root: Path) -> School:
     clauses = _clauses(r, top.get("clauses"))
     delivery = parse_delivery(r, top.get("delivery"))
     cli_identity = _cli_identity(r, top.get("security"))
+    administrators, impersonate_restricted = _administrators(r, top.get("security"))
     profile = _profile(r, top.get("school"))
     school_id, database = _school_id(r, top.get("school_id")), _database(r, top.get("database"))
     staff = _staff(r, top.get("staff"), roles)
+    for unknown in sorted(administrators - set(staff)):
+        r.problem(top["security"].get("administrators"), "security.administrators",
+                  f"unknown member of staff '{unknown}'")
     # Letters call the head by the title the school's own staff list gives them.
     heads = [s.title for s in staff.values() if "headteacher" in s.roles and s.title]
     if heads:
@@ -263,7 +271,8 @@ def parse_profile(text: str, root: Path) -> School:
                                "nobody holds the role 'headteacher'"])
     return School(root=root, profile=profile, staff=staff, calendar=calendar, roles=roles,
                   groups=groups, clauses=clauses, school_id=school_id, database_url=database,
-                  delivery=delivery, cli_identity=cli_identity)
+                  delivery=delivery, cli_identity=cli_identity,
+                  administrators=administrators, impersonate_restricted=impersonate_restricted)
 
 
 # How the CLI knows who is typing (security.cli_identity): ``os_user``, the operating-system
@@ -276,12 +285,25 @@ CLI_IDENTITIES = ("os_user", "token", "trust")
 def _cli_identity(r: Reader, value: Any) -> str:
     if value is None:
         return "os_user"
-    spec = r.mapping(value, "security", ("cli_identity",), ())
+    spec = r.mapping(value, "security", SECURITY_KEYS, ())
     chosen = r.text(spec.get("cli_identity"), "security.cli_identity") or "os_user"
     if chosen not in CLI_IDENTITIES:
         r.problem(spec.get("cli_identity"), "security.cli_identity",
                   f"expected one of {', '.join(CLI_IDENTITIES)}, not '{chosen}'")
     return chosen
+
+
+SECURITY_KEYS = ("cli_identity", "administrators", "impersonate_restricted")
+
+
+def _administrators(r: Reader, value: Any) -> tuple[frozenset[str], bool]:
+    """``security.administrators``: the staff who may act as another at the CLI, each time
+    saying why (engine/service/identity.py); ``impersonate_restricted``: and then see the
+    restricted cases (CLA-3) that member of staff may see (default no)."""
+    if value is None or not hasattr(value, "get"):
+        return frozenset(), False  # a security: that is no mapping is said by _cli_identity
+    given = frozenset(r.texts(value.get("administrators"), "security.administrators"))
+    return given, r.flag(value.get("impersonate_restricted"), "security.impersonate_restricted")
 
 
 def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:

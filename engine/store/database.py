@@ -242,6 +242,23 @@ case_views = Table(
     Column("viewed_at", String, nullable=False),
 )
 
+# Each time an administrator acted as another member of staff at the CLI: who, as whom,
+# why, when, the command and the case it named (engine/store/impersonations.py; revision
+# 0018_safety_impersonations). Append-only; a case's history shows its own.
+impersonations = Table(
+    "impersonations", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("by_staff", String, nullable=False),
+    Column("by_name", String, nullable=False),
+    Column("as_staff", String, nullable=False),
+    Column("as_name", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("command", String, nullable=False),
+    Column("case_id", String, index=True),
+    Column("at", String, nullable=False),
+)
+
 # Letters on their way (engine/store/outbox.py): one row per (document, channel,
 # recipient), queued in the transaction that records the document. ``key`` makes a second
 # queueing of the same letter a no-op; ``message_id`` is stored before the first attempt,
