@@ -36,7 +36,7 @@ def _as_admin(school: Path, admin: str = "AH01", restricted: bool = False,
     extra = "  impersonate_restricted: true\n" if restricted else ""
     login_of = login_of or admin
     path.write_text(first.read_text(encoding="utf-8").replace(
-        "  cli_identity: trust\n",
+        "  cli_identity: trust\n  administrators: []\n",
         f"  cli_identity: os_user\n  administrators: [{admin}]\n{extra}").replace(
         f"  - id: {login_of}\n", f"  - id: {login_of}\n    login: {ME}\n"), encoding="utf-8")
 
@@ -142,7 +142,7 @@ def test_a_bad_administrators_setting_is_refused_at_its_line(
         school_cli: Cli, school: Path, given: str, said: str) -> None:
     path = school / "school.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        "  cli_identity: trust\n", f"  cli_identity: trust\n  {given}\n"), encoding="utf-8")
+        "  administrators: []\n", f"  {given}\n"), encoding="utf-8")
     run = school_cli("check")
     assert run.code == 1 and said in run.err, run.err
     assert "school.yaml:" in run.err.split(said)[0].splitlines()[-1]
