@@ -156,7 +156,7 @@ def test_nsw_4_options_evening_goes_to_every_eligible_contact_of_year_9(
     assert summary == {"batch": batch_id, "template": "options_evening.docx",
                        "folder": f"{BATCHES}/{batch_id}", "students": 5, "made": 6,
                        "skipped": {"already_made": 0, "barred": 0, "no_contact": 0},
-                       "barred": [], "no_contact": [], "pdfs": 0}
+                       "barred": [], "no_contact": [], "left": [], "pdfs": 0}
     texts = letters_by_key(liaison, school)
     assert set(texts) == set(YEAR_9)
     for key, text in texts.items():

@@ -230,13 +230,19 @@ def _ban(contact: dict[str, Any]) -> str:
         else "in force"
 
 
+def _letters(contact: dict[str, Any]) -> str:
+    if contact.get("left_on"):  # a full import found them gone from the MIS's export
+        return f"left {contact['left_on']}"
+    return "barred" if contact["barred"] else "yes"
+
+
 @show.register
 def _student(view: StudentRecord) -> None:
     s = view.student
     say(bold(s["id"]), f" {s['first_name']} {s['last_name']}, Year {s['year']} ({s['form']})")
     table("Contacts", ["id", "name", "relationship", "language", "letters", "site ban"],
           [[c["id"], f"{c['title']} {c['first_name']} {c['last_name']}".strip(),
-            c["relationship"], c["language"], "barred" if c["barred"] else "yes",
+            c["relationship"], c["language"], _letters(c),
             _ban(c)] for c in view.contacts])
     say(bold("Where things stand"))
     for r in view.status:

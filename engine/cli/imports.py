@@ -24,8 +24,23 @@ def import_students(file: FileArg, school: SchoolOpt = None) -> None:
 
 
 @import_app.command("contacts")
-def import_contacts(file: FileArg, school: SchoolOpt = None) -> None:
-    """Import contacts (parents and carers) of known students; updates by id."""
+def import_contacts(
+        file: FileArg, school: SchoolOpt = None,
+        full: Annotated[bool, typer.Option(
+            "--full", help="The file is the whole list: contacts on file but not in it are "
+            "marked as left (no letters from now on, kept for the record).")] = False,
+        dry_run: Annotated[bool, typer.Option(
+            "--dry-run", help="Say what the import would do; record nothing.")] = False,
+        lift_bar: Annotated[list[str] | None, typer.Option(
+            "--lift-bar", metavar="CONTACT_ID", show_default=False,
+            help="Lift a bar on correspondence the file says to lift (a file alone never "
+            "does); repeat for each.")] = None) -> None:
+    """Import contacts (parents and carers) of known students; updates and adds by id
+    (with --full, also marks those not in the file as left)."""
+    from engine.core.mirror import summary_lines
+
     with liaison(school) as engine:
-        count = engine.import_contacts(file)
-    say(f"imported {count} contacts from {file}")
+        plan = engine.mirror_contacts(file, full=full, dry_run=dry_run,
+                                      lift=tuple(lift_bar or ()))
+    for line in summary_lines(plan, dry_run):
+        say(line)

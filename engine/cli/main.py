@@ -30,7 +30,7 @@ from engine.cli import (  # noqa: F401  (the order of 'liaison --help')  # noqa:
 )
 from engine.cli.options import app
 from engine.core.text import visible
-from engine.errors import DefinitionError, LiaisonError
+from engine.errors import DefinitionError, ImportRowError, LiaisonError
 
 __all__ = ["app", "entry", "main"]
 
@@ -46,15 +46,19 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="liaison", standalone_mode=False)
     except DefinitionError as exc:
         for problem in exc.problems:
+            sys.stderr.write(f"error: {_line(problem)}\n")
+        return 1
+    except ImportRowError as exc:  # a line for each bad row of the file
+        for problem in str(exc).split("\n"):
             sys.stderr.write(f"error: {visible(problem)}\n")
         return 1
     except LiaisonError as exc:
-        sys.stderr.write(f"error: {visible(str(exc))}\n")
+        sys.stderr.write(f"error: {_line(str(exc))}\n")
         return 1
     except OSError as exc:  # a full or read-only disk is no bug: say it in one line
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG):
             raise
-        sys.stderr.write(f"error: {visible(str(exc))}\n")
+        sys.stderr.write(f"error: {_line(str(exc))}\n")
         return 1
     except typer.Abort:
         sys.stderr.write("error: aborted\n")
@@ -65,23 +69,32 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(visible(message) + "\n")
         else:
             line = message.splitlines()[0] if message else str(exc)
-            sys.stderr.write(f"error: {visible(line)}\n")
+            sys.stderr.write(f"error: {_line(line)}\n")
         return int(getattr(exc, "exit_code", 2))
     return 0
 
 
+def _line(message: str) -> str:
+    """One line: a value quoted in the message (an id typed with a line break in it) has
+    its line breaks written as ``\\n``, like every other control (``visible``)."""
+    return visible(message).replace("\n", "\\n")
+
+
 def _not_utf8(args: list[str]) -> str | None:
     """What to say of the first argument that is not valid UTF-8 (the shell hands such
-    bytes over as surrogates; SQLite could not store them)."""
+    bytes over as surrogates; SQLite could not store them), or holds a NUL (no path or
+    value may: a caller other than a shell could pass one)."""
     for i, arg in enumerate(args):
-        if any("\udc80" <= c <= "\udcff" for c in arg):  # bytes the shell could not decode
+        option = args[i - 1] if i and args[i - 1].startswith("--") else None
+        named = f"{option} " if option else f"argument {i + 1} "
+        if "\x00" in arg:
+            return f"{named}'{visible(arg)[:80]}' holds a NUL character: type it again"
+        if any("\ud800" <= c <= "\udfff" for c in arg):  # bytes the shell could not decode
             try:
                 raw = arg.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError:  # a lone surrogate besides: show the text as it is
                 raw = arg.encode("ascii", "backslashreplace")
             shown = visible(raw.decode("ascii", "backslashreplace"))
-            option = args[i - 1] if i and args[i - 1].startswith("--") else None
-            named = f"{option} " if option else f"argument {i + 1} "
             return f"{named}'{shown}' is not valid UTF-8: type it again (ids are plain text)"
     return None
 

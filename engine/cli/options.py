@@ -59,6 +59,18 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_comp
 # Piped output is not cut to 80 columns: paths in a table must stay whole to be copied.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
+
+
+@app.callback()
+def _acting(ctx: typer.Context, because: Annotated[str | None, typer.Option(
+        "--because", metavar="WHY", show_default=False,
+        help="An administrator (school.yaml security.administrators) acting as another "
+             "member of staff: why. Written down with who, as whom, when and the command; "
+             "give --as STAFF_ID to the command after it.")] = None) -> None:
+    """Liaison: cases and letters for a school's home-school policies."""
+    ctx.obj = {"because": because}
+
+
 SchoolOpt = Annotated[Path | None, typer.Option(
     "--school", envvar="LIAISON_SCHOOL", metavar="DIR", show_default=False,
     help="The school directory (default: here, or $LIAISON_SCHOOL).")]
@@ -108,10 +120,20 @@ def records(school: Path | None) -> Iterator[Records]:
 
 
 def me(engine: Records, given: str | None) -> str:
-    """Who is typing: the staff id the command acts as (engine/service/identity.py)."""
+    """Who is typing: the staff id the command acts as (engine/service/identity.py); an
+    administrator's ``liaison --because WHY`` is passed on with the command and its case."""
+    from typer._click.globals import get_current_context
+
     from engine.service.identity import cli_caller
 
-    return cli_caller(engine, given)
+    ctx = get_current_context(silent=True)
+    if ctx is None:  # called outside a command (a test calling it directly)
+        return cli_caller(engine, given)
+    settings = ctx.find_root().obj or {}
+    case = ctx.params.get("case")
+    return cli_caller(engine, given, because=settings.get("because"),
+                      command=ctx.command_path.removeprefix("liaison").strip(),
+                      case=case if isinstance(case, str) else None)
 
 
 def root(school: Path | None) -> Path:

@@ -96,6 +96,8 @@ def eligible(contacts: list[Contact], out: Recipients) -> list[Contact]:
     for c in contacts:
         if c.receives_letters:
             keep.append(c)
+        elif c.left_on:  # a full import found them gone from the MIS (core/mirror.py)
+            out.skipped.append((c.id, f"left: not in the MIS's export since {c.left_on}"))
         else:
             out.skipped.append((c.id, "barred from correspondence"))
     return keep

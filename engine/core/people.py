@@ -92,6 +92,9 @@ class Contact:
     separate_correspondence: bool
     correspondence: str
     kind: str = "parent"  # one of CONTACT_KINDS
+    # The day a full import (``import contacts --full``) found them gone from the MIS's
+    # export: kept for the record, never written to again (engine/core/mirror.py).
+    left_on: str | None = None
 
     @property
     def is_parent(self) -> bool:
@@ -123,7 +126,7 @@ class Contact:
 
     @property
     def receives_letters(self) -> bool:
-        return self.correspondence == "all"
+        return self.correspondence == "all" and not self.left_on
 
 
 def read_students(data: bytes, where: str) -> list[Student]:
@@ -140,9 +143,15 @@ def read_contacts(data: bytes, where: str, known_students: Collection[str]) -> l
 
     Raise ImportRowError listing every problem; nothing is returned if any row is bad.
     """
+    return [c for _, c in read_contact_lines(data, where, known_students)]
+
+
+def read_contact_lines(data: bytes, where: str,
+                       known_students: Collection[str]) -> list[tuple[int, Contact]]:
+    """``read_contacts`` with each contact's line in the file (for the import's summary)."""
     known = frozenset(known_students)  # the caller may pass a list; rows look up often
     rows, problems = _read_rows(data, where, CONTACT_COLUMNS + CONTACT_OPTIONAL)
-    contacts = [_contact(row, known) for row in rows]
+    contacts = [(row.line, _contact(row, known)) for row in rows]
     _raise_if(problems)
     return contacts
 

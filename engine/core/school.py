@@ -143,6 +143,10 @@ class School:
     # Years a batch of letters home (outside a case) is kept from its newest letter
     # (``retention: {letters_home: {years: N}}``, PWP-5.6); None: kept.
     letters_home_years: int | None = None
+    # Who may act as another member of staff at the CLI (``liaison --because WHY ... --as
+    # STAFF_ID``, audited), and whether they then see restricted cases (CLA-3).
+    administrators: frozenset[str] = frozenset()
+    impersonate_restricted: bool = False
 
     def group(self, name: str) -> frozenset[str]:
         """The roles of a named group (``leaders``, ``safeguarding``, ``senders``, or one of
@@ -269,9 +273,13 @@ def parse_profile(text: str, root: Path) -> School:
     delivery = parse_delivery(r, top.get("delivery"))
     cli_identity = read_cli_identity(r, top.get("security"))
     letters_home_years = _letters_home_years(r, top.get("retention"))
+    administrators, impersonate_restricted = _administrators(r, top.get("security"))
     profile = _profile(r, top.get("school"))
     school_id, database = _school_id(r, top.get("school_id")), read_database(r, top.get("database"))
     staff = _staff(r, top.get("staff"), roles)
+    for unknown in sorted(administrators - set(staff)):
+        r.problem(top["security"].get("administrators"), "security.administrators",
+                  f"unknown member of staff '{unknown}'")
     # Letters call the head by the title the school's own staff list gives them.
     heads = [s.title for s in staff.values() if "headteacher" in s.roles and s.title]
     if heads:
@@ -291,7 +299,8 @@ def parse_profile(text: str, root: Path) -> School:
                   groups=groups, clauses=clauses, clause_texts=clause_texts,
                   school_id=school_id, database_url=database,
                   delivery=delivery, cli_identity=cli_identity,
-                  letters_home_years=letters_home_years)
+                  letters_home_years=letters_home_years,
+                  administrators=administrators, impersonate_restricted=impersonate_restricted)
 
 
 # How the CLI knows who is typing (security.cli_identity): ``os_user``, the operating-system
@@ -304,7 +313,7 @@ CLI_IDENTITIES = ("os_user", "token", "trust")
 def read_cli_identity(r: Reader, value: Any) -> str:
     if value is None:
         return "os_user"
-    spec = r.mapping(value, "security", ("cli_identity",), ())
+    spec = r.mapping(value, "security", SECURITY_KEYS, ())
     chosen = r.text(spec.get("cli_identity"), "security.cli_identity") or "os_user"
     if chosen not in CLI_IDENTITIES:
         r.problem(spec.get("cli_identity"), "security.cli_identity",
@@ -326,6 +335,19 @@ def _letters_home_years(r: Reader, value: Any) -> int | None:
                   f"{years} years: give 1 to 100")
         return None
     return years
+
+
+SECURITY_KEYS = ("cli_identity", "administrators", "impersonate_restricted")
+
+
+def _administrators(r: Reader, value: Any) -> tuple[frozenset[str], bool]:
+    """``security.administrators``: the staff who may act as another at the CLI, each time
+    saying why (engine/service/identity.py); ``impersonate_restricted``: and then see the
+    restricted cases (CLA-3) that member of staff may see (default no)."""
+    if value is None or not hasattr(value, "get"):
+        return frozenset(), False  # a security: that is no mapping is said by _cli_identity
+    given = frozenset(r.texts(value.get("administrators"), "security.administrators"))
+    return given, r.flag(value.get("impersonate_restricted"), "security.impersonate_restricted")
 
 
 def _groups(r: Reader, value: Any, roles: frozenset[str]) -> dict[str, frozenset[str]]:

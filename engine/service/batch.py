@@ -100,6 +100,7 @@ class Summary:
     already_made: int = 0  # letters of the batch made by an earlier run
     barred: list[dict[str, str]] = field(default_factory=list)  # student, contact
     no_contact: list[str] = field(default_factory=list)  # students nobody may be written to
+    left: list[dict[str, str]] = field(default_factory=list)  # student, contact (core/mirror)
     pdfs: int = 0
     pdf: bool = False  # whether PDFs were asked for
 
@@ -108,7 +109,8 @@ class Summary:
                 "students": self.students, "made": self.made,
                 "skipped": {"already_made": self.already_made, "barred": len(self.barred),
                             "no_contact": len(self.no_contact)},
-                "barred": self.barred, "no_contact": self.no_contact, "pdfs": self.pdfs}
+                "barred": self.barred, "no_contact": self.no_contact, "left": self.left,
+                "pdfs": self.pdfs}
 
     def parts(self) -> list[Message]:
         lines = [f"made {self.made} letters of batch {self.batch} for {self.students} "
@@ -118,6 +120,10 @@ class Summary:
         if self.barred:
             lines.append(f"  skipped {len(self.barred)} contacts barred from correspondence: "
                          + ", ".join(f"{b['contact']} ({b['student']})" for b in self.barred))
+        if self.left:
+            lines.append(f"  skipped {len(self.left)} contacts who have left (not in the "
+                         "MIS's export): " + ", ".join(f"{b['contact']} ({b['student']})"
+                                                      for b in self.left))
         if self.no_contact:
             lines.append(f"  skipped {len(self.no_contact)} students with no contact who may "
                          f"receive letters: {', '.join(self.no_contact)}")
@@ -447,8 +453,10 @@ class _Run:
     def _skipped(self, student: Student, to: ctx.Recipients, done: set[str],
                  keys: Mapping[tuple[str, str | None], str]) -> None:
         """Count what this student's contacts do not get now, and why."""
-        self.summary.barred += [{"student": student.id, "contact": cid}
-                                for cid, _why in to.skipped]
+        for cid, why in to.skipped:
+            gone = why.startswith("left:")  # a full import found them gone from the MIS
+            (self.summary.left if gone else self.summary.barred).append(
+                {"student": student.id, "contact": cid})
         if not to.to:
             self.summary.no_contact.append(student.id)
         self.summary.already_made += sum(keys[(student.id, r.id)] in done for r in to.to)

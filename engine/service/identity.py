@@ -13,7 +13,12 @@ headteacher's id. So the CLI's member of staff comes from something they cannot 
   where a restricted workflow is in use.
 
 In ``os_user`` and ``token`` mode ``--as`` may be left out; given, it must be the same
-member of staff.
+member of staff, with one exception: an administrator (school.yaml
+``security.administrators``) may act as another member of staff by saying why, ``liaison
+--because WHY COMMAND ... --as STAFF_ID``. Who, as whom, why, when, the command and its
+case are written down before the command does anything, and the case's history shows it.
+Acting so, restricted cases (CLA-3) stay unseen unless ``security.impersonate_restricted``
+says otherwise.
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ import os
 import pwd
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.school import School, Staff
+from engine.core.text import clean_text
 from engine.errors import InputError, PermissionDenied
 from engine.service.records import Records
+from engine.store.impersonations import Impersonations
 from engine.store.logins import Logins
 
 TOKEN_PREFIX = "lsn_"
@@ -54,21 +62,61 @@ def os_account(root: Path, environ: Mapping[str, str]) -> str:
         return str(uid)
 
 
+@dataclass(frozen=True)
+class Acting:
+    """An administrator acting as another member of staff, and why (written down)."""
+
+    by: Staff
+    as_: Staff
+    reason: str
+
+
 def cli_caller(engine: Records, given: str | None,
-               environ: Mapping[str, str] | None = None) -> str:
-    """The staff id the CLI acts as, or PermissionDenied saying how to be known."""
+               environ: Mapping[str, str] | None = None, because: str | None = None,
+               command: str = "", case: str | None = None) -> str:
+    """The staff id the CLI acts as, or PermissionDenied saying how to be known. An
+    administrator's ``because`` lets ``given`` be another member of staff: written down
+    (with ``command`` and the ``case`` it names) before this returns."""
     environ = os.environ if environ is None else environ
     school = engine.school
     mode = school.cli_identity
     if mode == "trust":
+        if because is not None:
+            raise InputError("--because is for an administrator acting as another member of "
+                             "staff; with security.cli_identity: trust, --as is believed")
         if given is None:
             raise InputError("--as STAFF_ID is needed: who are you? (see 'liaison staff')")
         return school.member(given).id
     me = _by_token(engine, environ) if mode == "token" else _by_login(school, environ)
-    if given is not None and given != me.id:
+    if given is None or given == me.id:
+        if because is not None:
+            raise InputError("--because says why you act as another member of staff: give "
+                             "--as STAFF_ID of the one you act as")
+        return me.id
+    if because is None or me.id not in school.administrators:
+        hint = (" (an administrator acts as another by saying why: liaison --because WHY "
+                f"... --as {given})") if me.id in school.administrators else ""
         raise PermissionDenied(f"you are {me.id} ({me.name}) here, so --as {given} is "
-                               f"refused (school.yaml security.cli_identity: {mode})")
-    return me.id
+                               f"refused (school.yaml security.cli_identity: {mode}){hint}")
+    acting = Acting(me, school.member(given), _reason(because))
+    _write_down(engine, acting, command, case)
+    engine.acting = acting
+    return acting.as_.id
+
+
+def _reason(because: str) -> str:
+    reason = clean_text(because, "--because", 500).strip()
+    if not any(c.isalnum() for c in reason):
+        raise InputError("--because has no letter or digit in it: say why you act as "
+                         "another member of staff")
+    return reason
+
+
+def _write_down(engine: Records, acting: Acting, command: str, case: str | None) -> None:
+    Impersonations(engine.store).record(
+        by_staff=acting.by.id, by_name=acting.by.name, as_staff=acting.as_.id,
+        as_name=acting.as_.name, reason=acting.reason, command=command or "liaison",
+        case_id=case, at=engine.clock().isoformat(timespec="seconds"))
 
 
 def _by_login(school: School, environ: Mapping[str, str]) -> Staff:

@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import context as ctx
-from engine.core import coordination, derive, machine, plan, rules
+from engine.core import coordination, derive, machine, mirror, plan, rules
 from engine.core import people as exports
 from engine.core.compose import BanCases, Composed, Letter, Snapshot, compose
 from engine.core.definitions import Event, Field, Workflow
 from engine.core.fields import People, parse_fields
+from engine.core.mirror import ContactsPlan
 from engine.core.people import Contact, Student
 from engine.core.plan import Plan
 from engine.core.rows import CaseMove, CaseRow, Change, DeadlineRow, DocumentRow, EventRow
@@ -48,7 +49,7 @@ from engine.service import compiled
 from engine.service import pdf as print_copies
 from engine.service.deliver import Delivery, Outgoing, deliver
 from engine.service.records import Clock, Records, student_of, system_clock
-from engine.service.sources import open_school, open_store, read_contacts, read_students
+from engine.service.sources import open_school, open_store, read_bytes, read_students
 from engine.service.views import Action, Listing, Made, Message, Outcome, listing
 from engine.store import files, lock
 from engine.store.database import Reads
@@ -98,8 +99,23 @@ class Liaison(Records):
         return self.store.upsert_students(read_students(path))
 
     def import_contacts(self, path: Path) -> int:
-        rows = read_contacts(path, self.store.all_student_ids())
-        return self.store.upsert_contacts(rows, dataclasses.asdict)
+        return self.mirror_contacts(path).count
+
+    def mirror_contacts(self, path: Path, *, full: bool = False, dry_run: bool = False,
+                        lift: tuple[str, ...] = ()) -> ContactsPlan:
+        """Import the MIS's contacts export (engine/core/mirror.py): updates and adds, or
+        ``full``, the file as the whole list (contacts not in it marked as left); a bar on
+        correspondence kept unless ``lift`` names the contact. One transaction."""
+        data = read_bytes(path)
+        rows = exports.read_contact_lines(data, str(path), self.store.all_student_ids())
+        return self._mirror(rows, str(path), full, dry_run, lift)
+
+    def _mirror(self, rows: list[tuple[int, Contact]], where: str, full: bool = False,
+                dry_run: bool = False, lift: tuple[str, ...] = ()) -> ContactsPlan:
+        today = self.clock().date().isoformat()
+        return self.store.rewrite_contacts(
+            lambda on_file: mirror.plan_contacts(on_file, rows, where, full=full, today=today,
+                                                 lift=lift), dry_run)
 
     def import_upload(self, kind: str, data: bytes, name: str, actor_id: str) -> int:
         """An MIS export uploaded on the web page (``kind``: students or contacts), for the
@@ -109,8 +125,8 @@ class Liaison(Records):
         if kind == "students":
             return self.store.upsert_students(exports.read_students(data, name))
         if kind == "contacts":
-            rows = exports.read_contacts(data, name, self.store.all_student_ids())
-            return self.store.upsert_contacts(rows, dataclasses.asdict)
+            rows = exports.read_contact_lines(data, name, self.store.all_student_ids())
+            return self._mirror(rows, name).count
         raise InputError(f"nothing to import as '{kind}': students or contacts")
 
     # ------------------------------------------------------------------ what may be done

@@ -324,7 +324,7 @@ def check_paper(engine: Liaison, row: Mapping[str, Any]) -> dict[str, Any] | Non
                 "protection after the letter was made (PWP-4.3)"}
     contacts = {c["id"]: c for c in engine.store.contacts_of(row["student_id"])}
     contact = contacts.get(row["recipient_id"])
-    if contact is None or contact.get("correspondence") != "all":
+    if contact is None or contact.get("correspondence") != "all" or contact.get("left_on"):
         return {"status": "withheld", "detail": "withheld: the contact may not be written to "
                 "(barred from correspondence, or no longer a contact)"}
     return None

@@ -424,6 +424,34 @@ class LetterStep:
 
 
 @dataclass(frozen=True)
+class Impersonation:
+    """An administrator acting as another member of staff on this case (who, as whom, why,
+    the command, when), as a line of its history."""
+
+    at: str
+    by: str
+    by_name: str
+    as_staff: str
+    as_name: str
+    reason: str
+    command: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Impersonation:
+        return cls(row["at"], row["by_staff"], row["by_name"], row["as_staff"],
+                   row["as_name"], row["reason"], row["command"])
+
+    def as_json(self) -> dict[str, Any]:
+        return {"impersonation": self.command, "at": self.at, "by": self.by,
+                "by_name": self.by_name, "as": self.as_staff, "as_name": self.as_name,
+                "reason": self.reason}
+
+    def cells(self) -> list[Any]:
+        return ["", "acting as", "", "", f"{self.by} {self.by_name} as {self.as_staff} "
+                f"{self.as_name} ({self.command}): {self.reason}", self.at, self.at]
+
+
+@dataclass(frozen=True)
 class OutboxEntry:
     """One letter on its way (``liaison outbox``)."""
 

@@ -301,6 +301,23 @@ pack_audit = Table(
     Column("sha256", String),  # made: the PDF's hash
 )
 
+# Each time an administrator acted as another member of staff at the CLI: who, as whom,
+# why, when, the command and the case it named (engine/store/impersonations.py; revision
+# 0018_safety_impersonations). Append-only; a case's history shows its own.
+impersonations = Table(
+    "impersonations", metadata,
+    _school_id(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("by_staff", String, nullable=False),
+    Column("by_name", String, nullable=False),
+    Column("as_staff", String, nullable=False),
+    Column("as_name", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("command", String, nullable=False),
+    Column("case_id", String, index=True),
+    Column("at", String, nullable=False),
+)
+
 # Letters on their way (engine/store/outbox.py): one row per (document, channel,
 # recipient), queued in the transaction that records the document. ``key`` makes a second
 # queueing of the same letter a no-op; ``message_id`` is stored before the first attempt,
@@ -1057,10 +1074,11 @@ class Store:
         def connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None  # we say BEGIN ourselves (see _on_begin)
             cur = dbapi_conn.cursor()
+            # The busy timeout first: making a new file WAL takes a lock others wait for.
+            cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             cur.close()
         return connect
 
@@ -1142,7 +1160,11 @@ class Store:
             raise StoreUnreachable(f"the case store at {self.where} is at revision "
                                    f"{at or 'none'}, this release needs {schema.HEAD}: run "
                                    "'liaison db upgrade' as the database's owner")
-        self.upgrade()
+        from engine.store import lock
+
+        assert self.path is not None
+        with lock.migrating(self.path):  # one process migrates; the rest wait, then see HEAD
+            self.upgrade()
 
     def upgrade(self, grant: str | None = None) -> tuple[str | None, str]:
         """Bring the store to the newest revision: (the revision it was at, the newest).
@@ -1228,6 +1250,29 @@ class Store:
                     conn.execute(insert(contacts).values(id=c.id, **values))
                 count += 1
         return count
+
+    def rewrite_contacts(self, plan: Callable[[dict[str, dict[str, Any]]], tuple[
+            Mapping[str, Mapping[str, Any]], _T]], dry_run: bool = False) -> _T:
+        """Read every contact on file (id -> its columns), let ``plan`` say which rows to
+        write and what that does, and write them in the same transaction (an import that
+        mirrors the MIS: engine/core/mirror.py); a dry run reads and writes nothing."""
+        with (self.reads() if dry_run else self.writing()) as found:
+            conn = found.conn if isinstance(found, Reads) else found
+            on_file = {r.id: {**json.loads(r.data), "student_id": r.student_id}
+                       for r in conn.execute(select(contacts.c.id, contacts.c.student_id,
+                                                    contacts.c.data))}
+            writes, result = plan(on_file)
+            if dry_run:
+                return result
+            at = _now()
+            for cid, data in writes.items():
+                values = dict(student_id=data["student_id"], data=_json(dict(data)),
+                              updated_at=at)
+                if cid in on_file:
+                    conn.execute(update(contacts).where(contacts.c.id == cid).values(**values))
+                else:
+                    conn.execute(insert(contacts).values(id=cid, **values))
+        return result
 
     # ------------------------------------------------------------------ writing
 

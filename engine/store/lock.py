@@ -36,6 +36,20 @@ def _held(database: Path, operation: int) -> Iterator[None]:
 
 
 @contextmanager
+def migrating(database: Path) -> Iterator[None]:
+    """Held by the one process bringing a SQLite store to the current schema; the others
+    opening it at that moment wait for it, then find the schema current (SQLite's busy
+    timeout alone let a slow migration fail the rest with "database is locked")."""
+    fd = os.open(database.with_name(database.name + ".schema-lock"), os.O_RDWR | os.O_CREAT,
+                 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def writing(database: Path) -> Iterator[None]:
     """Held by a writer while its letters are on disk and not yet recorded (shared:
     writers never wait for each other, only for a ``doctor`` that is running)."""
