@@ -533,7 +533,7 @@ def test_a_student_list_with_unknown_or_repeated_students_is_refused_whole(
     assert run.code == 1
     assert run.err.splitlines() == [
         f"error: {listed}:4: column 'id': duplicate id 'S1004' (first on line 2)",
-        f"{listed}:3: column 'id': unknown student 'S9999'; import the students first"]
+        f"error: {listed}:3: column 'id': unknown student 'S9999'; import the students first"]
     assert (liaison.store.dump(), case_files(school)) == before
 
 
