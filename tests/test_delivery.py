@@ -423,3 +423,41 @@ def test_pwp_5_2_a_deadline_met_by_a_letter_counts_from_when_the_letter_left(
     assert met["status"] == "met"
     assert met["met_at"] == clock.now.isoformat(timespec="seconds") != \
         acknowledged.isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------- the audit trail
+
+
+def _tamper(liaison: Liaison, sql: str) -> None:
+    """Change a letter's way out behind the engine's back (as someone with the database's
+    password could), on either store."""
+    with liaison.store.writing() as conn:
+        conn.exec_driver_sql(sql)
+
+
+@needs_soffice
+@pytest.mark.parametrize(("sql", "found"), [
+    ("UPDATE outbox_history SET detail = 'emailed to someone@else.example' "
+     "WHERE status = 'sent'", "('sent') does not match its hash"),
+    ("UPDATE outbox_history SET at = '2026-11-20T09:00:00' WHERE status = 'sent'",
+     "('sent') does not match its hash"),
+    ("DELETE FROM outbox_history WHERE status = 'sending'",
+     "('sent') does not match its hash: it was changed, or one before it removed"),
+    ("DELETE FROM outbox_history WHERE status = 'sent'",
+     "says 'sent' after 1 attempt(s) but its way out ends in 'sending' after 1"),
+    ("DELETE FROM outbox_history", "has no history of its way out (it was deleted)"),
+])
+def test_a_letters_way_out_is_in_the_audit_trail_and_an_edit_or_removal_is_found(
+        school_cli: Cli, liaison: Liaison, conduct_queued: str, smtp: tuple[Server, int],
+        sql: str, found: str) -> None:
+    assert school_cli("deliver", "--once").code == 0
+    run = school_cli("audit", "verify", "--as", "HT01")
+    assert run.code == 0, run.err
+    assert "1 letters' ways out hold" in run.out
+    assert school_cli("audit", "verify", "--as", "HT01", "--json").json()["letters"] == 1
+    _tamper(liaison, sql)
+    for args in ((), ("--case", conduct_queued)):
+        run = school_cli("audit", "verify", "--as", "HT01", *args)
+        assert (run.code, run.out) == (1, ""), run.out
+        assert run.err.startswith(f"error: audit: {conduct_queued}: letter "), run.err
+        assert found in run.err and len(run.err.splitlines()) == 1

@@ -394,6 +394,8 @@ class Records:
             sealed += (f"; {result.disposed} disposed case's tombstone holds"
                        if result.disposed == 1 else
                        f"; {result.disposed} disposed cases' tombstones hold")
+        if result.letters:
+            sealed += f"; {result.letters} letters' ways out hold"
         return Message((f"ok: {result.cases} cases, {result.events} events and "
                         f"{result.documents} documents verified{sealed}",),
                        dataclasses.asdict(result))

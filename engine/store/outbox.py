@@ -26,6 +26,7 @@ from engine.store.database import (
     Store,
     cases,
     documents,
+    history_hash,
     outbox,
     outbox_history,
     own,
@@ -136,13 +137,27 @@ class Outbox:
     @staticmethod
     def _history(conn: Any, said: dict[int, tuple[str, str]], at: str,
                  detail: str = "") -> None:
-        """A history row for each outbox row (its status, and the attempt it is at)."""
-        attempts = dict(conn.execute(select(outbox.c.id, outbox.c.attempts)
-                                     .where(outbox.c.id.in_(list(said)))).all())
-        conn.execute(insert(outbox_history), [
-            {"outbox_id": i, "at": at, "status": status, "attempt": attempts[i],
-             "detail": detail.format(n=attempts[i]) if detail else text}
-            for i, (status, text) in said.items()])
+        """A history row for each outbox row (its status, and the attempt it is at),
+        chained to the row's history before it (audit verify). The rows are locked first
+        (PostgreSQL), so two writers never chain to the same row."""
+        ids = list(said)
+        newest = (select(func.max(outbox_history.c.id))
+                  .where(outbox_history.c.outbox_id.in_(ids))
+                  .group_by(outbox_history.c.outbox_id))
+        rows = {r.id: r for r in conn.execute(
+            select(outbox.c.id, outbox.c.key, outbox.c.attempts)
+            .where(outbox.c.id.in_(ids)).with_for_update())}
+        heads = dict(conn.execute(select(outbox_history.c.outbox_id, outbox_history.c.hash)
+                                  .where(outbox_history.c.id.in_(newest))).all())
+        values = []
+        for i, (status, text) in said.items():
+            row, prev = rows[i], heads.get(i) or ""
+            what = detail.format(n=row.attempts) if detail else text
+            values.append({"outbox_id": i, "at": at, "status": status,
+                           "attempt": row.attempts, "detail": what, "prev_hash": prev,
+                           "hash": history_hash(prev, row.key, at, status, row.attempts,
+                                                what)})
+        conn.execute(insert(outbox_history), values)
 
     def pdfs_of(self, document_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         with self.store.reads() as r:
