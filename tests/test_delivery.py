@@ -461,3 +461,41 @@ def test_a_letters_way_out_is_in_the_audit_trail_and_an_edit_or_removal_is_found
         assert (run.code, run.out) == (1, ""), run.out
         assert run.err.startswith(f"error: audit: {conduct_queued}: letter "), run.err
         assert found in run.err and len(run.err.splitlines()) == 1
+
+
+@needs_soffice
+def test_exc_6_the_review_deadline_runs_from_the_deemed_receipt_of_the_letter_as_posted(
+        school_cli: Cli, liaison: Liaison, school: Path, clock: Any) -> None:
+    """The board's decision is dated as posted on Wednesday 28 April 2027 (the letter says
+    received Friday 30 April, review by Monday 24 May), but the print pack goes a week
+    later, Wednesday 5 May: deemed received Friday 7 May, so the parents have until 15
+    school days after that; the letter's way out says so and the due list shows it."""
+    import datetime as dt
+
+    from test_exclusion import SUSPENSION
+
+    from engine.service.post import print_pack
+
+    configure(school, 2525, extra="  send: [post]\n", engine=liaison)
+    clock.now = dt.datetime(2027, 4, 12, 15)
+    case = liaison.open("exclusion", "S1001", "HT01",
+                        {**SUSPENSION, "kind": ["permanent"], "start_on": ["2027-04-13"]}).case
+    print_pack(liaison, "OF01")  # the notice of the exclusion itself goes first
+    clock.now = dt.datetime(2027, 4, 28, 16)
+    liaison.advance(case, "board_upholds", "OF01", {
+        "board_met_on": ["2027-04-27"], "decision_reasons": ["The exclusion was lawful"],
+        "posted_on": ["2027-04-28"], "review_panel_to": ["Westshire Council"]})
+    review = {d["name"]: d["due_on"] for d in liaison.store.deadlines(case)}["review_request"]
+    assert review == "2027-05-24"
+    clock.now = dt.datetime(2027, 5, 5, 16)
+    done = print_pack(liaison, "OF01").as_json()
+    assert done["received_on"] == "2027-05-07"
+    later = liaison.school.calendar.add_school_days(dt.date(2027, 5, 7), 15).isoformat()
+    assert later > review
+    deadlines = {d["name"]: (d["due_on"], d["status"]) for d in liaison.store.deadlines(case)}
+    assert deadlines["review_request"] == (later, "open")
+    history = school_cli("history", case, "--as", "HT01", "--json").json()
+    moved = [h["detail"] for h in history if "school days from receipt" in h.get("detail", "")]
+    assert moved and all(f"{dt.date.fromisoformat(later):%A %-d %B %Y} (15 school days from "
+                         "receipt, EXC-6)" in m for m in moved)
+    assert liaison.store.verify(school).letters >= 2  # the moves are in the chained history

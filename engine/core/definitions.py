@@ -158,6 +158,10 @@ class DeadlineSpec:
     by_time: str | None = None  # due at this time (HH:MM) of the day counted from (NSW-3)
     when: When = When()
     line: int = 0
+    # N school days from the deemed receipt of the event's letter when it is posted through
+    # the outbox (EXC-6): the deadline moves later if the letter leaves after the day the
+    # event counted from, never earlier than the letter said.
+    school_days_from_receipt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -433,7 +437,7 @@ def _indicators(r: Reader, value: Any) -> tuple[Indicator, ...]:
 
 
 DEADLINE_KEYS = ("name", "title", "clause", "school_days", "months", "minutes", "at", "by_time",
-                 "from", "when")
+                 "from", "when", "school_days_from_receipt")
 
 
 def _deadline_items(r: Reader, value: Any, where: str) -> list[Any]:
@@ -478,6 +482,8 @@ def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
             when=_when(r, spec.get("when"), f"{here}.when"),
             by_time=_time_of_day(r, spec.get("by_time"), f"{here}.by_time"),
             line=line_of(spec),
+            school_days_from_receipt=r.number(spec.get("school_days_from_receipt"),
+                                              f"{here}.school_days_from_receipt"),
         ))
     return tuple(out)
 

@@ -25,7 +25,9 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from engine.store.database import (
     Store,
     cases,
+    deadlines,
     documents,
+    events,
     history_hash,
     outbox,
     outbox_history,
@@ -113,10 +115,13 @@ class Outbox:
                          [{"_id": i, "_mid": m} for i, m in rows])
             self._history(conn, {i: ("sending", "") for i in ids}, at, "attempt {n}")
 
-    def finish(self, results: Iterable[dict[str, Any]], at: str) -> None:
+    def finish(self, results: Iterable[dict[str, Any]], at: str,
+               moves: Sequence[tuple[int, str, str]] = ()) -> None:
         """Record how each attempt ended: ``id``, ``status``, ``detail`` and any of
         ``next_at``, ``sent_at``, ``sent_to``, ``error``, ``provider_id``, ``pack``,
-        ``received_on`` (one statement for each set of columns)."""
+        ``received_on`` (one statement for each set of columns); and, in the same
+        transaction, the open deadlines that now run from a letter's receipt: (event id,
+        deadline name, the day it falls) each."""
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         said: dict[int, tuple[str, str]] = {}
         for result in results:
@@ -133,6 +138,12 @@ class Outbox:
                 conn.execute(update(outbox).where(outbox.c.id == bindparam("_id"))
                              .values({c: bindparam(f"v_{c}") for c in columns}), params)
             self._history(conn, said, at)
+            if moves:
+                conn.execute(update(deadlines).where(and_(
+                    deadlines.c.event_id == bindparam("_event"),
+                    deadlines.c.name == bindparam("_name"), deadlines.c.status == "open"))
+                    .values(due_on=bindparam("_due")),
+                    [{"_event": e, "_name": n, "_due": d} for e, n, d in moves])
 
     @staticmethod
     def _history(conn: Any, said: dict[int, tuple[str, str]], at: str,
@@ -158,6 +169,25 @@ class Outbox:
                            "hash": history_hash(prev, row.key, at, status, row.attempts,
                                                 what)})
         conn.execute(insert(outbox_history), values)
+
+    def made_by(self, document_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """The case's workflow and the event that made each document (a batch letter's is
+        not listed), with that event's open deadlines: {name: due_on}."""
+        query = (select(documents.c.id, documents.c.event_id, events.c.event,
+                        cases.c.workflow, deadlines.c.name, deadlines.c.due_on)
+                 .join(events, events.c.id == documents.c.event_id)
+                 .join(cases, cases.c.id == documents.c.case_id)
+                 .outerjoin(deadlines, and_(deadlines.c.event_id == events.c.id,
+                                            deadlines.c.status == "open"))
+                 .where(documents.c.id.in_(list(document_ids))))
+        out: dict[int, dict[str, Any]] = {}
+        with self.store.reads() as r:
+            for row in r.conn.execute(query):
+                made = out.setdefault(row.id, {"event_id": row.event_id, "event": row.event,
+                                               "workflow": row.workflow, "open": {}})
+                if row.name is not None:
+                    made["open"][row.name] = row.due_on
+        return out
 
     def pdfs_of(self, document_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         with self.store.reads() as r:
