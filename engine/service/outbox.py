@@ -52,12 +52,13 @@ class Sent:
     retrying: int = 0
     failed: int = 0
     withheld: int = 0
+    bounced: int = 0  # letters sent before that a bounce report says did not arrive
     reconciled: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"sent": self.sent, "posted": self.posted, "retrying": self.retrying,
-                "failed": self.failed, "withheld": self.withheld,
+                "failed": self.failed, "withheld": self.withheld, "bounced": self.bounced,
                 "reconciled": self.reconciled}
 
     def as_lines(self) -> tuple[str, ...]:
@@ -65,6 +66,8 @@ class Sent:
                 f"withheld {self.withheld}")
         if self.posted:
             head += f", posted through GOV.UK Notify {self.posted}"
+        if self.bounced:
+            head += f", bounced since sent {self.bounced}"
         again = [f"  {n} {what} after a stopped run" for what, n in self.reconciled.items()]
         return (head, *again, *self.lines)
 
@@ -122,9 +125,11 @@ def deliver_queued(engine: Liaison, once: bool = True, poll: float = 30.0,
                    mailer: Mailer | None = None) -> Sent:
     """Send what is queued (``once``: what is due now; else keep going, looking again
     every ``poll`` seconds): email, and the post through GOV.UK Notify where configured."""
+    from engine.service.bounces import configured, read_maildir
     from engine.service.notify import post_by_notify
 
     settings = settings_of(engine)
+    maildir = configured(engine)
     box, journal = Outbox(engine.store), Journal(engine.school.cases_dir)
     done = Sent()
     with worker_lock(engine.school.cases_dir) as mine:
@@ -136,6 +141,8 @@ def deliver_queued(engine: Liaison, once: bool = True, poll: float = 30.0,
         try:
             with journal:
                 while True:
+                    if maildir is not None:
+                        done.bounced += read_maildir(engine, maildir).bounced
                     if settings is not None and mailer is not None:
                         _pass(engine, box, journal, mailer, settings, done)
                     post_by_notify(engine, done)

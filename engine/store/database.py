@@ -259,7 +259,7 @@ outbox = Table(
     Column("address", String, nullable=False),  # as when the letter was made
     Column("subject", String, nullable=False, default=""),
     Column("language", String, nullable=False, default=""),  # an interpreter offered in it
-    # queued | sending | sent | posted | failed | withheld | unknown
+    # queued | sending | sent | posted | failed | withheld | unknown | bounced
     Column("status", String, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_at", String, nullable=False),  # not tried again before this moment

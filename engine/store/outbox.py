@@ -89,10 +89,18 @@ class Outbox:
                 select(*own(outbox)).where(outbox.c.status == "sending").order_by(outbox.c.id))]
 
     def failed(self) -> list[dict[str, Any]]:
-        """Rows that need a person: failed, or unknown after a crash (the due list)."""
-        query = self._joined().where(outbox.c.status.in_(("failed", "unknown")))
+        """Rows that need a person: failed, bounced, or unknown after a crash (the due
+        list)."""
+        query = self._joined().where(outbox.c.status.in_(("failed", "bounced", "unknown")))
         with self.store.reads() as r:
             return [dict(row._mapping) for row in r.conn.execute(query.order_by(outbox.c.id))]
+
+    def by_message_id(self, message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The emails of these Message-IDs: {Message-ID: row}."""
+        with self.store.reads() as r:
+            return {row.message_id: dict(row._mapping) for row in r.conn.execute(
+                select(*own(outbox)).where(and_(outbox.c.channel == "email",
+                                                outbox.c.message_id.in_(list(message_ids)))))}
 
     def counts(self) -> dict[str, int]:
         with self.store.reads() as r:
