@@ -161,7 +161,7 @@ class DeadlineSpec:
     # N school days from the deemed receipt of the event's letter when it is posted through
     # the outbox (EXC-6): the deadline moves later if the letter leaves after the day the
     # event counted from, never earlier than the letter said.
-    school_days_from_receipt: int | None = None
+    from_receipt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -437,7 +437,7 @@ def _indicators(r: Reader, value: Any) -> tuple[Indicator, ...]:
 
 
 DEADLINE_KEYS = ("name", "title", "clause", "school_days", "months", "minutes", "at", "by_time",
-                 "from", "when", "school_days_from_receipt")
+                 "from", "when", "from_receipt")
 
 
 def _deadline_items(r: Reader, value: Any, where: str) -> list[Any]:
@@ -482,8 +482,8 @@ def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
             when=_when(r, spec.get("when"), f"{here}.when"),
             by_time=_time_of_day(r, spec.get("by_time"), f"{here}.by_time"),
             line=line_of(spec),
-            school_days_from_receipt=r.number(spec.get("school_days_from_receipt"),
-                                              f"{here}.school_days_from_receipt"),
+            from_receipt=r.number(spec.get("from_receipt"),
+                                              f"{here}.from_receipt"),
         ))
     return tuple(out)
 

@@ -4,7 +4,7 @@ An event that posts a decision counts its deadline from the posting date staff t
 (``posted_on``: deemed received on the second working day after, then 15 school days for
 an independent review). The outbox knows when the letter really went: a print pack or
 GOV.UK Notify records its deemed receipt (``received_on``). A deadline that says
-``school_days_from_receipt: N`` then runs N school days from that day, when that is later
+``from_receipt: N`` then runs N school days from that day, when that is later
 than the event counted: never earlier than the letter told the parents. The move is said
 in the letter's way out (its history) and made in the transaction that records the
 posting (``Outbox.finish``).
@@ -41,7 +41,7 @@ def from_receipt(engine: Liaison, box: Outbox, rows: Sequence[Mapping[str, Any]]
             if due > moves.get(key, source["open"][spec.name]):
                 moves[key] = due
                 res["detail"] += (f"; {spec.title.lower()} now {_day(due)} "
-                                  f"({spec.school_days_from_receipt} school days from receipt"
+                                  f"({spec.from_receipt} school days from receipt"
                                   f"{', ' + spec.clause if spec.clause else ''})")
     return [(event, name, due) for (event, name), due in moves.items()]
 
@@ -57,9 +57,9 @@ def _later(engine: Liaison, source: Mapping[str, Any], received: dt.date) -> lis
     if event is None:
         return []
     return [(spec, engine.school.calendar.add_school_days(
-                received, spec.school_days_from_receipt).isoformat())
+                received, spec.from_receipt).isoformat())
             for spec in event.deadlines
-            if spec.school_days_from_receipt and spec.name in source["open"]]
+            if spec.from_receipt and spec.name in source["open"]]
 
 
 def _day(iso: str) -> str:
