@@ -23,7 +23,7 @@ from engine.service.shipped import copy_school
 BROKEN = Path(__file__).resolve().parent / "broken"
 ROLES = ", ".join(sorted(DEFAULT_ROLES))
 GROUPS = "all_staff, leaders, pastoral_team, query_staff, records, safeguarding, senders"
-KEYS = "at, by_time, clause, from, minutes, months, name, school_days, title, when"
+KEYS = "at, by_time, clause, from, from_receipt, minutes, months, name, school_days, title, when"
 
 # file -> the one message `check` gives for it (after "error: FILE:")
 EXPECTED = {

@@ -171,3 +171,36 @@ def test_db_restore_of_a_backup_from_the_release_before_upgrades_it(liaison: Lia
     assert f"(revision 0008_logins, now {schema.HEAD})" in done.out
     assert liaison.store.case("CON-2026-0001").version == 12
     assert _version(liaison.store.path) == schema.HEAD
+
+
+def test_0018_hashes_the_letters_ways_out_recorded_before_it(liaison: Liaison,
+                                                             school: Path) -> None:
+    """A store of 0017 with letters queued and sent gains the history's chain when opened:
+    every row hashed in its order, so audit verify holds (and would find a change)."""
+    from conftest import open_conduct
+    from test_outbox import configure
+
+    configure(school, 2525, engine=liaison)
+    case = open_conduct(liaison).case
+    liaison.advance(case, "request_meeting", "OF01",
+                    {"meeting_at": ["2026-11-26T15:30"], "with_staff": ["HY09"]})
+    path = liaison.store.path
+    liaison.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE outbox SET status = 'withheld'")
+        conn.execute("INSERT INTO outbox_history (school_id, outbox_id, at, status, attempt, "
+                     "detail) SELECT school_id, id, '2026-11-23T10:00:00', 'withheld', 0, "
+                     "'withheld: barred' FROM outbox")
+        conn.execute("ALTER TABLE outbox_history DROP COLUMN prev_hash")
+        conn.execute("ALTER TABLE outbox_history DROP COLUMN hash")
+        conn.execute("UPDATE alembic_version SET version_num = '0017_due_count_indexes'")
+    reopened = Liaison.at(school, clock=Clock())
+    try:
+        result = reopened.store.verify(school)
+        assert result.letters == 1, result
+    finally:
+        reopened.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox_history WHERE hash IS NULL "
+                            "OR prev_hash IS NULL").fetchone() == (0,)
+    assert _version(path) == schema.HEAD

@@ -9,14 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import Run
 
 from engine.service.liaison import Liaison
+from engine.service.sources import open_school
 from engine.store.outbox import Outbox
-
-# Delivery on PostgreSQL is not yet tested: its fixtures leave connections open there.
-pytestmark = pytest.mark.sqlite_only
 
 Cli = Callable[..., Run]
 
@@ -34,7 +31,7 @@ delivery:
     reply_to: office@hillcrest-academy.example.org
 {extra}""")
     if engine is not None:
-        engine.school = Liaison.at(school).school
+        engine.school = open_school(school)  # the school's files only: no second store
 
 
 def set_contact(liaison: Liaison, school: Path, contact: str, **changes: str) -> None:

@@ -3,6 +3,7 @@ lists it. Each calls one use case of engine.service.outbox and prints its view."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -44,3 +45,16 @@ def post(actor: AsOpt = None, school: SchoolOpt = None, as_json: JsonOpt = False
 
     with liaison(school) as engine:
         emit(packs.make(engine, me(engine, actor)), as_json)
+
+
+@app.command()
+def bounces(source: Annotated[Path, typer.Argument(
+                help="A Maildir folder the bounce reports arrive in, or one message file.")],
+            school: SchoolOpt = None, as_json: JsonOpt = False) -> None:
+    """Record the bounce reports (delivery status notifications) of emails the outbox
+    sent: each letter reported failed is marked bounced and is on the due list."""
+    from engine.service.bounces import read_bounces
+
+    with liaison(school) as engine:
+        done = read_bounces(engine, source)
+        emit(Message(done.as_lines(), done.as_json()), as_json)

@@ -163,6 +163,10 @@ class DeadlineSpec:
     by_time: str | None = None  # due at this time (HH:MM) of the day counted from (NSW-3)
     when: When = When()
     line: int = 0
+    # N school days from the deemed receipt of the event's letter when it is posted through
+    # the outbox (EXC-6): the deadline moves later if the letter leaves after the day the
+    # event counted from, never earlier than the letter said.
+    from_receipt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -448,7 +452,7 @@ def _indicators(r: Reader, value: Any) -> tuple[Indicator, ...]:
 
 
 DEADLINE_KEYS = ("name", "title", "clause", "school_days", "months", "minutes", "at", "by_time",
-                 "from", "when")
+                 "from", "when", "from_receipt")
 
 
 def _deadline_items(r: Reader, value: Any, where: str) -> list[Any]:
@@ -493,6 +497,8 @@ def _deadlines(r: Reader, value: Any, where: str) -> tuple[DeadlineSpec, ...]:
             when=_when(r, spec.get("when"), f"{here}.when"),
             by_time=_time_of_day(r, spec.get("by_time"), f"{here}.by_time"),
             line=line_of(spec),
+            from_receipt=r.number(spec.get("from_receipt"),
+                                              f"{here}.from_receipt"),
         ))
     return tuple(out)
 

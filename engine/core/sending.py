@@ -62,6 +62,7 @@ class Delivery:
     email: EmailSettings | None = None
     notify: NotifySettings | None = None
     send: tuple[str, ...] = DEFAULT_SEND
+    bounces: str = ""  # ``bounces: {maildir: PATH}``: where bounce reports arrive
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def parse_delivery(r: Reader, raw: Any) -> Delivery | None:
     """``delivery:`` of school.yaml, or None when it has none (then letters are not queued)."""
     if raw is None:
         return None
-    spec = r.mapping(raw, "delivery", ("email", "notify", "send"))
+    spec = r.mapping(raw, "delivery", ("email", "notify", "send", "bounces"))
     email = None
     if spec.get("email") is not None:
         e = r.mapping(spec["email"], "delivery.email", ("host", "port", "starttls", "username",
@@ -117,7 +118,11 @@ def parse_delivery(r: Reader, raw: Any) -> Delivery | None:
         notify = NotifySettings(r.text(n.get("api_key_env"), "delivery.notify.api_key_env"),
                                 r.text(n.get("base_url"), "delivery.notify.base_url"))
     send = parse_send(r, spec.get("send"), "delivery.send") if "send" in spec else DEFAULT_SEND
-    return Delivery(email, notify, send or DEFAULT_SEND)
+    bounces = ""
+    if spec.get("bounces") is not None:  # the worker reads it on each pass (RFC 3464 DSNs)
+        b = r.mapping(spec["bounces"], "delivery.bounces", ("maildir",), ("maildir",))
+        bounces = r.text(b.get("maildir"), "delivery.bounces.maildir")
+    return Delivery(email, notify, send or DEFAULT_SEND, bounces)
 
 
 def parse_send(r: Reader, value: Any, where: str) -> tuple[str, ...]:

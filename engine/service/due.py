@@ -114,7 +114,8 @@ def _unsent(engine: Liaison, who: Staff, holders: set[str] | None) -> list[Due]:
             continue
         if holders is not None and row["holder"] not in holders:
             continue
-        what = "not sent" if row["status"] == "failed" else "may not have been sent"
+        what = {"failed": "not sent", "bounced": "bounced"}.get(row["status"],
+                                                                "may not have been sent")
         out.append(Due(case=row["case_id"], deadline="letter", due=row["queued_at"],
                        status=OVERDUE, holder=row["holder"],
                        holder_name=holder_name(engine, row["holder"]),

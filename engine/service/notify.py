@@ -58,6 +58,7 @@ def post_by_notify(engine: Liaison, done: Any, notify: Notify | None = None) -> 
     """Send the queued post through Notify (a school without ``delivery.notify`` makes a
     print pack instead); ``done`` counts what happened (engine.service.outbox.Sent)."""
     from engine.service.outbox import check_paper, ensure_pdfs
+    from engine.service.receipt import from_receipt
 
     delivery = engine.school.delivery
     if delivery is None or delivery.notify is None:
@@ -82,7 +83,7 @@ def post_by_notify(engine: Liaison, done: Any, notify: Notify | None = None) -> 
         box.begin([(r["id"], None) for r in going], _now(engine))  # type: ignore[misc]
         results = [_send(engine, notify, r, files[r["document_id"]].read_bytes(), done)
                    for r in going]
-        box.finish(results, _now(engine))
+        box.finish(results, _now(engine), from_receipt(engine, box, going, results))
         engine.store.letters_left([(r["document_id"], res["sent_at"])
                                    for r, res in zip(going, results, strict=True)
                                    if res["status"] == "posted"])
@@ -122,15 +123,18 @@ def _posted(engine: Liaison, row_id: int, provider: str, note: str) -> dict[str,
 
 def _reconcile(engine: Liaison, box: Outbox, notify: Notify) -> None:
     """Rows a stopped worker left ``sending``: Notify says whether it has each."""
+    from engine.service.receipt import from_receipt
+
     results = []
-    for row in (r for r in box.stuck() if r["channel"] == "post"):
+    stuck = [r for r in box.stuck() if r["channel"] == "post"]
+    for row in stuck:
         found = notify.find(row["key"])
         if found:
             results.append(_posted(engine, row["id"], found, " (recorded after a stopped run)"))
         else:
             results.append({"id": row["id"], "status": "queued",
                             "detail": "GOV.UK Notify does not have it: queued again"})
-    box.finish(results, _now(engine))
+    box.finish(results, _now(engine), from_receipt(engine, box, stuck, results))
 
 
 def _next_working_day(engine: Liaison, day: dt.date) -> dt.date:

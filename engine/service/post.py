@@ -20,6 +20,7 @@ from typing import Any
 from engine.core import sending
 from engine.errors import LetterError, PermissionDenied
 from engine.letters.cover import cover_sheet
+from engine.service import receipt
 from engine.service.liaison import Liaison
 from engine.service.outbox import case_of, check_paper, ensure_pdfs
 from engine.service.views import Message
@@ -57,7 +58,8 @@ def print_pack(engine: Liaison, actor_id: str) -> Message:
     pack = _merge(engine.school.root, name, [cover_pdf[0], *(letters[r["document_id"]]
                                                               for r in going)])
     received = sending.deemed_received(now.date(), _bank_holiday(engine))
-    box.finish([_posted(r, pack, now, received) for r in going], at)
+    results = [_posted(r, pack, now, received) for r in going]
+    box.finish(results, at, receipt.from_receipt(engine, box, going, results))
     engine.store.letters_left([(r["document_id"], at) for r in going])
     lines = (f"print pack {pack['path']}: {len(going)} letter(s) in postcode order, "
              f"behind a cover sheet", f"  sha256 {pack['sha256']}",

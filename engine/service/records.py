@@ -535,6 +535,8 @@ class Records:
                        f"; {result.disposed} disposed cases' tombstones hold")
         if result.exports:
             sealed += f"; the record of {result.exports} subject access export(s) holds"
+        if result.letters:
+            sealed += f"; {result.letters} letters' ways out hold"
         return Message((f"ok: {result.cases} cases, {result.events} events and "
                         f"{result.documents} documents verified{sealed}",),
                        dataclasses.asdict(result))

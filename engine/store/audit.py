@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import multiprocessing
 import operator
@@ -40,6 +41,9 @@ from engine.store.database import (
     export_hash,
     exports,
     heads,
+    history_hash,
+    outbox,
+    outbox_history,
     own,
     plain_rows,
     seals,
@@ -64,6 +68,7 @@ class Verified:
     sealed_on: str | None
     disposed: int = 0  # tombstones of disposed cases, each checked
     exports: int = 0  # records of subject access exports, each checked
+    letters: int = 0  # letters on their way or gone (outbox rows), each one's way out checked
 
 
 # The columns of an event's hash (EVENT_BODY's order), then its links: read again, for the
@@ -134,6 +139,9 @@ def verify(conn: Connection, root: Path, case: str | None = None, workers: int =
         return Broken(case_id, f"{case_id}: the case has no events (its trail was deleted)")
     if bad_doc:
         return bad_doc
+    letters = _letters(conn, case)
+    if isinstance(letters, Broken):
+        return letters
     tombstones = _tombstones(conn, seen) if case is None else 0
     if isinstance(tombstones, Broken):
         return tombstones
@@ -144,7 +152,53 @@ def verify(conn: Connection, root: Path, case: str | None = None, workers: int =
         return exported
     count = conn.scalar(select(func.count()).select_from(seals))
     return Verified(len(seen - set(missing)), counted, docs, count or 0, sealed, tombstones,
-                    exported)
+                    exported, letters)
+
+
+def _letters(conn: Connection, case: str | None) -> Broken | int:
+    """Each letter's way out (outbox_history): its chain from the event that made the
+    letter, and its outbox row's status and attempts against the chain's last entry, so a
+    history row edited or removed shows. How many letters, else the first that breaks."""
+    where = [outbox.c.case_id == case] if case else []
+    letters = conn.execute(
+        select(outbox.c.id, outbox.c.case_id, outbox.c.key, outbox.c.status,
+               outbox.c.attempts, events.c.hash.label("anchor"))
+        .join(documents, documents.c.id == outbox.c.document_id)
+        .outerjoin(events, events.c.id == documents.c.event_id)
+        .where(*where).order_by(outbox.c.id)).all()
+    query = select(outbox_history.c.outbox_id, outbox_history.c.at, outbox_history.c.status,
+                   outbox_history.c.attempt, outbox_history.c.detail,
+                   outbox_history.c.prev_hash, outbox_history.c.hash)
+    if case:
+        query = query.where(outbox_history.c.outbox_id.in_(
+            select(outbox.c.id).where(*where)))
+    rows = plain_rows(conn, query.order_by(outbox_history.c.outbox_id, outbox_history.c.id))
+    ways = {letter: list(way)
+            for letter, way in itertools.groupby(rows, key=operator.itemgetter(0))}
+    for letter in letters:
+        broken = _way_out(letter, ways.get(letter.id, []))
+        if broken:
+            return Broken(letter.case_id, broken)
+    return len(letters)
+
+
+def _way_out(letter: Any, way: list[Any]) -> str | None:
+    """What is wrong with one letter's way out (its history rows, oldest first), if any."""
+    name = f"{letter.case_id or 'a batch'}: letter {letter.id}"
+    if not way:
+        return f"{name} has no history of its way out (it was deleted)"
+    prev = letter.anchor or ""
+    for _, at, status, attempt, detail, prev_hash, made in way:
+        if prev_hash != prev or history_hash(prev, letter.key, at, status, attempt,
+                                             detail) != made:
+            return (f"{name}: its way out at {at} ('{status}') does not match its hash: "
+                    "it was changed, or one before it removed, after it was recorded")
+        prev = made
+    last = way[-1]
+    if (last[2], last[3]) != (letter.status, letter.attempts):
+        return (f"{name} says '{letter.status}' after {letter.attempts} attempt(s) but its "
+                f"way out ends in '{last[2]}' after {last[3]}: its newest history was removed")
+    return None
 
 
 def _documents(conn: Connection, root: Path, case: str | None) -> tuple[int, Broken | None]:

@@ -335,7 +335,7 @@ outbox = Table(
     Column("address", String, nullable=False),  # as when the letter was made
     Column("subject", String, nullable=False, default=""),
     Column("language", String, nullable=False, default=""),  # an interpreter offered in it
-    # queued | sending | sent | posted | failed | withheld | unknown
+    # queued | sending | sent | posted | failed | withheld | unknown | bounced
     Column("status", String, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_at", String, nullable=False),  # not tried again before this moment
@@ -360,6 +360,10 @@ outbox_history = Table(
     Column("status", String, nullable=False),
     Column("attempt", Integer, nullable=False, default=0),
     Column("detail", String, nullable=False, default=""),
+    # Chained as a case's events are: the first row of a letter to the hash of the event
+    # that made it (audit verify; revision 0018_delivery_history_chain).
+    Column("prev_hash", String),
+    Column("hash", String),
 )
 
 # A PDF made from a letter (to email or post): a record of its own, with its hash and the
@@ -433,6 +437,17 @@ EVENT_BODY = ("case_id", "seq", "event", "from_state", "to_state", "actor", "act
 
 def chain_hash(prev: str, body: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev + _json(body)).encode()).hexdigest()
+
+
+# What a row of a letter's way out (outbox_history) hashes: its letter's key, and what
+# happened to it when. The first row of a letter chains to the event that made it.
+HISTORY_BODY = ("key", "at", "status", "attempt", "detail")
+
+
+def history_hash(prev: str, key: str, at: str, status: str, attempt: int,
+                 detail: str) -> str:
+    return chain_hash(prev, dict(key=key, at=at, status=status, attempt=attempt,
+                                 detail=detail))
 
 
 # What a tombstone's hash covers (its prev_hash among them: the disposals chain).
@@ -1371,14 +1386,14 @@ class Store:
             raise ConflictError(f"case number {case_id} was taken by another case first")
 
     def _record(self, conn: Connection, case_id: str, change: Change) -> None:
-        event_id = self._append_event(conn, change.event)
+        event_id, event_hash = self._append_event(conn, change.event)
         for doc in change.documents:
             made = conn.execute(insert(documents).values(
                 event_id=event_id, created_at=change.event.occurred_at,
                 **_doc_values(replace(doc, case_id=case_id))))
             if doc.sends:
                 queue(conn, int(made.inserted_primary_key[0]), replace(doc, case_id=case_id),
-                      change.event.recorded_at or _now())
+                      change.event.recorded_at or _now(), event_hash)
         for names, status in ((change.meets, "met"), (change.cancels, "cancelled")):
             if names:
                 self._settle(conn, case_id, status, change.event.occurred_at, names)
@@ -1398,7 +1413,8 @@ class Store:
             where = and_(where, deadlines.c.name.in_(names))
         conn.execute(update(deadlines).where(where).values(status=status, met_at=at))
 
-    def _append_event(self, conn: Connection, e: EventRow) -> int:
+    def _append_event(self, conn: Connection, e: EventRow) -> tuple[int, str]:
+        """Append the event to its case's chain: its id and hash."""
         last = conn.execute(select(events.c.seq, events.c.hash).where(events.c.case_id == e.case_id)
                             .order_by(events.c.seq.desc()).limit(1)).first()
         seq, prev = (last.seq + 1, last.hash) if last else (1, "")
@@ -1406,11 +1422,11 @@ class Store:
         body = dict(case_id=e.case_id, seq=seq, event=e.event, from_state=e.from_state,
                     to_state=e.to_state, actor=e.actor, actor_name=e.actor_name,
                     occurred_at=e.occurred_at, recorded_at=recorded, fields=_json(e.fields))
-        result = conn.execute(insert(events).values(prev_hash=prev, hash=chain_hash(prev, body),
-                                                    **body))
+        made = chain_hash(prev, body)
+        result = conn.execute(insert(events).values(prev_hash=prev, hash=made, **body))
         key = result.inserted_primary_key
         assert key is not None  # an insert into a table with an integer key
-        return int(key[0])
+        return int(key[0]), made
 
     def letters_left(self, sent: Iterable[tuple[int, str]]) -> None:
         """A deadline an event met counts as met when the event's letter left: for each
@@ -1640,8 +1656,10 @@ def _month(column: Any) -> Any:
     return func.substr(column, 1, 7)
 
 
-def queue(conn: Connection, document_id: int, doc: DocumentRow, at: str) -> None:
-    """Queue a letter's outbox rows with its document, in the same transaction."""
+def queue(conn: Connection, document_id: int, doc: DocumentRow, at: str,
+          event_hash: str = "") -> None:
+    """Queue a letter's outbox rows with its document, in the same transaction; each
+    row's history starts from the hash of the event that made the letter (if any)."""
     for send in doc.sends:
         key = sending.key_of(doc.path, send.channel, send.recipient_id)
         result = conn.execute(insert(outbox).values(
@@ -1649,9 +1667,11 @@ def queue(conn: Connection, document_id: int, doc: DocumentRow, at: str) -> None
             channel=send.channel, recipient_id=send.recipient_id, address=send.address,
             subject=send.subject, language=send.language, status="queued", attempts=0,
             next_at=at, queued_at=at))
+        detail = f"queued to go by {send.channel}"
         conn.execute(insert(outbox_history).values(
             outbox_id=result.inserted_primary_key[0], at=at, status="queued", attempt=0,
-            detail=f"queued to go by {send.channel}"))
+            detail=detail, prev_hash=event_hash,
+            hash=history_hash(event_hash, key, at, "queued", 0, detail)))
 
 
 def _doc_values(doc: DocumentRow) -> dict[str, Any]:

@@ -25,7 +25,10 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from engine.store.database import (
     Store,
     cases,
+    deadlines,
     documents,
+    events,
+    history_hash,
     outbox,
     outbox_history,
     own,
@@ -86,10 +89,18 @@ class Outbox:
                 select(*own(outbox)).where(outbox.c.status == "sending").order_by(outbox.c.id))]
 
     def failed(self) -> list[dict[str, Any]]:
-        """Rows that need a person: failed, or unknown after a crash (the due list)."""
-        query = self._joined().where(outbox.c.status.in_(("failed", "unknown")))
+        """Rows that need a person: failed, bounced, or unknown after a crash (the due
+        list)."""
+        query = self._joined().where(outbox.c.status.in_(("failed", "bounced", "unknown")))
         with self.store.reads() as r:
             return [dict(row._mapping) for row in r.conn.execute(query.order_by(outbox.c.id))]
+
+    def by_message_id(self, message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The emails of these Message-IDs: {Message-ID: row}."""
+        with self.store.reads() as r:
+            return {row.message_id: dict(row._mapping) for row in r.conn.execute(
+                select(*own(outbox)).where(and_(outbox.c.channel == "email",
+                                                outbox.c.message_id.in_(list(message_ids)))))}
 
     def counts(self) -> dict[str, int]:
         with self.store.reads() as r:
@@ -112,10 +123,13 @@ class Outbox:
                          [{"_id": i, "_mid": m} for i, m in rows])
             self._history(conn, {i: ("sending", "") for i in ids}, at, "attempt {n}")
 
-    def finish(self, results: Iterable[dict[str, Any]], at: str) -> None:
+    def finish(self, results: Iterable[dict[str, Any]], at: str,
+               moves: Sequence[tuple[int, str, str]] = ()) -> None:
         """Record how each attempt ended: ``id``, ``status``, ``detail`` and any of
         ``next_at``, ``sent_at``, ``sent_to``, ``error``, ``provider_id``, ``pack``,
-        ``received_on`` (one statement for each set of columns)."""
+        ``received_on`` (one statement for each set of columns); and, in the same
+        transaction, the open deadlines that now run from a letter's receipt: (event id,
+        deadline name, the day it falls) each."""
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         said: dict[int, tuple[str, str]] = {}
         for result in results:
@@ -132,17 +146,56 @@ class Outbox:
                 conn.execute(update(outbox).where(outbox.c.id == bindparam("_id"))
                              .values({c: bindparam(f"v_{c}") for c in columns}), params)
             self._history(conn, said, at)
+            if moves:
+                conn.execute(update(deadlines).where(and_(
+                    deadlines.c.event_id == bindparam("_event"),
+                    deadlines.c.name == bindparam("_name"), deadlines.c.status == "open"))
+                    .values(due_on=bindparam("_due")),
+                    [{"_event": e, "_name": n, "_due": d} for e, n, d in moves])
 
     @staticmethod
     def _history(conn: Any, said: dict[int, tuple[str, str]], at: str,
                  detail: str = "") -> None:
-        """A history row for each outbox row (its status, and the attempt it is at)."""
-        attempts = dict(conn.execute(select(outbox.c.id, outbox.c.attempts)
-                                     .where(outbox.c.id.in_(list(said)))).all())
-        conn.execute(insert(outbox_history), [
-            {"outbox_id": i, "at": at, "status": status, "attempt": attempts[i],
-             "detail": detail.format(n=attempts[i]) if detail else text}
-            for i, (status, text) in said.items()])
+        """A history row for each outbox row (its status, and the attempt it is at),
+        chained to the row's history before it (audit verify). The rows are locked first
+        (PostgreSQL), so two writers never chain to the same row."""
+        ids = list(said)
+        newest = (select(func.max(outbox_history.c.id))
+                  .where(outbox_history.c.outbox_id.in_(ids))
+                  .group_by(outbox_history.c.outbox_id))
+        rows = {r.id: r for r in conn.execute(
+            select(outbox.c.id, outbox.c.key, outbox.c.attempts)
+            .where(outbox.c.id.in_(ids)).with_for_update())}
+        heads = dict(conn.execute(select(outbox_history.c.outbox_id, outbox_history.c.hash)
+                                  .where(outbox_history.c.id.in_(newest))).all())
+        values = []
+        for i, (status, text) in said.items():
+            row, prev = rows[i], heads.get(i) or ""
+            what = detail.format(n=row.attempts) if detail else text
+            values.append({"outbox_id": i, "at": at, "status": status,
+                           "attempt": row.attempts, "detail": what, "prev_hash": prev,
+                           "hash": history_hash(prev, row.key, at, status, row.attempts,
+                                                what)})
+        conn.execute(insert(outbox_history), values)
+
+    def made_by(self, document_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """The case's workflow and the event that made each document (a batch letter's is
+        not listed), with that event's open deadlines: {name: due_on}."""
+        query = (select(documents.c.id, documents.c.event_id, events.c.event,
+                        cases.c.workflow, deadlines.c.name, deadlines.c.due_on)
+                 .join(events, events.c.id == documents.c.event_id)
+                 .join(cases, cases.c.id == documents.c.case_id)
+                 .outerjoin(deadlines, and_(deadlines.c.event_id == events.c.id,
+                                            deadlines.c.status == "open"))
+                 .where(documents.c.id.in_(list(document_ids))))
+        out: dict[int, dict[str, Any]] = {}
+        with self.store.reads() as r:
+            for row in r.conn.execute(query):
+                made = out.setdefault(row.id, {"event_id": row.event_id, "event": row.event,
+                                               "workflow": row.workflow, "open": {}})
+                if row.name is not None:
+                    made["open"][row.name] = row.due_on
+        return out
 
     def pdfs_of(self, document_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         with self.store.reads() as r:
