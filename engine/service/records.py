@@ -398,8 +398,8 @@ class Records:
         head = [first] if first is not None else []
         # Events first where times are equal: merge keeps the earlier iterable's first.
         yield from heapq.merge(itertools.chain(head, events), steps,
-                               key=lambda x: x.at if isinstance(x, LetterStep)
-                               else x.occurred_at)
+                               key=lambda x: x.occurred_at if isinstance(x, HistoryEntry)
+                               else x.at)
 
     def view(self, case_id: str, actor_id: str) -> CaseView:
         """Everything ``show`` prints about a case, read in one transaction."""

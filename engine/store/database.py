@@ -286,7 +286,7 @@ trust_reads = Table(
 )
 
 # Who made each print pack of the post, and who downloaded it (engine/store/packs.py;
-# revision 0018_web_pack_audit).
+# revision 0020_web_pack_audit).
 pack_audit = Table(
     "pack_audit", metadata,
     _school_id(),
@@ -303,7 +303,7 @@ pack_audit = Table(
 
 # Each time an administrator acted as another member of staff at the CLI: who, as whom,
 # why, when, the command and the case it named (engine/store/impersonations.py; revision
-# 0018_safety_impersonations). Append-only; a case's history shows its own.
+# 0022_safety_impersonations). Append-only; a case's history shows its own.
 impersonations = Table(
     "impersonations", metadata,
     _school_id(),
@@ -361,7 +361,7 @@ outbox_history = Table(
     Column("attempt", Integer, nullable=False, default=0),
     Column("detail", String, nullable=False, default=""),
     # Chained as a case's events are: the first row of a letter to the hash of the event
-    # that made it (audit verify; revision 0018_delivery_history_chain).
+    # that made it (audit verify; revision 0023_delivery_history_chain).
     Column("prev_hash", String),
     Column("hash", String),
 )
@@ -407,7 +407,7 @@ disposals = Table(
 
 # Each subject access export (SAR-1): who exported whose data, when, the manifest's SHA-256
 # and which cases (JSON), chained to the export before it, so that `audit verify` finds a
-# record edited or removed (revision 0018_records_exports). Seen by senior leaders only.
+# record edited or removed (revision 0021_records_exports). Seen by senior leaders only.
 exports = Table(
     "exports", metadata,
     _school_id(),

@@ -1,5 +1,5 @@
 """The record of administrators acting as another member of staff at the CLI (table
-``impersonations``, revision 0018_safety_impersonations): written before the command does
+``impersonations``, revision 0022_safety_impersonations): written before the command does
 anything, never changed. ``engine.service.identity`` decides who may; this keeps and reads.
 """
 

@@ -1,4 +1,4 @@
-"""The print packs' own audit trail (table ``pack_audit``, revision 0018_web_pack_audit):
+"""The print packs' own audit trail (table ``pack_audit``, revision 0020_web_pack_audit):
 who made each pack of the post and who downloaded it, from which door, when. A pack
 holds every posted letter of its day, so each reading of it is written down, as each
 reading of a restricted case is (``case_views``)."""

@@ -8,8 +8,8 @@ from alembic import op
 
 from engine.store.migrations import tenancy
 
-revision = "0018_records_exports"
-down_revision = "0018_web_pack_audit"
+revision = "0021_records_exports"
+down_revision = "0020_web_pack_audit"
 
 
 def upgrade() -> None:

@@ -7,8 +7,8 @@ from alembic import op
 
 from engine.store.migrations import tenancy
 
-revision = "0018_safety_impersonations"
-down_revision = "0018_records_exports"
+revision = "0022_safety_impersonations"
+down_revision = "0021_records_exports"
 
 
 def upgrade() -> None:

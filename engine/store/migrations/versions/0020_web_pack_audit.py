@@ -7,8 +7,8 @@ from alembic import op
 
 from engine.store.migrations import tenancy
 
-revision = "0018_web_pack_audit"
-down_revision = "0018_trust_trust_reads"
+revision = "0020_web_pack_audit"
+down_revision = "0019_trust_reads"
 
 
 def upgrade() -> None:

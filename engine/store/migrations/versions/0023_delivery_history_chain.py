@@ -16,8 +16,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_delivery_history_chain"
-down_revision = "0018_safety_impersonations"
+revision = "0023_delivery_history_chain"
+down_revision = "0022_safety_impersonations"
 
 # The tables the hashing reads: on PostgreSQL row-level security is FORCEd on their owner
 # too, so it is lifted for this transaction alone to hash every school's rows.

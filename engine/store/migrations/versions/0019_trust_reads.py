@@ -9,7 +9,7 @@ from alembic import op
 
 from engine.store.migrations import tenancy
 
-revision = "0018_trust_trust_reads"
+revision = "0019_trust_reads"
 down_revision = "0018_perf_tallies"
 
 
