@@ -72,7 +72,10 @@ def dump(url: URL, school_id: str, target: Path) -> None:
     try:
         _run([_program("pg_dump"), "--dbname", uri, "--format=custom", "--data-only",
               "--enable-row-security", "--column-inserts", "--no-owner", "--no-privileges",
-              "--exclude-table=alembic_version", "--file", str(partial)], env,
+              "--exclude-table=alembic_version",
+              # the per-day counts are the events' and deadlines' own triggers' to remake
+              "--exclude-table=event_tallies", "--exclude-table=deadline_tallies",
+              "--file", str(partial)], env,
              f"pg_dump of {school_id}")
         partial.chmod(0o600)  # people's data: the owner's alone, as the store's files
         partial.replace(target)

@@ -82,7 +82,9 @@ def _triggers(conn: sa.engine.Connection) -> None:
             if conn.dialect.name == "postgresql":
                 rows = "NEW" if operation != "DELETE" else "OLD"
                 conn.exec_driver_sql(
-                    f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                    f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+                    # its tables by the schema it was made in: pg_restore empties search_path
+                    "SET search_path FROM CURRENT AS $$\n"
                     f"BEGIN\n  {body}\n  RETURN {rows};\nEND $$")
                 conn.exec_driver_sql(f"CREATE TRIGGER {name} AFTER {operation} ON {table} "
                                      f"FOR EACH ROW EXECUTE FUNCTION {name}()")
