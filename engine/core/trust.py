@@ -78,6 +78,8 @@ class Trust:
     staff: dict[str, Staff]
     cli_identity: str = "os_user"
     database_url: str | None = None
+    # As a school's security.administrators: a trust's staff never act as one another.
+    administrators: frozenset[str] = frozenset()
     roles: frozenset[str] = field(default_factory=lambda: frozenset(TRUST_ROLES))
 
     @property

@@ -93,11 +93,9 @@ def cli_caller(engine: Records, given: str | None,
             raise InputError("--because says why you act as another member of staff: give "
                              "--as STAFF_ID of the one you act as")
         return me.id
-    # A trust's file names no administrators: its staff never act as one another.
-    administrators = getattr(school, "administrators", frozenset())
-    if because is None or me.id not in administrators:
+    if because is None or me.id not in school.administrators:
         hint = (" (an administrator acts as another by saying why: liaison --because WHY "
-                f"... --as {given})") if me.id in administrators else ""
+                f"... --as {given})") if me.id in school.administrators else ""
         raise PermissionDenied(f"you are {me.id} ({me.name}) here, so --as {given} is "
                                f"refused (school.yaml security.cli_identity: {mode}){hint}")
     acting = Acting(me, school.member(given), _reason(because))
