@@ -27,6 +27,7 @@ import pytest
 from engine.cli import main as cli_module
 from engine.letters.renderer import docx_text
 from engine.service.liaison import Liaison, Outcome
+from engine.service.records import system_clock
 from engine.service.shipped import copy_school, trust_the_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +133,17 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+def school_at(root: Path, clock: Callable[[], dt.datetime] = system_clock) -> Liaison:
+    """A school of its own at ``root`` (a school_id of its own: a tenant of its own on
+    PostgreSQL), the CLI trusting ``--as``, with the sample students and contacts."""
+    copy_school(root)
+    trust_the_cli(root)  # the tests' identity: one person plays every member of staff
+    engine = Liaison.at(root, clock=clock)
+    engine.import_students(root / "samples" / "students.csv")
+    engine.import_contacts(root / "samples" / "contacts.csv")
+    return engine
 
 
 @pytest.fixture(scope="session")

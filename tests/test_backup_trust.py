@@ -15,10 +15,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NOW, POSTGRESQL, Clock, move_clock, open_conduct, walk
+from conftest import NOW, POSTGRESQL, Clock, move_clock, open_conduct, school_at, walk
 
 from engine.service.liaison import Liaison
-from engine.service.shipped import copy_school, trust_the_cli
 from engine.store.pgdump import _program
 
 TRUST = """\
@@ -32,18 +31,9 @@ security: {{cli_identity: trust}}
 """
 
 
-def _school(root: Path, clock: Clock) -> Liaison:
-    copy_school(root)
-    trust_the_cli(root)
-    engine = Liaison.at(root, clock=clock)
-    engine.import_students(root / "samples" / "students.csv")
-    engine.import_contacts(root / "samples" / "contacts.csv")
-    return engine
-
-
 @pytest.fixture
 def two(tmp_path: Path, clock: Clock):
-    a, b = _school(tmp_path / "a", clock), _school(tmp_path / "b", clock)
+    a, b = school_at(tmp_path / "a", clock), school_at(tmp_path / "b", clock)
     walk(a, open_conduct(a).case, [("request_meeting", "OF01")])
     open_conduct(b)
     (tmp_path / "trust.yaml").write_text(TRUST.format(

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run, move_clock, open_conduct
+from conftest import Run, move_clock, open_conduct, school_at
 
 from engine.cli.main import main as cli_main
 from engine.service.liaison import Liaison
-from engine.service.shipped import copy_school, trust_the_cli
 
 DISCLOSURE = ["--set", "summary=I tutor Ethan's cousin at weekends",
               "--set", "on_school_business=no", "--set", "contact=C2001"]
@@ -33,12 +32,7 @@ def shared_school(tmp_path_factory: pytest.TempPathFactory) -> Path:
     letter, stands for everything that is not restricted. Built once: the tests only read,
     or try changes that are refused (and that change nothing, as test_conduct proves)."""
     root = tmp_path_factory.mktemp("restricted") / "school"
-    copy_school(root)
-    trust_the_cli(root)  # the tests' identity: one person plays every member of staff
-    engine = Liaison.at(root)
-    engine.import_students(root / "samples" / "students.csv")
-    engine.import_contacts(root / "samples" / "contacts.csv")
-    engine.close()
+    school_at(root).close()
     global CASE, SECOND  # drawn at random (issue 15): known once each is opened
     first = ["open", "external_contact", "--student", "S1001", "--as", "FT01", *DISCLOSURE]
     second = ["open", "external_contact", "--student", "S1002", "--as", "ST01",

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import POSTGRESQL, Run, open_conduct, walk
+from conftest import POSTGRESQL, Run, open_conduct, school_at, walk
 
 from engine.service.liaison import Liaison
-from engine.service.shipped import copy_school, trust_the_cli
 from engine.store.migrations import tenancy
 
 pytestmark = pytest.mark.postgresql
@@ -85,19 +84,9 @@ def test_the_application_role_owns_nothing_and_cannot_bypass_row_level_security(
     assert (role.rolsuper, role.rolbypassrls, owned) == (False, False, [])
 
 
-def _school(tmp_path: Path, name: str) -> Liaison:
-    root = tmp_path / name
-    copy_school(root)  # each with a school_id of its own
-    trust_the_cli(root)  # the tests' identity: one person plays every member of staff
-    engine = Liaison.at(root)
-    engine.import_students(root / "samples" / "students.csv")
-    engine.import_contacts(root / "samples" / "contacts.csv")
-    return engine
-
-
 @pytest.fixture
 def two(tmp_path: Path, clock) -> tuple[Liaison, Liaison]:
-    a, b = _school(tmp_path, "north-park"), _school(tmp_path, "south-vale")
+    a, b = school_at(tmp_path / "north-park"), school_at(tmp_path / "south-vale")
     a.clock = b.clock = clock
     yield a, b
     a.close()

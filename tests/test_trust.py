@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import NOW, POSTGRESQL, Clock, move_clock, open_conduct, walk
+from conftest import NOW, POSTGRESQL, Clock, move_clock, open_conduct, school_at, walk
 
 from engine.core import totp
 from engine.errors import NotFound, PermissionDenied, SignInRefused
 from engine.service import report as indicators
 from engine.service.liaison import Liaison
-from engine.service.shipped import copy_school, trust_the_cli
 from engine.service.sources import load_profile
 from engine.service.trust import TrustOffice
 from engine.service.users import Users
@@ -55,20 +54,11 @@ DISCLOSURE = {"summary": ["I tutor Ethan's cousin at weekends"],
               "on_school_business": ["no"], "contact": ["C2001"]}
 
 
-def _school(root: Path, clock: Clock) -> Liaison:
-    copy_school(root)  # a school_id of its own: a tenant of its own on PostgreSQL
-    trust_the_cli(root)
-    engine = Liaison.at(root, clock=clock)
-    engine.import_students(root / "samples" / "students.csv")
-    engine.import_contacts(root / "samples" / "contacts.csv")
-    return engine
-
-
 @pytest.fixture
 def trust(tmp_path: Path, clock: Clock):
     """A trust folder: trust.yaml beside two schools. North Park has a conduct case with
     a letter and a restricted disclosure; South Vale a conduct case of its own."""
-    a, b = _school(tmp_path / "north-park", clock), _school(tmp_path / "south-vale", clock)
+    a, b = school_at(tmp_path / "north-park", clock), school_at(tmp_path / "south-vale", clock)
     conduct = open_conduct(a).case
     walk(a, conduct, [("request_meeting", "OF01")])
     move_clock(a, NOW)
