@@ -187,6 +187,22 @@ def open_conduct(engine: Liaison, student: str = "S1004", actor: str = "HY09",
     return engine.open("conduct_escalation", student, actor, given)
 
 
+def year_12(liaison: Liaison, folder: Path, count: int) -> None:
+    """``count`` students in Year 12 (X0000...), each with one mother to write to (K0000...),
+    imported from CSV files written in ``folder``: a batch of known size."""
+    students = folder / "students.csv"
+    students.write_text("id,first_name,last_name,year,form,house\n" + "".join(
+        f"X{i:04d},Sam,Lee,12,12A,Heron\n" for i in range(count)), encoding="utf-8")
+    contacts = folder / "contacts.csv"
+    contacts.write_text(
+        "id,student_id,title,first_name,last_name,relationship,address_line1,address_line2,"
+        "town,postcode,email,phone,language,separate_correspondence,correspondence\n"
+        + "".join(f"K{i:04d},X{i:04d},Ms,Jo,Lee,Mother,1 High St,,Millbrook,MB1 1AA,,,,no,"
+                  "all\n" for i in range(count)), encoding="utf-8")
+    liaison.import_students(students)
+    liaison.import_contacts(contacts)
+
+
 def move_clock(engine: Liaison, to: dt.datetime) -> None:
     """Let time pass: the engine refuses events dated after its clock's now."""
     assert isinstance(engine.clock, Clock)

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import Run, case_files, case_in, letter_text
+from conftest import Run, case_files, case_in, letter_text, year_12
 
 from engine.core.context import long_date
 from engine.core.fields import batch_value
@@ -326,17 +326,7 @@ def test_groups_larger_than_one_transaction_are_all_recorded(
     """More students than one group (batch.GROUP): the progress reaches every student, and
     every letter is recorded once (through the engine, on the test's fixed clock)."""
     count = batch.GROUP * 2 + 7
-    students = tmp_path / "students.csv"
-    students.write_text("id,first_name,last_name,year,form,house\n" + "".join(
-        f"X{i:04d},Sam,Lee,12,12A,Heron\n" for i in range(count)), encoding="utf-8")
-    contacts = tmp_path / "contacts.csv"
-    contacts.write_text(
-        "id,student_id,title,first_name,last_name,relationship,address_line1,address_line2,"
-        "town,postcode,email,phone,language,separate_correspondence,correspondence\n"
-        + "".join(f"K{i:04d},X{i:04d},Ms,Jo,Lee,Mother,1 High St,,Millbrook,MB1 1AA,,,,no,"
-                  "all\n" for i in range(count)), encoding="utf-8")
-    liaison.import_students(students)
-    liaison.import_contacts(contacts)
+    year_12(liaison, tmp_path, count)
     seen: list[tuple[int, int]] = []
     given = {k: [v] for k, v in (a.split("=", 1) for a in OPTIONS[1::2])}
     summary = batch.send(liaison, "options_evening", "HY09", batch.Selection(year=12), given,

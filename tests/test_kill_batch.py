@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import case_files
+from conftest import case_files, year_12
 
 from engine.service.liaison import Liaison
 
@@ -38,19 +38,6 @@ OPTIONS = ["--set", "evening_date=2027-02-04", "--set", "start_time=18:00",
            "--set", "return_by=2027-02-26"]
 BATCHES = Path("cases") / "documents" / "batches"
 
-
-def _year_12(liaison: Liaison, tmp_path: Path) -> None:
-    students = tmp_path / "students.csv"
-    students.write_text("id,first_name,last_name,year,form,house\n" + "".join(
-        f"X{i:04d},Sam,Lee,12,12A,Heron\n" for i in range(STUDENTS)), encoding="utf-8")
-    contacts = tmp_path / "contacts.csv"
-    contacts.write_text(
-        "id,student_id,title,first_name,last_name,relationship,address_line1,address_line2,"
-        "town,postcode,email,phone,language,separate_correspondence,correspondence\n"
-        + "".join(f"K{i:04d},X{i:04d},Ms,Jo,Lee,Mother,1 High St,,Millbrook,MB1 1AA,,,,no,"
-                  "all\n" for i in range(STUDENTS)), encoding="utf-8")
-    liaison.import_students(students)
-    liaison.import_contacts(contacts)
 
 
 def _batch(school: Path, name: str) -> subprocess.Popen[str]:
@@ -96,7 +83,7 @@ def _rows_name_their_files(liaison: Liaison, name: str) -> tuple[set[str], set[s
 @pytest.mark.parametrize("k", POINTS)
 def test_a_batch_killed_at_any_point_leaves_a_whole_store_and_a_rerun_completes(
         liaison: Liaison, school: Path, tmp_path: Path, k: int) -> None:
-    _year_12(liaison, tmp_path)
+    year_12(liaison, tmp_path, STUDENTS)
     name = f"killed-{k}"
     _killed_at(school, name, k)
     named, on_disk = _rows_name_their_files(liaison, name)

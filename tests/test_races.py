@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CONDUCT_FIELDS, Clock, case_files, open_conduct, snapshot, walk
+from conftest import CONDUCT_FIELDS, Clock, case_files, open_conduct, snapshot, walk, year_12
 from sqlalchemy import event as sa_event
 
 from engine.errors import ConflictError
@@ -48,19 +48,6 @@ def _finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
-def _year_12(liaison: Liaison, tmp_path: Path) -> None:
-    students = tmp_path / "students.csv"
-    students.write_text("id,first_name,last_name,year,form,house\n" + "".join(
-        f"X{i:04d},Sam,Lee,12,12A,Heron\n" for i in range(STUDENTS)), encoding="utf-8")
-    contacts = tmp_path / "contacts.csv"
-    contacts.write_text(
-        "id,student_id,title,first_name,last_name,relationship,address_line1,address_line2,"
-        "town,postcode,email,phone,language,separate_correspondence,correspondence\n"
-        + "".join(f"K{i:04d},X{i:04d},Ms,Jo,Lee,Mother,1 High St,,Millbrook,MB1 1AA,,,,no,"
-                  "all\n" for i in range(STUDENTS)), encoding="utf-8")
-    liaison.import_students(students)
-    liaison.import_contacts(contacts)
-
 
 def _store_is_whole(liaison: Liaison) -> None:
     """Every document row's file exists with its size and hash; no file is unnamed."""
@@ -73,7 +60,7 @@ def _store_is_whole(liaison: Liaison) -> None:
 
 def test_doctor_beside_a_batch_never_removes_a_letter_in_flight(
         liaison: Liaison, school: Path, tmp_path: Path) -> None:
-    _year_12(liaison, tmp_path)
+    year_12(liaison, tmp_path, STUDENTS)
     for round_ in range(ROUNDS):
         writer = _liaison(school, "letters", "batch", "options_evening", "--as", "OF01",
                           "--year", "12", "--batch", f"round-{round_}", *OPTIONS)
