@@ -103,7 +103,11 @@ def _counts(indicator: Indicator, event: Mapping[str, Any]) -> bool:
 
 def _indicator(workflow: str, indicator: Indicator,
                events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    by_month = Counter(e["occurred_at"][:7] for e in events)
+    """An indicator counted from its events' rows, by month."""
+    return _by_month(workflow, indicator, Counter(e["occurred_at"][:7] for e in events))
+
+
+def _by_month(workflow: str, indicator: Indicator, by_month: Counter[str]) -> dict[str, Any]:
     return {"name": indicator.name, "title": indicator.title, "clause": indicator.clause,
             "workflow": workflow, "by_month": dict(sorted(by_month.items())),
             "total": sum(by_month.values())}
@@ -194,9 +198,7 @@ def _summed(workflow: str, indicator: Indicator,
     for w, event, month, n in outcomes:
         if w == workflow and event in indicator.events:
             by_month[month] += n
-    return {"name": indicator.name, "title": indicator.title, "clause": indicator.clause,
-            "workflow": workflow, "by_month": dict(sorted(by_month.items())),
-            "total": sum(by_month.values())}
+    return _by_month(workflow, indicator, by_month)
 
 
 def _counted(declared: list[tuple[str, Indicator]],
